@@ -1,0 +1,1 @@
+"""Sub-commands of the tfx-kfp CLI; see tfx_kfp.cli."""
