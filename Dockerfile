@@ -1,0 +1,138 @@
+# The runtime image every tfx-kfp component runs in (KFP Lightweight Python
+# components with install_kfp_package=False: the pod runs
+# `python3 -m kfp.dsl.executor_main`, so this image must carry kfp, TFX and our
+# package, with the venv's python3 first on PATH).
+#
+#   tfx-kfp image build                      # CPU image, tag from the package version
+#   tfx-kfp image build --variant gpu        # GPU variant (VARIANT=gpu)
+#
+# or by hand (the tag must be the package version, never :latest):
+#   docker build -t ghcr.io/tfx-kfp/tfx-kfp:0.1.0 .
+#   docker build --build-arg VARIANT=gpu -t ghcr.io/tfx-kfp/tfx-kfp:0.1.0-gpu .
+#
+# Layers are ordered so that a source change rebuilds only the last builder
+# layer and the final COPY: dependencies (uv.lock) first, our package last.
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# --------------------------------------------------------------------------
+# builder: compilers, uv and the locked dependencies. Nothing of this stage but
+# /opt/venv reaches the final image.
+# --------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS builder
+
+# cpu: tensorflow-cpu in place of the lock's CUDA-capable tensorflow wheel.
+# gpu: the lock's tensorflow plus the CUDA/cuDNN wheels of its [and-cuda] extra.
+ARG VARIANT=cpu
+ARG TENSORFLOW_VERSION=2.16.2
+ARG UV_VERSION=0.13.9
+
+# A few locked packages ship only as sdists; pyfarmhash (used by
+# tensorflow-data-validation) compiles C++.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN python3 -m pip install --no-cache-dir "uv==${UV_VERSION}"
+
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PYTHON=python3 \
+    UV_COMPILE_BYTECODE=0 \
+    UV_LINK_MODE=copy \
+    UV_NO_CACHE=1
+
+WORKDIR /src
+
+# 1. Locked third-party dependencies, without tensorflow (chosen per variant
+#    below) and without our package. Rebuilt only when the lock changes.
+#    libclang (60 MB) is a build-time dependency of tensorflow that nothing
+#    imports at run time; test suites and test data of third-party packages
+#    are never imported either.
+COPY pyproject.toml uv.lock ./
+RUN uv sync --frozen --no-dev --no-install-project \
+      --no-install-package tensorflow --no-install-package libclang \
+ && cd /opt/venv/lib/python3.11/site-packages \
+ && rm -rf tfx/components/testdata google/genai/tests IPython/core/tests h5py/tests \
+           pandas/tests pyarrow/tests \
+ && find numpy scipy sklearn -depth -type d -name tests -exec rm -rf {} +
+
+# 2. TensorFlow for the variant, same version as the lock. --no-deps: every
+#    dependency of tensorflow is already installed at its locked version.
+RUN case "${VARIANT}" in \
+      cpu) uv pip install --python /opt/venv/bin/python --no-deps "tensorflow-cpu==${TENSORFLOW_VERSION}" ;; \
+      gpu) uv pip install --python /opt/venv/bin/python "tensorflow[and-cuda]==${TENSORFLOW_VERSION}" ;; \
+      *) echo "VARIANT must be cpu or gpu, got '${VARIANT}'" >&2; exit 1 ;; \
+    esac \
+ # TensorFlow's C++ headers (~420 MB) serve only to build custom ops.
+ && rm -rf /opt/venv/lib/python3.11/site-packages/tensorflow/include
+
+# 3. Our package, non-editable. --inexact keeps the variant's tensorflow that
+#    the lock does not list.
+COPY README.md setup.py ./
+COPY tfx_kfp ./tfx_kfp
+COPY components ./components
+COPY pipelines ./pipelines
+COPY serving ./serving
+RUN uv sync --frozen --no-dev --no-editable --inexact \
+      --no-install-package tensorflow --no-install-package libclang
+
+# 4. Bytecode. Compiling every module would add ~450 MB; instead import what
+#    a pipeline step imports, so Python writes .pyc files for exactly those
+#    modules (~200 MB). The non-root user cannot write to /opt/venv, so
+#    without them every step would recompile TF, TFX and Beam (~8 s a step).
+#    The import also proves the image is complete.
+RUN cd / && /opt/venv/bin/python -W ignore -c "\
+import importlib, pkgutil; \
+mods = ['tensorflow', 'tf_keras', 'keras', 'kfp.dsl', 'kfp.dsl.executor_main', 'kfp.local', \
+  'apache_beam', 'apache_beam.runners.direct.direct_runner', \
+  'apache_beam.runners.portability.fn_api_runner', 'ml_metadata', 'tfx_bsl', \
+  'tensorflow_data_validation', 'tensorflow_transform', 'tensorflow_transform.beam', \
+  'tensorflow_model_analysis', 'tfx.v1', 'tfx.components', \
+  'tfx.components.example_gen.csv_example_gen.executor', \
+  'tfx.components.statistics_gen.executor', 'tfx.components.schema_gen.executor', \
+  'tfx.components.example_validator.executor', 'tfx.components.transform.executor', \
+  'tfx.components.trainer.executor', 'tfx.components.evaluator.executor', \
+  'tfx.components.pusher.executor', 'tensorflow_serving.apis.predict_pb2', \
+  'tfx_kfp', 'tfx_kfp.cli', 'tfx_kfp.image', 'tfx_kfp.pipelines.cluster']; \
+[importlib.import_module(m) for m in mods]; \
+import tfx_kfp.components as c; \
+[importlib.import_module(i.name) for i in pkgutil.walk_packages(c.__path__, c.__name__ + '.', onerror=lambda n: None)]; \
+import tensorflow as tf, tfx_kfp; \
+print('image ok: tfx-kfp', tfx_kfp.__version__, 'tensorflow', tf.__version__)"
+
+# --------------------------------------------------------------------------
+# runtime: the base image, the venv and a non-root user. No compilers, no uv,
+# no caches.
+# --------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+
+ARG VARIANT=cpu
+ARG UID=1000
+
+# The KFP v2 launcher writes artifacts under /gcs, /minio and /s3 as the
+# container's user; create them writable so the non-root user can.
+RUN useradd --uid "${UID}" --user-group --create-home --home-dir /home/tfx --shell /bin/bash tfx \
+ && mkdir -p /gcs /minio /s3 \
+ && chmod 1777 /gcs /minio /s3
+
+COPY --from=builder /opt/venv /opt/venv
+
+ENV VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:${PATH} \
+    HOME=/home/tfx \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    TF_CPP_MIN_LOG_LEVEL=1 \
+    TFX_KFP_IMAGE_VARIANT=${VARIANT}
+
+LABEL org.opencontainers.image.title="tfx-kfp" \
+      org.opencontainers.image.description="Runtime image for the tfx-kfp Kubeflow Pipelines components (TFX 1.16, KFP 2.13)" \
+      org.opencontainers.image.licenses="Apache-2.0"
+
+# Numeric user so Kubernetes can check runAsNonRoot.
+USER ${UID}:${UID}
+WORKDIR /home/tfx
+
+CMD ["tfx-kfp", "--help"]
