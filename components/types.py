@@ -10,35 +10,9 @@ import …`` to every lightweight component that uses these types.
 """
 
 from kfp import dsl
-from kfp.dsl.types import type_utils
+from tfx_kfp import kfp_compat
 
-TFX_NAMESPACE = "tfx"
-
-
-def _allow_tfx_namespace() -> None:
-    """Lets artifact types use TFX's own type names (``tfx.Examples`` …).
-
-    KFP's SDK accepts only the ``system`` and ``google`` namespaces for
-    ``schema_title``; the KFP backend and ML Metadata accept any name. Without
-    this, lineage in the KFP UI would show every TFX artifact as
-    ``system.Artifact``. Only the ``tfx`` namespace is added; everything else
-    is still checked by KFP.
-    """
-    original = type_utils.validate_schema_title
-    if getattr(original, "_tfx_kfp", False):
-        return
-
-    def validate_schema_title(schema_title: str) -> None:
-        namespace, _, name = schema_title.partition(".")
-        if namespace == TFX_NAMESPACE and name and "." not in name:
-            return
-        original(schema_title)
-
-    validate_schema_title._tfx_kfp = True
-    type_utils.validate_schema_title = validate_schema_title
-
-
-_allow_tfx_namespace()
+kfp_compat.allow_tfx_artifact_namespace()
 
 
 class _TfxArtifact(dsl.Artifact):
