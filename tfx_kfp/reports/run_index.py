@@ -11,6 +11,7 @@ import json
 import math
 import os
 import re
+import shutil
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,12 +242,28 @@ def _confusion_matrix(metadata: Dict[str, Any]) -> Html:
     return join(parts)
 
 
-def _output_html(output: TaskOutput, index_dir: Path) -> Html:
+def viewable_copy(index_path: Union[str, Path], task: Task, output: TaskOutput) -> Path:
+    """Where the index keeps a ``.html`` copy of an HTML report.
+
+    ``kfp.local`` writes HTML artifacts without a file extension, which a
+    browser opens as plain text; the copy opens as a page.
+    """
+    index = Path(index_path)
+    return index.parent / f"{index.stem}_files" / task.name / f"{output.name}.html"
+
+
+def _output_html(task: Task, output: TaskOutput, index_path: Path) -> Html:
+    index_dir = index_path.parent
     link = tag("a", output.name, href=_href(output.path, index_dir))
     if output.kind == HTML:
-        return Html(tag("h3", Html(f"{esc(output.name)} ")) + tag("p", Html(
-            "HTML report: " + tag("a", f"open {output.name}", href=_href(output.path, index_dir))
-            + f" <span class=\"muted small\">({esc(_size_text(output.path))})</span>")))
+        view = viewable_copy(index_path, task, output)
+        return Html(
+            tag("h3", output.name)
+            + tag("p", Html(
+                "HTML report: " + tag("a", f"open {output.name}", href=_href(view, index_dir), class_="report-link")
+                + " (" + tag("a", "artifact file", href=_href(output.path, index_dir)) + ", "
+                + esc(_size_text(output.path)) + ")."))
+        )
     if output.kind == MARKDOWN:
         text = _read_text(output.path) or ""
         return Html(
@@ -290,10 +307,11 @@ def render_run_index(run_dir: Union[str, Path], tasks: Sequence[Task], index_pat
 
     Returns:
       A self-contained HTML page linking every report, with Markdown reports,
-      Metrics and ClassificationMetrics shown inline.
+      Metrics and ClassificationMetrics shown inline. HTML reports are linked
+      through their :func:`viewable_copy`, which :func:`write_run_index` writes.
     """
     run = Path(run_dir)
-    index_dir = Path(index_path).resolve().parent
+    index = Path(index_path).resolve()
     match = _RUN_NAME.match(run.name)
     pipeline, stamp = (match.group("pipeline"), match.group("stamp")) if match else (run.name, None)
     intro = f"Local run {run.name}" + (f" of pipeline {pipeline}, started {stamp}" if stamp else "")
@@ -314,11 +332,11 @@ def render_run_index(run_dir: Union[str, Path], tasks: Sequence[Task], index_pat
         if not task.finished:
             section.append(tag("p", "This task wrote no executor output: it failed or did not finish.",
                                class_="status warn"))
-        section.extend(_output_html(o, index_dir) for o in visual)
+        section.extend(_output_html(task, o, index) for o in visual)
         if not visual:
             section.append(tag("p", "No visual outputs.", class_="muted"))
         if other:
-            links = Html(", ".join(tag("a", o.name, href=_href(o.path, index_dir)) for o in other))
+            links = Html(", ".join(tag("a", o.name, href=_href(o.path, index.parent)) for o in other))
             section.append(tag("p", Html("Other outputs: " + links), class_="small"))
         body.append(Html('<section class="task">' + join(section) + "</section>"))
     return document(f"Run {run.name}", join(body), css=_CSS)
@@ -332,12 +350,18 @@ def write_run_index(run_dir: Union[str, Path], output: Optional[Union[str, Path]
       output: the index file; defaults to ``index.html`` in the run directory.
 
     Returns:
-      The path of the written index.
+      The path of the written index; ``.html`` copies of the HTML reports go
+      into ``<index name>_files/`` beside it.
     """
     run = resolve_run_dir(run_dir)
     index_path = Path(output) if output else run / INDEX_FILE
     tasks = scan_run(run)
     page = render_run_index(run, tasks, index_path)
     index_path.parent.mkdir(parents=True, exist_ok=True)
+    for task in tasks:
+        for report in (o for o in task.outputs if o.kind == HTML):
+            copy = viewable_copy(index_path, task, report)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(report.path, copy)
     index_path.write_text(page, encoding="utf-8")
     return index_path
