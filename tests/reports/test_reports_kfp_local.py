@@ -15,7 +15,7 @@ from tfx_kfp.reports.run_index import (
 )
 
 
-@dsl.component
+@dsl.component(base_image="python:3.11")
 def schema_gen(report: Output[Markdown]):
     from tensorflow_metadata.proto.v0 import schema_pb2
 
@@ -27,7 +27,7 @@ def schema_gen(report: Output[Markdown]):
         out.write(render_schema_markdown(schema))
 
 
-@dsl.component
+@dsl.component(base_image="python:3.11")
 def evaluator(report: Output[HTML], metrics: Output[Metrics], confusion_matrix: Output[ClassificationMetrics]):
     from tfx_kfp.reports import render_evaluation_html
 

@@ -1,6 +1,5 @@
 """HTML report of a model evaluation: blessing decision, thresholds, metrics."""
 
-import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from tfx_kfp.reports._html import Html, document, esc, format_number, join, num_cell, table, tag

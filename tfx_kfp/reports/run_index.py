@@ -8,7 +8,6 @@ its output artifacts, where ``system.Metrics`` values and the
 """
 
 import json
-import math
 import os
 import re
 import shutil
