@@ -26,6 +26,6 @@ def _packages():
 setup(
     packages=list(_packages()),
     package_dir=PACKAGE_ROOTS,
-    package_data={"": ["*.csv", "*.pbtxt", "*.json", "*.md", "*.yaml", "py.typed"]},
+    package_data={"": ["*.csv", "data/*.csv", "*.pbtxt", "*.json", "*.yaml", "py.typed"]},
     include_package_data=True,
 )

@@ -1,1 +1,27 @@
-"""tfx-kfp."""
+"""One KFP v2 component per TFX stage.
+
+Importing this package loads only component interfaces (kfp.dsl); each
+component's executor, which imports TensorFlow and TFX, is imported inside the
+component body at run time.
+"""
+
+from tfx_kfp.components.evaluator.component import evaluator
+from tfx_kfp.components.example_gen.component import example_gen
+from tfx_kfp.components.example_validator.component import example_validator
+from tfx_kfp.components.pusher.component import pusher
+from tfx_kfp.components.schema_gen.component import import_schema, schema_gen
+from tfx_kfp.components.statistics_gen.component import statistics_gen
+from tfx_kfp.components.trainer.component import trainer
+from tfx_kfp.components.transform.component import transform
+
+__all__ = [
+    "example_gen",
+    "statistics_gen",
+    "schema_gen",
+    "import_schema",
+    "example_validator",
+    "transform",
+    "trainer",
+    "evaluator",
+    "pusher",
+]

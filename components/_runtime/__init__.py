@@ -1,0 +1,1 @@
+"""Runtime helpers shared by the executors (imported inside component bodies only)."""

@@ -1,0 +1,103 @@
+"""Runs TFX executors on KFP artifacts.
+
+TFX executors take ``{name: [tfx Artifact]}`` dicts whose URIs they read and
+write. We point those URIs at ``artifact.path`` (a local path on every KFP
+backend: object storage is mounted there), never at ``artifact.uri``, which may
+be a ``minio://`` URI that ``tf.io.gfile`` cannot open. TFX artifact properties
+travel in KFP artifact metadata.
+"""
+
+import json
+import os
+import tempfile
+import uuid
+from typing import Any, Dict, List, Optional
+
+from tfx.dsl.components.base import base_beam_executor, base_executor
+from tfx.types import artifact_utils, standard_artifacts
+
+from tfx_kfp.components import names
+
+DEFAULT_BEAM_PIPELINE_ARGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=0"]
+
+
+def _split_names_on_disk(path: str) -> List[str]:
+    if not os.path.isdir(path):
+        return []
+    return sorted(d[len("Split-"):] for d in os.listdir(path) if d.startswith("Split-"))
+
+
+def split_names(kfp_artifact) -> List[str]:
+    """Split names of an input artifact: from its metadata, else from its ``Split-*`` folders."""
+    encoded = kfp_artifact.metadata.get(names.SPLIT_NAMES)
+    if encoded:
+        return artifact_utils.decode_split_names(encoded)
+    return _split_names_on_disk(kfp_artifact.path)
+
+
+def to_tfx(type_name: str, kfp_artifact, uri: Optional[str] = None):
+    """Makes a TFX artifact of ``type_name`` for a KFP artifact.
+
+    Args:
+        type_name: A class name in ``tfx.types.standard_artifacts``, e.g. "Examples".
+        kfp_artifact: The KFP artifact (input or output).
+        uri: Where the TFX executor reads or writes; defaults to ``kfp_artifact.path``.
+
+    Returns:
+        The TFX artifact, with the properties found in the KFP metadata set.
+    """
+    artifact = getattr(standard_artifacts, type_name)()
+    artifact.uri = uri or kfp_artifact.path
+    metadata = dict(kfp_artifact.metadata or {})
+    properties = artifact.PROPERTIES or {}
+    if names.SPLIT_NAMES in properties:
+        found = split_names(kfp_artifact) if uri is None else None
+        encoded = metadata.get(names.SPLIT_NAMES) or (artifact_utils.encode_split_names(found) if found else None)
+        if encoded:
+            artifact.split_names = encoded
+    for key in (names.SPAN, names.VERSION):
+        if key in properties and metadata.get(key) is not None:
+            setattr(artifact, key, int(metadata[key]))
+    return artifact
+
+
+def export_properties(tfx_artifact, kfp_artifact) -> None:
+    """Copies a TFX artifact's properties and custom properties into KFP metadata."""
+    for key in tfx_artifact.PROPERTIES or {}:
+        if tfx_artifact.has_property(key):
+            kfp_artifact.metadata[key] = getattr(tfx_artifact, key)
+    for key in tfx_artifact.mlmd_artifact.custom_properties:
+        value = tfx_artifact.get_custom_property(key)
+        if isinstance(value, (str, int, float, bool)):
+            kfp_artifact.metadata[key] = value
+
+
+def beam_context(beam_pipeline_args: Optional[List[str]]) -> base_beam_executor.BaseBeamExecutor.Context:
+    """An executor context for Beam-based TFX executors."""
+    return base_beam_executor.BaseBeamExecutor.Context(
+        beam_pipeline_args=list(beam_pipeline_args) if beam_pipeline_args else list(DEFAULT_BEAM_PIPELINE_ARGS),
+        tmp_dir=tempfile.mkdtemp(prefix="tfx-kfp-beam-"),
+        unique_id=uuid.uuid4().hex[:12],
+    )
+
+
+def plain_context() -> base_executor.BaseExecutor.Context:
+    """An executor context for TFX executors that do not run Beam."""
+    return base_executor.BaseExecutor.Context(
+        tmp_dir=tempfile.mkdtemp(prefix="tfx-kfp-"), unique_id=uuid.uuid4().hex[:12]
+    )
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def proto_json(message) -> str:
+    from google.protobuf import json_format
+
+    return json_format.MessageToJson(message, preserving_proto_field_name=True)
+
+
+def exec_properties(**properties: Any) -> Dict[str, Any]:
+    """Drops None values: TFX executors treat a missing key as "use the default"."""
+    return {k: v for k, v in properties.items() if v is not None}

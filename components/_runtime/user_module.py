@@ -1,0 +1,54 @@
+"""The user's module file, which travels as text.
+
+A TFX module file (``preprocessing_fn`` for Transform, ``run_fn(fn_args)`` for
+the Trainer) is passed to components as its source text, so it reaches cluster
+pods without rebuilding the image. Here it is written back to a file that TFX
+loads exactly as it would load a ``module_file``.
+"""
+
+import ast
+import hashlib
+import os
+import tempfile
+
+from tfx_kfp.components._runtime.errors import UserModuleError
+
+
+def defined_functions(source: str, origin: str = "module_source") -> set:
+    """Top-level function names in ``source``; raises UserModuleError if it does not parse."""
+    try:
+        tree = ast.parse(source, filename=origin)
+    except SyntaxError as e:
+        raise UserModuleError(f"{origin}: line {e.lineno}: not valid Python: {e.msg}") from e
+    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def materialize(source: str, required_function: str, origin: str = "module_source") -> str:
+    """Writes ``source`` to a stable file path after checking it defines ``required_function``.
+
+    Args:
+        source: The module's Python source.
+        required_function: The function TFX will call (``preprocessing_fn`` or ``run_fn``).
+        origin: How to name the module in error messages.
+
+    Returns:
+        The path of a ``.py`` file holding ``source``.
+    """
+    if not source or not source.strip():
+        raise UserModuleError(f"{origin}: empty: expected the Python source of a TFX module file")
+    functions = defined_functions(source, origin)
+    if required_function not in functions:
+        found = ", ".join(sorted(functions)) or "none"
+        raise UserModuleError(
+            f"{origin}: must define a top-level function {required_function!r}; functions found: {found}"
+        )
+    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+    folder = os.path.join(tempfile.gettempdir(), "tfx-kfp-user-modules")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"user_module_{digest}.py")
+    if not os.path.exists(path):
+        staging = f"{path}.{os.getpid()}.tmp"
+        with open(staging, "w") as f:
+            f.write(source)
+        os.replace(staging, path)
+    return path

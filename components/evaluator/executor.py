@@ -1,0 +1,70 @@
+"""Runs TFX's Evaluator executor on KFP artifact paths and reports the blessing."""
+
+import os
+
+from tfx.components.evaluator import executor as tfx_executor
+from tfx.types import standard_component_specs as specs
+
+from tfx_kfp.components import names
+from tfx_kfp.components._runtime import tfx_bridge
+from tfx_kfp.components._runtime.staging import staged_dir
+from tfx_kfp.components.evaluator import eval_config
+
+BLESSED_FILE = "BLESSED"
+SERVING_SUBDIR = "Format-Serving"
+
+
+def _headline_metrics(evaluation_dir: str):
+    """(slice name, {metric: value}) for every slice, overall first."""
+    import tensorflow_model_analysis as tfma
+
+    result = tfma.load_eval_result(evaluation_dir)
+    rows = []
+    for slice_key, metrics_by_output in result.slicing_metrics:
+        slice_name = "Overall" if not slice_key else ", ".join(f"{k}={v}" for k, v in slice_key)
+        values = {}
+        for by_class in metrics_by_output.values():
+            for metric_name, value in by_class.get("", {}).items():
+                number = value.get("doubleValue")
+                if number is not None:
+                    values[metric_name] = float(number)
+        rows.append((slice_name, values))
+    rows.sort(key=lambda row: row[0] != "Overall")
+    return rows
+
+
+def run(*, examples, model, label_key, evaluation, blessing, metrics, accuracy_threshold, slice_features,
+        eval_config_json, beam_pipeline_args) -> bool:
+    """Evaluates, writes the evaluation and blessing, logs metrics; returns whether blessed."""
+    signature = eval_config.examples_signature(os.path.join(model.path, SERVING_SUBDIR))
+    config = eval_config.build(
+        label_key=label_key,
+        accuracy_threshold=accuracy_threshold,
+        slice_features=list(slice_features),
+        signature_name=signature,
+        eval_config_json=eval_config_json,
+    )
+    tfx_examples = tfx_bridge.to_tfx("Examples", examples)
+    tfx_model = tfx_bridge.to_tfx("Model", model)
+    with staged_dir(evaluation.path) as evaluation_dir, staged_dir(blessing.path) as blessing_dir:
+        tfx_evaluation = tfx_bridge.to_tfx("ModelEvaluation", evaluation, uri=evaluation_dir)
+        tfx_blessing = tfx_bridge.to_tfx("ModelBlessing", blessing, uri=blessing_dir)
+        tfx_executor.Executor(tfx_bridge.beam_context(beam_pipeline_args)).Do(
+            {specs.EXAMPLES_KEY: [tfx_examples], specs.MODEL_KEY: [tfx_model]},
+            {specs.EVALUATION_KEY: [tfx_evaluation], specs.BLESSING_KEY: [tfx_blessing]},
+            {
+                specs.EVAL_CONFIG_KEY: tfx_bridge.proto_json(config),
+                specs.EXAMPLE_SPLITS_KEY: tfx_bridge.to_json(["eval"]),
+            },
+        )
+        blessed = os.path.exists(os.path.join(blessing_dir, BLESSED_FILE))
+        rows = _headline_metrics(evaluation_dir)
+    blessing.metadata[names.META_BLESSED] = int(blessed)
+    for slice_name, values in rows:
+        for metric_name, value in sorted(values.items()):
+            key = metric_name if slice_name == "Overall" else f"{metric_name} [{slice_name}]"
+            metrics.log_metric(key, round(value, 6))
+    overall = dict(rows[0][1]) if rows else {}
+    print(f"evaluator: {'BLESSED' if blessed else 'NOT BLESSED'}; overall "
+          + ", ".join(f"{k}={v:.4f}" for k, v in sorted(overall.items())))
+    return blessed

@@ -1,0 +1,34 @@
+"""Pusher: copies a blessed model into a TF Serving model base path, atomically."""
+
+from kfp import dsl
+from kfp.dsl import Input, Output
+
+from tfx_kfp.components.types import Model, ModelBlessing, PushedModel
+from tfx_kfp.image import RUNTIME_IMAGE
+
+
+@dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
+def pusher(
+    model: Input[Model],
+    blessing: Input[ModelBlessing],
+    serving_base_dir: str,
+    pushed_model: Output[PushedModel],
+):
+    """Pushes a blessed model to ``<serving_base_dir>/<numeric version>/`` for TF Serving.
+
+    The version folder is built under a temporary name in ``serving_base_dir`` and renamed into
+    place, so TF Serving never sees a half-written version. An unblessed model is never pushed,
+    and pushing the same model again (a retried task) reuses its existing version.
+
+    Args:
+        model: The trained model; its ``Format-Serving`` SavedModel is pushed (TFX type ``Model``).
+        blessing: The Evaluator's verdict (TFX type ``ModelBlessing``).
+        serving_base_dir: The model base path TF Serving watches (a local or mounted path).
+
+    Returns:
+        pushed_model: Where and whether the model was pushed (TFX type ``PushedModel``;
+            ``metadata['pushed']``, ``['pushed_destination']``, ``['pushed_version']``).
+    """
+    from tfx_kfp.components.pusher import push
+
+    push.run(model=model, blessing=blessing, serving_base_dir=serving_base_dir, pushed_model=pushed_model)

@@ -1,0 +1,51 @@
+"""Runs TFX's SchemaGen executor, or validates and writes an imported schema."""
+
+import os
+
+from google.protobuf import text_format
+from tensorflow_metadata.proto.v0 import schema_pb2
+
+from tfx_kfp.components._runtime import tfx_bridge
+from tfx_kfp.components._runtime.errors import InputError
+from tfx_kfp.components._runtime.staging import staged_dir
+
+SCHEMA_FILE = "schema.pbtxt"
+
+
+def infer(*, statistics, schema, infer_feature_shape):
+    """Infers a schema from ``statistics.path`` into ``schema.path``."""
+    from tfx.components.schema_gen import executor as tfx_executor
+    from tfx.types import standard_component_specs as specs
+
+    tfx_statistics = tfx_bridge.to_tfx("ExampleStatistics", statistics)
+    with staged_dir(schema.path) as staging:
+        tfx_schema = tfx_bridge.to_tfx("Schema", schema, uri=staging)
+        tfx_executor.Executor(tfx_bridge.plain_context()).Do(
+            {specs.STATISTICS_KEY: [tfx_statistics]},
+            {specs.SCHEMA_KEY: [tfx_schema]},
+            {specs.INFER_FEATURE_SHAPE_KEY: int(infer_feature_shape), specs.EXCLUDE_SPLITS_KEY: "[]"},
+        )
+    print(f"schema_gen: inferred schema written to {os.path.join(schema.path, SCHEMA_FILE)}")
+
+
+def parse_schema(text: str, source: str = "schema_pbtxt") -> schema_pb2.Schema:
+    """Parses a text-format schema; raises InputError naming the line that failed."""
+    if not text or not text.strip():
+        raise InputError(source, "schema text is empty: expected a TFMD Schema in protobuf text format")
+    parsed = schema_pb2.Schema()
+    try:
+        text_format.Parse(text, parsed)
+    except text_format.ParseError as e:
+        raise InputError(source, "not a valid TFMD Schema in protobuf text format", received=str(e)) from e
+    if not parsed.feature and not parsed.sparse_feature:
+        raise InputError(source, "schema declares no features")
+    return parsed
+
+
+def import_text(*, schema_pbtxt, schema):
+    """Validates ``schema_pbtxt`` and writes it as ``schema.path/schema.pbtxt``."""
+    parsed = parse_schema(schema_pbtxt)
+    with staged_dir(schema.path) as staging:
+        with open(os.path.join(staging, SCHEMA_FILE), "w") as f:
+            f.write(text_format.MessageToString(parsed))
+    print(f"import_schema: {len(parsed.feature)} features written to {os.path.join(schema.path, SCHEMA_FILE)}")

@@ -1,0 +1,27 @@
+"""StatisticsGen: TFDV statistics for every split of an Examples artifact."""
+
+from kfp import dsl
+from kfp.dsl import Input, Output
+
+from tfx_kfp.components.types import Examples, ExampleStatistics
+from tfx_kfp.image import RUNTIME_IMAGE
+
+
+@dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
+def statistics_gen(
+    examples: Input[Examples],
+    statistics: Output[ExampleStatistics],
+    beam_pipeline_args: list = [],
+):
+    """Computes TFDV statistics per split.
+
+    Args:
+        examples: Split tf.Example TFRecords (TFX type ``Examples``).
+        beam_pipeline_args: Apache Beam pipeline options; empty means DirectRunner in multi-processing mode.
+
+    Returns:
+        statistics: ``Split-<name>/FeatureStats.pb`` per split (TFX type ``ExampleStatistics``).
+    """
+    from tfx_kfp.components.statistics_gen import executor
+
+    executor.run(examples=examples, statistics=statistics, beam_pipeline_args=beam_pipeline_args)

@@ -1,0 +1,21 @@
+"""Runs TFX's StatisticsGen executor on KFP artifact paths."""
+
+from tfx.components.statistics_gen import executor as tfx_executor
+from tfx.types import standard_component_specs as specs
+
+from tfx_kfp.components._runtime import tfx_bridge
+from tfx_kfp.components._runtime.staging import staged_dir
+
+
+def run(*, examples, statistics, beam_pipeline_args):
+    """Writes TFDV statistics for every split of ``examples`` to ``statistics.path``."""
+    tfx_examples = tfx_bridge.to_tfx("Examples", examples)
+    with staged_dir(statistics.path) as staging:
+        tfx_statistics = tfx_bridge.to_tfx("ExampleStatistics", statistics, uri=staging)
+        tfx_executor.Executor(tfx_bridge.beam_context(beam_pipeline_args)).Do(
+            {specs.EXAMPLES_KEY: [tfx_examples]},
+            {specs.STATISTICS_KEY: [tfx_statistics]},
+            {specs.EXCLUDE_SPLITS_KEY: "[]"},
+        )
+    tfx_bridge.export_properties(tfx_statistics, statistics)
+    print(f"statistics_gen: statistics for splits {tfx_statistics.split_names} in {statistics.path}")

@@ -1,0 +1,46 @@
+"""Runs TFX's Transform executor on KFP artifact paths."""
+
+import json
+
+from tfx.components.transform import executor as tfx_executor
+from tfx.types import standard_component_specs as specs
+
+from tfx_kfp.components._runtime import tfx_bridge, user_module
+from tfx_kfp.components._runtime.errors import InputError
+from tfx_kfp.components._runtime.staging import staged_dir
+
+
+def parse_custom_config(text: str, component: str) -> dict:
+    """Parses a ``custom_config`` JSON object; raises InputError on anything else."""
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError as e:
+        raise InputError(component, "custom_config must be a JSON object", field="custom_config", received=str(e)) from e
+    if not isinstance(value, dict):
+        raise InputError(component, "custom_config must be a JSON object", field="custom_config",
+                         received=type(value).__name__)
+    return value
+
+
+def run(*, examples, schema, module_source, transform_graph, transformed_examples, custom_config, beam_pipeline_args):
+    """Writes the transform graph and transformed examples."""
+    module_file = user_module.materialize(module_source, "preprocessing_fn")
+    config = parse_custom_config(custom_config, "transform")
+    tfx_examples = tfx_bridge.to_tfx("Examples", examples)
+    tfx_schema = tfx_bridge.to_tfx("Schema", schema)
+    with staged_dir(transform_graph.path) as graph_dir, staged_dir(transformed_examples.path) as examples_dir:
+        tfx_graph = tfx_bridge.to_tfx("TransformGraph", transform_graph, uri=graph_dir)
+        tfx_transformed = tfx_bridge.to_tfx("Examples", transformed_examples, uri=examples_dir)
+        tfx_transformed.split_names = tfx_examples.split_names
+        tfx_executor.Executor(tfx_bridge.beam_context(beam_pipeline_args)).Do(
+            {specs.EXAMPLES_KEY: [tfx_examples], specs.SCHEMA_KEY: [tfx_schema]},
+            {specs.TRANSFORM_GRAPH_KEY: [tfx_graph], specs.TRANSFORMED_EXAMPLES_KEY: [tfx_transformed]},
+            tfx_bridge.exec_properties(**{
+                specs.MODULE_FILE_KEY: module_file,
+                specs.CUSTOM_CONFIG_KEY: json.dumps(config) if config else None,
+                specs.FORCE_TF_COMPAT_V1_KEY: 0,
+                specs.DISABLE_STATISTICS_KEY: 1,
+            }),
+        )
+    tfx_bridge.export_properties(tfx_transformed, transformed_examples)
+    print(f"transform: transform graph in {transform_graph.path}; transformed examples in {transformed_examples.path}")

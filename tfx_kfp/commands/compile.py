@@ -1,0 +1,25 @@
+"""``tfx-kfp compile``: write a pipeline as KFP v2 YAML for a cluster."""
+
+import os
+
+from tfx_kfp.commands import _pipeline_args
+
+NAME = "compile"
+HELP = "Compile a pipeline to KFP v2 YAML (PipelineSpec) for upload to Kubeflow Pipelines."
+
+
+def add_arguments(parser):
+    _pipeline_args.add_pipeline_options(parser)
+    parser.add_argument("--target", choices=("kind", "local"), default="kind",
+                        help="kind: data and models on the tfx-kfp-model-store volume; local: this machine's paths.")
+    parser.add_argument("-o", "--output", default="pipeline.yaml", help="Output YAML file.")
+
+
+def run(args) -> int:
+    from kfp import compiler
+
+    params = _pipeline_args.parse_params(args.param, args.module_file, args.schema_file)
+    pipeline = _pipeline_args.build_pipeline(args.pipeline, target=args.target, gate_push=True, params=params)
+    compiler.Compiler().compile(pipeline, args.output)
+    print(f"compile: wrote {args.pipeline} pipeline ({args.target}) to {os.path.abspath(args.output)}")
+    return 0

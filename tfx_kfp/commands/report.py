@@ -1,0 +1,45 @@
+"""``tfx-kfp report``: an index page of every report of a local run."""
+
+import argparse
+import pathlib
+import sys
+import webbrowser
+
+NAME = "report"
+HELP = (
+    "Write an HTML index linking every report (HTML, Markdown, metrics, confusion matrix) of a local "
+    "kfp.local pipeline run, so you see what the Kubeflow UI would show."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the command's arguments."""
+    parser.add_argument(
+        "run_dir",
+        metavar="RUN_DIR",
+        help="a kfp.local run directory (<pipeline root>/<pipeline>-<timestamp>) or a pipeline root, "
+        "whose newest run is used",
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="INDEX", help="where to write the index (default: RUN_DIR/index.html)"
+    )
+    parser.add_argument("--open", action="store_true", help="open the index in the default web browser")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Writes the index and prints its path; returns the exit status."""
+    from tfx_kfp.reports import run_index  # light: no TensorFlow/TFX imports
+
+    try:
+        run_dir = run_index.resolve_run_dir(args.run_dir)
+    except run_index.RunNotFoundError as error:
+        print(f"tfx-kfp report: error: {error}", file=sys.stderr)
+        return 2
+    if run_dir.resolve() != pathlib.Path(args.run_dir).resolve():
+        count = len(run_index.list_runs(args.run_dir))
+        print(f"tfx-kfp report: {count} run(s) in {args.run_dir}; indexing the newest, {run_dir.name}", file=sys.stderr)
+    index = run_index.write_run_index(run_dir, args.output)
+    if args.open:
+        webbrowser.open(index.resolve().as_uri())
+    print(index)
+    return 0
