@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this
 # Sourced by every scripts/kind/*.sh: strict mode, repository root, pinned
 # versions, and small helpers. Not meant to be run on its own.
 set -euo pipefail

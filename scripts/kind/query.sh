@@ -4,7 +4,11 @@
 source "$(dirname "$0")/common.sh"
 need kubectl curl
 
-newest="$(ls "$MODEL_STORE_DIR/$MODEL_STORE_MODELS_SUBDIR" | grep -E '^[0-9]+$' | sort -n | tail -1 || true)"
+newest=""
+for dir in "$MODEL_STORE_DIR/$MODEL_STORE_MODELS_SUBDIR"/*/; do
+  version="$(basename "$dir")"
+  [[ "$version" =~ ^[0-9]+$ ]] && { [[ -z "$newest" ]] || ((version > newest)); } && newest="$version"
+done
 [[ -n "$newest" ]] || die "expected a pushed model version under $MODEL_STORE_DIR/$MODEL_STORE_MODELS_SUBDIR; found none"
 log "newest pushed version: $newest; waiting for TF Serving to be Ready"
 "${KUBECTL[@]}" -n "$KFP_NAMESPACE" wait --for=condition=Ready pod -l app=tfx-kfp-serving --timeout=300s
