@@ -1,0 +1,70 @@
+"""`tfx-kfp run --local --runner docker`: the penguin pipeline with every step in the runtime image.
+
+kfp.local's DockerRunner starts one container of the image per task; the
+Pusher writes a SavedModel version into a host folder, which this test then
+loads inside the image and queries through its serving signature.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+CSV = os.path.join(os.path.dirname(__file__), "..", "..", "pipelines", "penguin", "data", "penguins_processed.csv")
+
+QUERY = r"""
+import csv, json, sys
+import tensorflow as tf
+model = tf.saved_model.load(sys.argv[1])
+serve = model.signatures["serving_default"]
+rows = list(csv.DictReader(open(sys.argv[2])))[::30]
+keys = ["culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g"]
+scores = serve(**{k: tf.constant([float(r[k]) for r in rows]) for k in keys})["scores"].numpy()
+print(json.dumps({"shape": list(scores.shape),
+                  "correct": int(sum(int(s.argmax()) == int(r["species"]) for s, r in zip(scores, rows))),
+                  "signatures": sorted(model.signatures)}))
+"""
+
+
+def test_penguin_pipeline_in_docker_pushes_a_servable_model(runtime_image, tmp_path):
+    root = tmp_path / "pipeline-root"
+    run = subprocess.run(
+        [sys.executable, "-m", "tfx_kfp.cli", "run", "--local", "--runner", "docker",
+         "--pipeline-root", str(root)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=1200,
+    )
+    log = run.stdout + run.stderr
+    assert run.returncode == 0, log[-6000:]
+    last = run.stdout.strip().splitlines()[-1]
+    assert "penguin succeeded" in last and "blessed" in last, last
+    pushed = re.search(r"pushed to (\S+)", last)
+    assert pushed, last
+    for task in ("example-gen", "statistics-gen", "schema-gen", "example-validator", "transform", "trainer",
+                 "evaluator", "pusher"):
+        assert re.search(rf"Task .*{task}.* finished with status .*SUCCESS", log), f"{task} did not succeed"
+
+    version_dir = pushed.group(1)
+    base, version = os.path.split(version_dir)
+    assert base == str(tmp_path / "serving_model" / "penguin") and version.isdigit(), version_dir
+    assert os.listdir(base) == [version]
+    assert os.path.isfile(os.path.join(version_dir, "saved_model.pb"))
+    assert os.path.isdir(os.path.join(version_dir, "variables"))
+
+    # Servable: load it in the image (as TF Serving would, from a read-only mount) and predict.
+    query = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none",
+         "-v", f"{version_dir}:/models/penguin/{version}:ro", "-v", f"{os.path.abspath(CSV)}:/data/penguins.csv:ro",
+         runtime_image, "python3", "-W", "ignore", "-c", QUERY, f"/models/penguin/{version}", "/data/penguins.csv"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert query.returncode == 0, query.stderr[-3000:]
+    result = json.loads(query.stdout.strip().splitlines()[-1])
+    assert "serving_default" in result["signatures"]
+    rows, classes = result["shape"]
+    assert classes == 3 and rows >= 10
+    assert result["correct"] >= 0.8 * rows, result
