@@ -10,8 +10,9 @@
 #   docker build -t ghcr.io/tfx-kfp/tfx-kfp:0.1.0 .
 #   docker build --build-arg VARIANT=gpu -t ghcr.io/tfx-kfp/tfx-kfp:0.1.0-gpu .
 #
-# Layers are ordered so that a source change rebuilds only the last builder
-# layer and the final COPY: dependencies (uv.lock) first, our package last.
+# Layers are ordered so that a source change rebuilds only the small wheel
+# stage and the last runtime layer: dependencies (uv.lock) first, our package
+# last.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -67,24 +68,14 @@ RUN case "${VARIANT}" in \
  # TensorFlow's C++ headers (~420 MB) serve only to build custom ops.
  && rm -rf /opt/venv/lib/python3.11/site-packages/tensorflow/include
 
-# 3. Our package, non-editable. --inexact keeps the variant's tensorflow that
-#    the lock does not list.
-COPY README.md setup.py ./
-COPY tfx_kfp ./tfx_kfp
-COPY components ./components
-COPY pipelines ./pipelines
-COPY serving ./serving
-RUN uv sync --frozen --no-dev --no-editable --inexact \
-      --no-install-package tensorflow --no-install-package libclang
-
-# 4. Bytecode. Compiling every module would add ~450 MB; instead import what
-#    a pipeline step imports, so Python writes .pyc files for exactly those
-#    modules (~200 MB). The non-root user cannot write to /opt/venv, so
-#    without them every step would recompile TF, TFX and Beam (~8 s a step).
-#    The import also proves the image is complete.
+# 3. Bytecode for third-party code. Compiling every module would add ~450 MB;
+#    instead import what a pipeline step imports, so Python writes .pyc files
+#    for exactly those modules (~200 MB). The non-root user cannot write to
+#    /opt/venv, so without them every step would recompile TF, TFX and Beam
+#    (~8 s a step).
 RUN cd / && /opt/venv/bin/python -W ignore -c "\
-import importlib, pkgutil; \
-mods = ['tensorflow', 'tf_keras', 'keras', 'kfp.dsl', 'kfp.dsl.executor_main', 'kfp.local', \
+import importlib; \
+mods = ['tensorflow', 'tf_keras', 'keras', 'kfp.dsl', 'kfp.dsl.executor_main', 'kfp.local', 'kfp.kubernetes', \
   'apache_beam', 'apache_beam.runners.direct.direct_runner', \
   'apache_beam.runners.portability.fn_api_runner', 'ml_metadata', 'tfx_bsl', \
   'tensorflow_data_validation', 'tensorflow_transform', 'tensorflow_transform.beam', \
@@ -93,13 +84,20 @@ mods = ['tensorflow', 'tf_keras', 'keras', 'kfp.dsl', 'kfp.dsl.executor_main', '
   'tfx.components.statistics_gen.executor', 'tfx.components.schema_gen.executor', \
   'tfx.components.example_validator.executor', 'tfx.components.transform.executor', \
   'tfx.components.trainer.executor', 'tfx.components.evaluator.executor', \
-  'tfx.components.pusher.executor', 'tensorflow_serving.apis.predict_pb2', \
-  'tfx_kfp', 'tfx_kfp.cli', 'tfx_kfp.image', 'tfx_kfp.pipelines.cluster']; \
-[importlib.import_module(m) for m in mods]; \
-import tfx_kfp.components as c; \
-[importlib.import_module(i.name) for i in pkgutil.walk_packages(c.__path__, c.__name__ + '.', onerror=lambda n: None)]; \
-import tensorflow as tf, tfx_kfp; \
-print('image ok: tfx-kfp', tfx_kfp.__version__, 'tensorflow', tf.__version__)"
+  'tfx.components.pusher.executor', 'tensorflow_serving.apis.predict_pb2']; \
+[importlib.import_module(m) for m in mods]"
+
+# --------------------------------------------------------------------------
+# wheel: our package, built from the source tree. Only this stage and the
+# last layers of the runtime stage rebuild when the source changes.
+# --------------------------------------------------------------------------
+FROM builder AS wheel
+COPY README.md setup.py ./
+COPY tfx_kfp ./tfx_kfp
+COPY components ./components
+COPY pipelines ./pipelines
+COPY serving ./serving
+RUN uv build --wheel --out-dir /wheels .
 
 # --------------------------------------------------------------------------
 # runtime: the base image, the venv and a non-root user. No compilers, no uv,
@@ -116,7 +114,19 @@ RUN useradd --uid "${UID}" --user-group --create-home --home-dir /home/tfx --she
  && mkdir -p /gcs /minio /s3 \
  && chmod 1777 /gcs /minio /s3
 
+# The locked dependencies (a large layer, cached while uv.lock is unchanged),
+# then our package from its wheel (a small layer). --no-deps: the venv
+# already holds every dependency at its locked version.
 COPY --from=builder /opt/venv /opt/venv
+COPY --from=wheel /wheels /tmp/wheels
+RUN /opt/venv/bin/python -m pip install --no-deps --no-cache-dir --disable-pip-version-check /tmp/wheels/*.whl \
+ && rm -rf /tmp/wheels \
+ # Import what every step imports (compiles its bytecode) and prove the image complete.
+ && cd / && /opt/venv/bin/python -W ignore -c "\
+import importlib, pkgutil, tensorflow as tf, tfx_kfp, tfx_kfp.cli, tfx_kfp.pipelines; \
+import tfx_kfp.components as c; \
+[importlib.import_module(i.name) for i in pkgutil.walk_packages(c.__path__, c.__name__ + '.')]; \
+print('image ok: tfx-kfp', tfx_kfp.__version__, 'tensorflow', tf.__version__)"
 
 ENV VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:${PATH} \
