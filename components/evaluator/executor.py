@@ -25,7 +25,7 @@ def _headline_metrics(result):
     rows = []
     for slice_key, metrics_by_output in result.slicing_metrics:
         values = {}
-        for by_class in metrics_by_output.values():
+        for by_class in (metrics_by_output or {}).values():
             for metric_name, value in by_class.get("", {}).items():
                 number = value.get("doubleValue")
                 if number is not None:
@@ -40,7 +40,7 @@ def _overall_confusion_matrix(result) -> Optional[Dict]:
     for slice_key, plots_by_output in result.plots or []:
         if slice_key:
             continue
-        for by_class in plots_by_output.values():
+        for by_class in (plots_by_output or {}).values():
             plot = by_class.get("", {}).get("multiClassConfusionMatrixAtThresholds")
             if not plot or not plot.get("matrices"):
                 continue
