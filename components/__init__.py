@@ -1,38 +1,33 @@
 """One KFP v2 component per TFX stage.
 
-``from tfx_kfp.components import example_gen`` gives the component. Component
-modules load lazily: inside a running task (``_KFP_RUNTIME=true``) KFP's
-``kfp.dsl`` has no ``component`` decorator, and the task imports only
-``tfx_kfp.components.types`` and its executor, never the other components.
-Executors, which import TensorFlow and TFX, are imported inside component
-bodies at run time.
+Importing this package loads only component interfaces (kfp.dsl); each
+component's executor, which imports TensorFlow and TFX, is imported inside the
+component body at run time. Inside a running task (``_KFP_RUNTIME=true``,
+set by KFP) ``kfp.dsl`` has no ``component`` decorator, and the task needs
+only ``tfx_kfp.components.types`` and its executor, so the interfaces are not
+loaded there (the same guard KFP uses for its own package).
 """
 
-import importlib
+import os
 
-_COMPONENT_MODULES = {
-    "example_gen": "example_gen",
-    "statistics_gen": "statistics_gen",
-    "schema_gen": "schema_gen",
-    "import_schema": "schema_gen",
-    "example_validator": "example_validator",
-    "transform": "transform",
-    "trainer": "trainer",
-    "evaluator": "evaluator",
-    "pusher": "pusher",
-}
+if os.environ.get("_KFP_RUNTIME", "false") != "true":
+    from tfx_kfp.components.evaluator.component import evaluator
+    from tfx_kfp.components.example_gen.component import example_gen
+    from tfx_kfp.components.example_validator.component import example_validator
+    from tfx_kfp.components.pusher.component import pusher
+    from tfx_kfp.components.schema_gen.component import import_schema, schema_gen
+    from tfx_kfp.components.statistics_gen.component import statistics_gen
+    from tfx_kfp.components.trainer.component import trainer
+    from tfx_kfp.components.transform.component import transform
 
-__all__ = list(_COMPONENT_MODULES)
-
-
-def __getattr__(name):
-    folder = _COMPONENT_MODULES.get(name)
-    if folder is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    component = getattr(importlib.import_module(f"{__name__}.{folder}.component"), name)
-    globals()[name] = component
-    return component
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__all__ = [
+    "example_gen",
+    "statistics_gen",
+    "schema_gen",
+    "import_schema",
+    "example_validator",
+    "transform",
+    "trainer",
+    "evaluator",
+    "pusher",
+]
