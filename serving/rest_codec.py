@@ -357,18 +357,32 @@ def _example_from_json(value: Any, example_class):
     return example
 
 
-def examples_from_json(doc: dict) -> List[bytes]:
+def examples_from_json(doc: dict, example_class=None) -> List[bytes]:
     """Builds serialized tf.Examples from a ``:classify``/``:regress`` body.
 
     Follows ``FillClassifyRegressRequestFromJson``: an optional ``context``
     example is prepended (as serialized bytes) to every example, exactly as
     TF Serving's ``ExampleListWithContext`` handling does.
-    """
-    from tensorflow.core.example import example_pb2
 
-    context = b""
+    Args:
+        doc: The parsed request object.
+        example_class: The ``tensorflow.Example`` message class to use
+            (default: TensorFlow's own).
+    """
+    if example_class is None:
+        from tensorflow.core.example import example_pb2
+
+        example_class = example_pb2.Example
+    parts = examples_parts_from_json(doc, example_class)
+    context = parts[0].SerializeToString() if parts[0] is not None else b""
+    return [context + example.SerializeToString() for example in parts[1]]
+
+
+def examples_parts_from_json(doc: dict, example_class):
+    """Returns (context Example or None, [Example]) from a classify/regress body."""
+    context = None
     if "context" in doc:
-        context = _example_from_json(doc["context"], example_pb2.Example).SerializeToString()
+        context = _example_from_json(doc["context"], example_class)
     if "examples" not in doc:
         raise InvalidArgument(
             f"JSON Value: {debug_string(doc)} When method is classify, key 'examples' is "
@@ -379,8 +393,7 @@ def examples_from_json(doc: dict) -> List[bytes]:
             f"JSON Value: {debug_string(doc)} Expecting 'examples' value to be an list/array")
     if not examples:
         raise InvalidArgument(f"JSON Value: {debug_string(doc)} 'examples' value is an empty array")
-    return [context + _example_from_json(item, example_pb2.Example).SerializeToString()
-            for item in examples]
+    return context, [_example_from_json(item, example_class) for item in examples]
 
 
 # ---------------------------------------------------------------- responses
