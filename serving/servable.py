@@ -182,6 +182,18 @@ class LoadedVersion:
                       exc_info=True)
 
 
+def _quiet_deprecations():
+    """Silences TF's "this TF1 API is deprecated" warnings around the TF1 loader."""
+    try:
+        from tensorflow.python.util import deprecation
+
+        return deprecation.silence()
+    except (ImportError, AttributeError):
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
 def load_version(name: str, version: int, path: str, options: SessionOptions) -> LoadedVersion:
     """Loads one version directory into a new session.
 
@@ -199,7 +211,7 @@ def load_version(name: str, version: int, path: str, options: SessionOptions) ->
     graph = tf.Graph()
     session = tf.compat.v1.Session(graph=graph, config=config)
     try:
-        with graph.as_default():
+        with graph.as_default(), _quiet_deprecations():
             loaded = tf.compat.v1.saved_model.loader.load(session, list(options.tags), path)
     except Exception as error:  # noqa: BLE001 - report any load failure as a status
         session.close()
