@@ -164,8 +164,14 @@ def _to_array(values: list, shape: Sequence[int], dtype: int) -> np.ndarray:
                              for v in values], dtype=np_dtype).reshape(shape)
 
 
+_MAX_RANK = 254  # TensorShape's kMaxDims
+
+
 def _tensor_from_json(value: Any, dtype: int) -> Tuple[List[Any], List[int]]:
     shape = _dense_shape(value)
+    if len(shape) > _MAX_RANK:
+        raise InvalidArgument(f"JSON value is nested {len(shape)} lists deep; a tensor has at "
+                              f"most {_MAX_RANK} dimensions")
     values: list = []
     _fill(value, 0, shape, dtype, values)
     return values, shape

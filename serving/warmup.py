@@ -33,8 +33,12 @@ def run_warmup(version: LoadedVersion) -> int:
     from tensorflow_serving.apis import (classification_pb2, inference_pb2, predict_pb2,
                                          prediction_log_pb2, regression_pb2)
 
+    from tfx_kfp.serving.servable import _quiet_deprecations
+
+    with _quiet_deprecations():
+        records = list(_read_records(tf, path))
     count = 0
-    for record in tf.compat.v1.io.tf_record_iterator(path):
+    for record in records:
         log_entry = prediction_log_pb2.PredictionLog()
         try:
             log_entry.ParseFromString(record)
@@ -60,6 +64,15 @@ def run_warmup(version: LoadedVersion) -> int:
             raise InvalidArgument(f"Number of warmup records exceeds the maximum "
                                   f"({MAX_WARMUP_RECORDS}) at {path}")
     return count
+
+
+def _read_records(tf, path: str):
+    count = 0
+    for record in tf.compat.v1.io.tf_record_iterator(path):
+        count += 1
+        if count > MAX_WARMUP_RECORDS + 1:
+            return
+        yield record
 
 
 def write_warmup_file(version_dir: str, prediction_logs) -> str:
