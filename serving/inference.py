@@ -16,6 +16,7 @@ from tfx_kfp.serving.errors import (
     InvalidArgument,
     Unimplemented,
 )
+from tfx_kfp.serving.json_reader import is_proto_text
 from tfx_kfp.serving.servable import LoadedVersion
 from tfx_kfp.serving.tensor_codec import (
     DT_FLOAT,
@@ -44,6 +45,11 @@ CLASSIFY_METHOD = "tensorflow/serving/classify"
 REGRESS_METHOD = "tensorflow/serving/regress"
 
 
+def find_signature(version: LoadedVersion, name: str):
+    """Returns the SignatureDef called ``name``, or None (also for non-UTF-8 names)."""
+    return version.signature_defs.get(name) if is_proto_text(name) else None
+
+
 def _signature_debug_string(signature) -> str:
     from google.protobuf import text_format
 
@@ -61,7 +67,7 @@ def predict_input_infos(version: LoadedVersion, signature_name: str):
         InvalidArgument: TF Serving's REST message when the signature is missing.
     """
     name = signature_name or DEFAULT_SIGNATURE
-    signature = version.signature_defs.get(name)
+    signature = find_signature(version, name)
     if signature is None:
         raise InvalidArgument(f'Serving signature name: "{name}" not found in signature def')
     return signature.inputs
@@ -142,7 +148,7 @@ def predict(version: LoadedVersion, signature_name: str, inputs: Dict[str, objec
         The resolved signature name and alias -> output array.
     """
     name = signature_name or DEFAULT_SIGNATURE
-    signature = version.signature_defs.get(name)
+    signature = find_signature(version, name)
     if signature is None:
         raise FailedPrecondition(f'Serving signature key "{name}" not found.')
     _verify_inputs_size(signature, list(inputs))
@@ -165,7 +171,7 @@ def predict(version: LoadedVersion, signature_name: str, inputs: Dict[str, objec
 
 def _classification_signature(version: LoadedVersion, signature_name: str):
     name = signature_name or DEFAULT_SIGNATURE
-    signature = version.signature_defs.get(name)
+    signature = find_signature(version, name)
     if signature is None:
         raise InvalidArgument(f"No signature was found with the name: {name}")
     _preprocess_classification(signature)
@@ -324,7 +330,7 @@ def regress(version: LoadedVersion, signature_name: str, serialized: Sequence[by
         float32 array of one value per example.
     """
     name = signature_name or DEFAULT_SIGNATURE
-    signature = version.signature_defs.get(name)
+    signature = find_signature(version, name)
     if signature is None:
         raise InvalidArgument(f"No signature was found with the name: {name}")
     input_name, fetches = _preprocess_regression(signature)
@@ -362,7 +368,7 @@ def multi_inference(version: LoadedVersion, tasks: Sequence[Tuple[str, str, str]
         if name in seen_signatures:
             raise InvalidArgument(f"Duplicate evaluation of signature: {name}")
         seen_signatures.add(name)
-        signature = version.signature_defs.get(name)
+        signature = find_signature(version, name)
         if signature is None:
             raise InvalidArgument(f"Requested signature not found in model graph: {name}")
         if method == CLASSIFY_METHOD:

@@ -20,7 +20,7 @@ from typing import Any, List, Tuple
 
 from tfx_kfp.serving.errors import InvalidArgument
 
-__all__ = ["parse_json_object", "parse_json", "JsonParseError"]
+__all__ = ["parse_json_object", "parse_json", "JsonParseError", "is_proto_text"]
 
 # rapidjson's GetParseError_En() texts.
 _DOCUMENT_EMPTY = "The document is empty."
@@ -49,6 +49,15 @@ _NEEDS_EXACT = re.compile(rb"\\u[dD][89a-fA-F]|[eE][+]?[0-9]{3}|\x00")
 _WHITESPACE = b" \t\n\r"
 _INT64_MIN = -(1 << 63)
 _UINT64_MAX = (1 << 64) - 1
+
+
+def is_proto_text(text: str) -> bool:
+    """True when a parsed string is valid UTF-8, so it can be a proto string or map key."""
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 class JsonParseError(InvalidArgument):

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from tfx_kfp.serving.errors import InvalidArgument, ServingError, Unimplemented
+from tfx_kfp.serving.json_reader import is_proto_text
 from tfx_kfp.serving.json_writer import (
     PrettyWriter,
     debug_string,
@@ -210,7 +211,7 @@ def _inputs_from_instances(instances: list, infos) -> Dict[str, np.ndarray]:
     shapes: Dict[str, List[int]] = {}
 
     def add_item(item: Any, name: str) -> None:
-        if name not in infos:
+        if not is_proto_text(name) or name not in infos:
             raise InvalidArgument(f"JSON object: does not have named input: {name}")
         dtype = infos[name].dtype
         item_values, shape = _tensor_from_json(item, dtype)
@@ -356,6 +357,9 @@ def _example_from_json(value: Any, example_class):
     example = example_class()
     features = example.features.feature
     for name, content in value.items():
+        if not is_proto_text(name):
+            raise InvalidArgument(
+                f"Feature name {debug_string(name)} is not valid UTF-8")
         feature = features[name]
         feature.Clear()
         for item in (content if type(content) is list else [content]):
