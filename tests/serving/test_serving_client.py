@@ -210,3 +210,14 @@ def test_timeouts_raise_deadline_exceeded():
     finally:
         release.set()
         server.stop()
+
+
+def test_serve_and_call_for_the_demo(half_plus_two_base):
+    from tfx_kfp.serving.smoke import serve_and_call
+
+    events = []
+    result = serve_and_call(MODEL_NAME, half_plus_two_base, on_event=events.append)
+    assert result.version == 123
+    assert result.responses["rest"] == result.responses["grpc"] == {"predictions": [2.25]}
+    assert result.summary.startswith(f"served {MODEL_NAME} version 123; predict over REST (")
+    assert any("AVAILABLE" in e for e in events)
