@@ -197,13 +197,15 @@ def main(argv=None) -> int:
     print(f"\nIn-process, same signature: TF2 signature call p50 {reference:.3f} ms "
           f"(p99 {baseline['tf2_signature_p99_ms']:.3f}); server's session callable p50 "
           f"{baseline['session_callable_p50_ms']:.3f} ms\n")
-    print("| protocol | concurrency | req/s | p50 ms | p99 ms | p50 / in-process | errors |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| protocol | concurrency | req/s | p50 ms | p99 ms | p50 / in-process "
+          "| ms per request (1000/rps) / in-process | errors |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in results:
         row["overhead_ratio"] = row["p50_ms"] / reference
+        row["throughput_cost_ratio"] = (1000.0 / row["rps"]) / reference if row["rps"] else 0
         print(f"| {row['protocol']} | {row['concurrency']} | {row['rps']:.0f} | "
               f"{row['p50_ms']:.3f} | {row['p99_ms']:.3f} | {row['overhead_ratio']:.1f}x | "
-              f"{row['errors']} |")
+              f"{row['throughput_cost_ratio']:.2f}x | {row['errors']} |")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({"baseline": baseline, "levels": results}, handle, indent=2)
