@@ -82,7 +82,9 @@ class _HttpConnection:
         fresh = self._socket is None
         if fresh:
             self._connect()
-        head = [f"{method} {path} HTTP/1.1", f"Host: {self._address[0]}:{self._address[1]}"]
+        host = self._address[0]
+        host = f"[{host}]" if ":" in host else host
+        head = [f"{method} {path} HTTP/1.1", f"Host: {host}:{self._address[1]}"]
         if body is not None:
             head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
         data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + (body or b"")

@@ -113,7 +113,7 @@ def _approximate_error(body: bytes, start: int) -> Any:
     try:
         return _DECODER.raw_decode(text, start and 1)[0]
     except RecursionError:
-        raise JsonParseError("JSON Parse error: document nested too deeply")
+        raise JsonParseError("JSON Parse error: document nested too deeply") from None
     except ValueError as error:
         position = getattr(error, "pos", 0) or 0
         offset = len(text[:position].encode("utf-8", "surrogateescape"))

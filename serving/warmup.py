@@ -43,7 +43,8 @@ def run_warmup(version: LoadedVersion) -> int:
         try:
             log_entry.ParseFromString(record)
         except Exception:  # noqa: BLE001 - protobuf raises DecodeError subclasses
-            raise InvalidArgument(f"Failed to parse warmup record: {record!r} from {path}")
+            raise InvalidArgument(
+                f"Failed to parse warmup record: {record!r} from {path}") from None
         kind = log_entry.WhichOneof("log_type")
         if kind == "predict_log":
             proto_handlers.run_predict(version, log_entry.predict_log.request,

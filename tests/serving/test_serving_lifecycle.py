@@ -66,7 +66,7 @@ def test_latest_version_serves_and_new_versions_replace_it(versions_root, tmp_pa
 
 def test_config_file_policies_and_labels(versions_root, tmp_path):
     latest = copy_versions(versions_root, tmp_path, "latest", [1, 2, 3])
-    every = copy_versions(versions_root, tmp_path, "every", [1, 2, 3])
+    copy_versions(versions_root, tmp_path, "every", [1, 2, 3])  # relative base_path below
     specific = copy_versions(versions_root, tmp_path, "specific", [1, 2, 3])
     config = tmp_path / "models.config"
     config.write_text(f"""
