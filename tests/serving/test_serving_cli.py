@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import MODEL_NAME
+from serving_helpers import MODEL_NAME
 from tfx_kfp import cli
 
 

@@ -10,7 +10,7 @@ from concurrent import futures
 import grpc
 import pytest
 
-from conftest import MODEL_NAME
+from serving_helpers import MODEL_NAME
 from tfx_kfp.serving import (
     DeadlineExceeded,
     InvalidArgument,

@@ -16,7 +16,7 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
-from conftest import MODEL_NAME
+from serving_helpers import MODEL_NAME
 
 
 def parse(message_type, text):

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import RawHttp
+from serving_helpers import RawHttp
 from tfx_kfp.serving import NotFound, ServingClient, Unavailable, server, testing
 
 
