@@ -2,17 +2,23 @@
 
 Importing this package loads only component interfaces (kfp.dsl); each
 component's executor, which imports TensorFlow and TFX, is imported inside the
-component body at run time.
+component body at run time. Inside a running task (``_KFP_RUNTIME=true``,
+set by KFP) ``kfp.dsl`` has no ``component`` decorator, and the task needs
+only ``tfx_kfp.components.types`` and its executor, so the interfaces are not
+loaded there (the same guard KFP uses for its own package).
 """
 
-from tfx_kfp.components.evaluator.component import evaluator
-from tfx_kfp.components.example_gen.component import example_gen
-from tfx_kfp.components.example_validator.component import example_validator
-from tfx_kfp.components.pusher.component import pusher
-from tfx_kfp.components.schema_gen.component import import_schema, schema_gen
-from tfx_kfp.components.statistics_gen.component import statistics_gen
-from tfx_kfp.components.trainer.component import trainer
-from tfx_kfp.components.transform.component import transform
+import os
+
+if os.environ.get("_KFP_RUNTIME", "false") != "true":
+    from tfx_kfp.components.evaluator.component import evaluator
+    from tfx_kfp.components.example_gen.component import example_gen
+    from tfx_kfp.components.example_validator.component import example_validator
+    from tfx_kfp.components.pusher.component import pusher
+    from tfx_kfp.components.schema_gen.component import import_schema, schema_gen
+    from tfx_kfp.components.statistics_gen.component import statistics_gen
+    from tfx_kfp.components.trainer.component import trainer
+    from tfx_kfp.components.transform.component import transform
 
 __all__ = [
     "example_gen",

@@ -10,7 +10,7 @@ holds the KFP artifact metadata (TFX properties). Regenerate with:
 import json
 import os
 
-from kfp.dsl import Metrics
+from kfp.dsl import HTML, ClassificationMetrics, Markdown, Metrics
 
 from tfx_kfp.components import types
 
@@ -54,6 +54,12 @@ def metrics(root: str, name: str) -> Metrics:
     return Metrics(uri=os.path.join(root, name))
 
 
+def report(root: str, name: str, kind=HTML):
+    """A visual output at ``root/reports/<name>``."""
+    os.makedirs(os.path.join(root, "reports"), exist_ok=True)
+    return kind(uri=os.path.join(root, "reports", name))
+
+
 def save_metadata(root: str, name: str, kfp_artifact) -> None:
     with open(os.path.join(root, f"{name}.metadata.json"), "w") as f:
         json.dump(kfp_artifact.metadata, f, indent=1, sort_keys=True)
@@ -74,7 +80,8 @@ def run_statistics_gen(source: str, out: str):
     from tfx_kfp.components.statistics_gen import executor
 
     statistics = artifact(out, "statistics")
-    executor.run(examples=artifact(source, "examples"), statistics=statistics, beam_pipeline_args=BEAM_ARGS)
+    executor.run(examples=artifact(source, "examples"), statistics=statistics,
+                 report=report(out, "statistics.html"), beam_pipeline_args=BEAM_ARGS)
     save_metadata(out, "statistics", statistics)
     return statistics
 
@@ -83,7 +90,8 @@ def run_schema_gen(source: str, out: str):
     from tfx_kfp.components.schema_gen import executor
 
     schema = artifact(out, "schema")
-    executor.infer(statistics=artifact(source, "statistics"), schema=schema, infer_feature_shape=True)
+    executor.infer(statistics=artifact(source, "statistics"), schema=schema, report=report(out, "schema.md", Markdown),
+                   infer_feature_shape=True)
     return schema
 
 
@@ -92,7 +100,7 @@ def run_example_validator(source: str, out: str, fail_on_anomalies: bool = True)
 
     anomalies = artifact(out, "anomalies")
     executor.run(statistics=artifact(source, "statistics"), schema=artifact(source, "schema"),
-                 anomalies=anomalies, fail_on_anomalies=fail_on_anomalies)
+                 anomalies=anomalies, report=report(out, "anomalies.html"), fail_on_anomalies=fail_on_anomalies)
     save_metadata(out, "anomalies", anomalies)
     return anomalies
 
@@ -103,7 +111,8 @@ def run_transform(source: str, out: str, source_text: str = None):
     graph, transformed = artifact(out, "transform_graph"), artifact(out, "transformed_examples")
     executor.run(examples=artifact(source, "examples"), schema=artifact(source, "schema"),
                  module_source=source_text or module_source(), transform_graph=graph,
-                 transformed_examples=transformed, custom_config="{}", beam_pipeline_args=BEAM_ARGS)
+                 transformed_examples=transformed, report=report(out, "transform.md", Markdown), custom_config="{}",
+                 beam_pipeline_args=BEAM_ARGS)
     save_metadata(out, "transformed_examples", transformed)
     return graph, transformed
 
@@ -114,7 +123,9 @@ def run_trainer(source: str, out: str, train_steps: int = 200):
     model, run, logged = artifact(out, "model"), artifact(out, "model_run"), metrics(out, "trainer_metrics")
     executor.run(examples=artifact(source, "transformed_examples"), transform_graph=artifact(source, "transform_graph"),
                  schema=artifact(source, "schema"), module_source=module_source(), model=model, model_run=run,
-                 metrics=logged, train_steps=train_steps, eval_steps=5, custom_config="{}")
+                 metrics=logged, report=report(out, "training.html"), train_steps=train_steps, eval_steps=5,
+                 custom_config="{}")
+    save_metadata(out, "model", model)
     return model, logged
 
 
@@ -124,6 +135,8 @@ def run_evaluator(source: str, out: str, accuracy_threshold: float = 0.9, eval_c
     evaluation, blessing, logged = artifact(out, "evaluation"), artifact(out, "blessing"), metrics(out, "eval_metrics")
     blessed = executor.run(examples=artifact(source, "examples"), model=artifact(source, "model"),
                            label_key="species", evaluation=evaluation, blessing=blessing, metrics=logged,
+                           confusion_matrix=ClassificationMetrics(uri=os.path.join(out, "confusion_matrix")),
+                           report=report(out, "evaluation.html"),
                            accuracy_threshold=accuracy_threshold, slice_features=[],
                            eval_config_json=eval_config_json, beam_pipeline_args=BEAM_ARGS)
     save_metadata(out, "blessing", blessing)
@@ -135,5 +148,5 @@ def run_pusher(source: str, out: str, serving_base_dir: str):
 
     pushed = artifact(out, "pushed_model")
     push.run(model=artifact(source, "model"), blessing=artifact(source, "blessing"),
-             serving_base_dir=serving_base_dir, pushed_model=pushed)
+             serving_base_dir=serving_base_dir, pushed_model=pushed, report=report(out, "push.md", Markdown))
     return pushed

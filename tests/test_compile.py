@@ -137,3 +137,21 @@ def test_import_schema_variant_takes_schema_text(tmp_path):
 def test_unknown_default_is_rejected():
     with pytest.raises(ValueError, match="unknown pipeline parameters \\['label'\\]"):
         create_training_pipeline(defaults={"label": "x"})
+
+
+def test_visual_outputs_have_the_system_schema_titles_the_ui_renders(kind_yaml):
+    spec = _spec(kind_yaml)
+    expected = {
+        "comp-statistics-gen": {"report": "system.HTML"},
+        "comp-schema-gen": {"report": "system.Markdown"},
+        "comp-example-validator": {"report": "system.HTML"},
+        "comp-transform": {"report": "system.Markdown"},
+        "comp-trainer": {"report": "system.HTML", "metrics": "system.Metrics"},
+        "comp-evaluator": {"report": "system.HTML", "metrics": "system.Metrics",
+                           "confusion_matrix": "system.ClassificationMetrics"},
+        "comp-pusher": {"report": "system.Markdown"},
+    }
+    for component, outputs in expected.items():
+        artifacts = spec.components[component].output_definitions.artifacts
+        for name, title in outputs.items():
+            assert artifacts[name].artifact_type.schema_title == title, f"{component}.{name}"

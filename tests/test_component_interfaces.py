@@ -8,29 +8,33 @@ from tfx_kfp.image import RUNTIME_IMAGE
 
 ARTIFACTS = {
     "example_gen": ({}, {names.EXAMPLES: "tfx.Examples"}),
-    "statistics_gen": ({names.EXAMPLES: "tfx.Examples"}, {names.STATISTICS: "tfx.ExampleStatistics"}),
-    "schema_gen": ({names.STATISTICS: "tfx.ExampleStatistics"}, {names.SCHEMA: "tfx.Schema"}),
-    "import_schema": ({}, {names.SCHEMA: "tfx.Schema"}),
+    "statistics_gen": ({names.EXAMPLES: "tfx.Examples"},
+                       {names.STATISTICS: "tfx.ExampleStatistics", names.REPORT: "system.HTML"}),
+    "schema_gen": ({names.STATISTICS: "tfx.ExampleStatistics"}, {names.SCHEMA: "tfx.Schema", names.REPORT: "system.Markdown"}),
+    "import_schema": ({}, {names.SCHEMA: "tfx.Schema", names.REPORT: "system.Markdown"}),
     "example_validator": (
         {names.STATISTICS: "tfx.ExampleStatistics", names.SCHEMA: "tfx.Schema"},
-        {names.ANOMALIES: "tfx.ExampleAnomalies"},
+        {names.ANOMALIES: "tfx.ExampleAnomalies", names.REPORT: "system.HTML"},
     ),
     "transform": (
         {names.EXAMPLES: "tfx.Examples", names.SCHEMA: "tfx.Schema"},
-        {names.TRANSFORM_GRAPH: "tfx.TransformGraph", names.TRANSFORMED_EXAMPLES: "tfx.Examples"},
+        {names.TRANSFORM_GRAPH: "tfx.TransformGraph", names.TRANSFORMED_EXAMPLES: "tfx.Examples",
+         names.REPORT: "system.Markdown"},
     ),
     "trainer": (
         {names.EXAMPLES: "tfx.Examples", names.TRANSFORM_GRAPH: "tfx.TransformGraph", names.SCHEMA: "tfx.Schema"},
-        {names.MODEL: "tfx.Model", names.MODEL_RUN: "tfx.ModelRun", names.METRICS: "system.Metrics"},
+        {names.MODEL: "tfx.Model", names.MODEL_RUN: "tfx.ModelRun", names.METRICS: "system.Metrics",
+         names.REPORT: "system.HTML"},
     ),
     "evaluator": (
         {names.EXAMPLES: "tfx.Examples", names.MODEL: "tfx.Model"},
         {names.EVALUATION: "tfx.ModelEvaluation", names.BLESSING: "tfx.ModelBlessing",
-         names.METRICS: "system.Metrics"},
+         names.METRICS: "system.Metrics", names.CONFUSION_MATRIX: "system.ClassificationMetrics",
+         names.REPORT: "system.HTML"},
     ),
     "pusher": (
         {names.MODEL: "tfx.Model", names.BLESSING: "tfx.ModelBlessing"},
-        {names.PUSHED_MODEL: "tfx.PushedModel"},
+        {names.PUSHED_MODEL: "tfx.PushedModel", names.REPORT: "system.Markdown"},
     ),
 }
 
@@ -79,3 +83,10 @@ def test_image_tag_follows_the_package_version():
     assert image_tag("gpu").endswith(f":{tfx_kfp.__version__}-gpu")
     with pytest.raises(ValueError, match="'cpu' or 'gpu'"):
         image_tag("tpu")
+
+
+def test_every_stage_has_a_visual_output_the_v2_ui_renders():
+    visual = {"system.HTML", "system.Markdown"}
+    for name in sorted(set(ARTIFACTS) - {"example_gen"}):
+        outputs = _spec(name).outputs
+        assert outputs[names.REPORT].type.split("@")[0] in visual, name

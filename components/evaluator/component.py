@@ -3,7 +3,7 @@
 from typing import NamedTuple
 
 from kfp import dsl
-from kfp.dsl import Input, Metrics, Output
+from kfp.dsl import HTML, ClassificationMetrics, Input, Metrics, Output
 
 from tfx_kfp.components.types import Examples, Model, ModelBlessing, ModelEvaluation
 from tfx_kfp.image import RUNTIME_IMAGE
@@ -17,6 +17,8 @@ def evaluator(
     evaluation: Output[ModelEvaluation],
     blessing: Output[ModelBlessing],
     metrics: Output[Metrics],
+    confusion_matrix: Output[ClassificationMetrics],
+    report: Output[HTML],
     accuracy_threshold: float = 0.6,
     slice_features: list = [],
     eval_config_json: str = "",
@@ -38,6 +40,10 @@ def evaluator(
         evaluation: The TFMA evaluation result (TFX type ``ModelEvaluation``).
         blessing: ``BLESSED`` or ``NOT_BLESSED`` (TFX type ``ModelBlessing``; ``metadata['blessed']``).
         metrics: Overall and per-slice headline metrics.
+        confusion_matrix: The overall confusion matrix (classifiers; empty when the EvalConfig has no
+            ``MultiClassConfusionMatrixPlot``).
+        report: The blessing decision with every threshold against its value, metrics per slice and the
+            confusion matrix (offline HTML).
         blessed: Whether the model passed every threshold; gates the Pusher.
     """
     from tfx_kfp.components.evaluator import executor
@@ -49,6 +55,8 @@ def evaluator(
         evaluation=evaluation,
         blessing=blessing,
         metrics=metrics,
+        confusion_matrix=confusion_matrix,
+        report=report,
         accuracy_threshold=accuracy_threshold,
         slice_features=slice_features,
         eval_config_json=eval_config_json,

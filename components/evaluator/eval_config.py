@@ -9,6 +9,7 @@ from tensorflow_model_analysis.proto import config_pb2
 from tfx_kfp.components._runtime.errors import InputError
 
 ACCURACY_METRIC = "SparseCategoricalAccuracy"
+CONFUSION_MATRIX_PLOT = "MultiClassConfusionMatrixPlot"
 EXAMPLES_SIGNATURES = ("serving_examples", "serving_default")
 
 
@@ -18,16 +19,12 @@ def examples_signature(saved_model_dir: str) -> str:
     TFMA feeds serialized examples. Our exported models keep ``serving_default`` for raw feature
     values and add ``serving_examples``; TFX-style modules export ``serving_default`` on examples.
     """
-    from tensorflow.core.protobuf import saved_model_pb2
-    from tensorflow.core.framework import types_pb2
+    from tfx_kfp.components._runtime.signatures import read_signatures
 
-    saved_model = saved_model_pb2.SavedModel()
-    with open(os.path.join(saved_model_dir, "saved_model.pb"), "rb") as f:
-        saved_model.ParseFromString(f.read())
-    signatures = saved_model.meta_graphs[0].signature_def
+    signatures = read_signatures(saved_model_dir)
     for name in EXAMPLES_SIGNATURES:
-        sig = signatures.get(name)
-        if sig is not None and len(sig.inputs) == 1 and next(iter(sig.inputs.values())).dtype == types_pb2.DT_STRING:
+        inputs = signatures.get(name, {}).get("inputs", {})
+        if len(inputs) == 1 and next(iter(inputs.values()))["dtype"] == "string":
             return name
     raise InputError(saved_model_dir, f"model needs a signature taking serialized tf.Examples for evaluation; "
                      f"looked for {', '.join(EXAMPLES_SIGNATURES)}", received=", ".join(sorted(signatures)))
@@ -64,7 +61,47 @@ def build(*, label_key: str, accuracy_threshold: float, slice_features: List[str
                 metrics=[
                     config_pb2.MetricConfig(class_name="ExampleCount"),
                     config_pb2.MetricConfig(class_name=ACCURACY_METRIC, threshold=threshold),
+                    config_pb2.MetricConfig(class_name=CONFUSION_MATRIX_PLOT),
                 ]
             )
         ],
     )
+
+
+def _metric_name(metric: config_pb2.MetricConfig) -> str:
+    import json
+    import re
+
+    if metric.config:
+        name = json.loads(metric.config).get("name")
+        if name:
+            return name
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", metric.class_name).lower()
+
+
+def value_thresholds(config: config_pb2.EvalConfig, overall: dict) -> list:
+    """Every value/change threshold in ``config``, with the overall value it is judged on.
+
+    Returns:
+        Dicts ``{"metric", "kind", "threshold", "value", "passed"}``; a change threshold has no
+        baseline model here, so TFMA does not apply it (reported as passed with no value).
+    """
+    rows = []
+    for spec in config.metrics_specs:
+        for metric in spec.metrics:
+            if not metric.HasField("threshold"):
+                continue
+            name = _metric_name(metric)
+            value = overall.get(name)
+            bounds = metric.threshold.value_threshold
+            for kind, field in (("lower_bound", "lower_bound"), ("upper_bound", "upper_bound")):
+                if metric.threshold.HasField("value_threshold") and bounds.HasField(field):
+                    limit = getattr(bounds, field).value
+                    ok = value is not None and (value >= limit if kind == "lower_bound" else value <= limit)
+                    rows.append({"metric": name, "kind": kind, "threshold": limit, "value": value, "passed": ok})
+            if metric.threshold.HasField("change_threshold"):
+                change = metric.threshold.change_threshold
+                rows.append({"metric": name, "kind": "change", "threshold": change.absolute.value,
+                             "value": None, "passed": True,
+                             "direction": config_pb2.MetricDirection.Type.Name(change.direction).lower()})
+    return rows

@@ -1,41 +1,66 @@
 """Runs TFX's Evaluator executor on KFP artifact paths and reports the blessing."""
 
 import os
+from typing import Dict, Optional
 
 from tfx.components.evaluator import executor as tfx_executor
 from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
-from tfx_kfp.components._runtime import tfx_bridge
+from tfx_kfp.components._runtime import reports, tfx_bridge
 from tfx_kfp.components._runtime.staging import staged_dir
 from tfx_kfp.components.evaluator import eval_config
+from tfx_kfp.reports import render_evaluation_html
 
 BLESSED_FILE = "BLESSED"
 SERVING_SUBDIR = "Format-Serving"
 
 
-def _headline_metrics(evaluation_dir: str):
-    """(slice name, {metric: value}) for every slice, overall first."""
-    import tensorflow_model_analysis as tfma
+def _slice_name(slice_key) -> str:
+    return "Overall" if not slice_key else ", ".join(f"{k}={v}" for k, v in slice_key)
 
-    result = tfma.load_eval_result(evaluation_dir)
+
+def _headline_metrics(result):
+    """(slice name, {metric: value}) for every slice, overall first."""
     rows = []
     for slice_key, metrics_by_output in result.slicing_metrics:
-        slice_name = "Overall" if not slice_key else ", ".join(f"{k}={v}" for k, v in slice_key)
         values = {}
-        for by_class in metrics_by_output.values():
+        for by_class in (metrics_by_output or {}).values():
             for metric_name, value in by_class.get("", {}).items():
                 number = value.get("doubleValue")
                 if number is not None:
                     values[metric_name] = float(number)
-        rows.append((slice_name, values))
+        rows.append((_slice_name(slice_key), values))
     rows.sort(key=lambda row: row[0] != "Overall")
     return rows
 
 
-def run(*, examples, model, label_key, evaluation, blessing, metrics, accuracy_threshold, slice_features,
-        eval_config_json, beam_pipeline_args) -> bool:
-    """Evaluates, writes the evaluation and blessing, logs metrics; returns whether blessed."""
+def _overall_confusion_matrix(result) -> Optional[Dict]:
+    """{"labels", "matrix"} from the overall slice's MultiClassConfusionMatrixPlot, if computed."""
+    for slice_key, plots_by_output in result.plots or []:
+        if slice_key:
+            continue
+        for by_class in (plots_by_output or {}).values():
+            plot = by_class.get("", {}).get("multiClassConfusionMatrixAtThresholds")
+            if not plot or not plot.get("matrices"):
+                continue
+            entries = plot["matrices"][0].get("entries", [])
+            counts = {}
+            for entry in entries:
+                actual, predicted = int(entry.get("actualClassId", 0)), int(entry.get("predictedClassId", 0))
+                if predicted >= 0:
+                    counts[(actual, predicted)] = float(entry.get("numWeightedExamples", 0.0))
+            classes = sorted({c for pair in counts for c in pair})
+            return {"labels": [str(c) for c in classes],
+                    "matrix": [[int(counts.get((a, p), 0)) for p in classes] for a in classes]}
+    return None
+
+
+def run(*, examples, model, label_key, evaluation, blessing, metrics, confusion_matrix, report, accuracy_threshold,
+        slice_features, eval_config_json, beam_pipeline_args) -> bool:
+    """Evaluates, writes the evaluation, blessing and reports, logs metrics; returns whether blessed."""
+    import tensorflow_model_analysis as tfma
+
     signature = eval_config.examples_signature(os.path.join(model.path, SERVING_SUBDIR))
     config = eval_config.build(
         label_key=label_key,
@@ -58,13 +83,21 @@ def run(*, examples, model, label_key, evaluation, blessing, metrics, accuracy_t
             },
         )
         blessed = os.path.exists(os.path.join(blessing_dir, BLESSED_FILE))
-        rows = _headline_metrics(evaluation_dir)
+        result = tfma.load_eval_result(evaluation_dir)
+        rows = _headline_metrics(result)
+        matrix = _overall_confusion_matrix(result)
     blessing.metadata[names.META_BLESSED] = int(blessed)
     for slice_name, values in rows:
         for metric_name, value in sorted(values.items()):
             key = metric_name if slice_name == "Overall" else f"{metric_name} [{slice_name}]"
             metrics.log_metric(key, round(value, 6))
+    if matrix:
+        confusion_matrix.log_confusion_matrix(matrix["labels"], matrix["matrix"])
     overall = dict(rows[0][1]) if rows else {}
+    reports.write_report(report, render_evaluation_html(
+        blessed=blessed, overall=overall, per_slice=rows[1:],
+        thresholds=eval_config.value_thresholds(config, overall), confusion_matrix=matrix,
+    ))
     print(f"evaluator: {'BLESSED' if blessed else 'NOT BLESSED'}; overall "
           + ", ".join(f"{k}={v:.4f}" for k, v in sorted(overall.items())))
     return blessed

@@ -1,7 +1,7 @@
 """ExampleValidator: TFDV anomalies of each split against the schema."""
 
 from kfp import dsl
-from kfp.dsl import Input, Output
+from kfp.dsl import HTML, Input, Output
 
 from tfx_kfp.components.types import ExampleAnomalies, ExampleStatistics, Schema
 from tfx_kfp.image import RUNTIME_IMAGE
@@ -12,6 +12,7 @@ def example_validator(
     statistics: Input[ExampleStatistics],
     schema: Input[Schema],
     anomalies: Output[ExampleAnomalies],
+    report: Output[HTML],
     fail_on_anomalies: bool = True,
 ):
     """Validates the statistics of every split against the schema.
@@ -24,7 +25,9 @@ def example_validator(
 
     Returns:
         anomalies: ``Split-<name>/SchemaDiff.pb`` per split (TFX type ``ExampleAnomalies``).
+        report: Every anomaly (split, feature, kind, description), or a clear "No anomalies".
     """
     from tfx_kfp.components.example_validator import executor
 
-    executor.run(statistics=statistics, schema=schema, anomalies=anomalies, fail_on_anomalies=fail_on_anomalies)
+    executor.run(statistics=statistics, schema=schema, anomalies=anomalies, report=report,
+                 fail_on_anomalies=fail_on_anomalies)

@@ -5,9 +5,10 @@ from typing import Dict, List, Tuple
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
-from tfx_kfp.components._runtime import tfx_bridge
+from tfx_kfp.components._runtime import reports, tfx_bridge
 from tfx_kfp.components._runtime.errors import AnomaliesFoundError
 from tfx_kfp.components._runtime.staging import staged_dir
+from tfx_kfp.reports import render_anomalies_html
 
 ANOMALIES_FILE = "SchemaDiff.pb"
 
@@ -46,7 +47,7 @@ def format_anomalies(rows: List[Tuple[str, str, str, str]]) -> str:
     return "\n".join(lines)
 
 
-def run(*, statistics, schema, anomalies, fail_on_anomalies):
+def run(*, statistics, schema, anomalies, report, fail_on_anomalies):
     """Writes anomalies to ``anomalies.path``; raises AnomaliesFoundError when asked to."""
     from tfx.components.example_validator import executor as tfx_executor
     from tfx.types import standard_component_specs as specs
@@ -60,9 +61,11 @@ def run(*, statistics, schema, anomalies, fail_on_anomalies):
             {specs.ANOMALIES_KEY: [tfx_anomalies]},
             {specs.EXCLUDE_SPLITS_KEY: "[]"},
         )
-        rows = anomaly_rows(read_anomalies(staging))
+        by_split = read_anomalies(staging)
+        rows = anomaly_rows(by_split)
     tfx_bridge.export_properties(tfx_anomalies, anomalies)
     anomalies.metadata["anomaly_count"] = len(rows)
+    reports.write_report(report, render_anomalies_html(by_split))
     if rows and fail_on_anomalies:
         raise AnomaliesFoundError(
             f"example_validator: {len(rows)} anomalies found against the schema "

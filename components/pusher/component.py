@@ -1,7 +1,7 @@
 """Pusher: copies a blessed model into a TF Serving model base path, atomically."""
 
 from kfp import dsl
-from kfp.dsl import Input, Output
+from kfp.dsl import Input, Markdown, Output
 
 from tfx_kfp.components.types import Model, ModelBlessing, PushedModel
 from tfx_kfp.image import RUNTIME_IMAGE
@@ -13,6 +13,7 @@ def pusher(
     blessing: Input[ModelBlessing],
     serving_base_dir: str,
     pushed_model: Output[PushedModel],
+    report: Output[Markdown],
 ):
     """Pushes a blessed model to ``<serving_base_dir>/<numeric version>/`` for TF Serving.
 
@@ -28,7 +29,9 @@ def pusher(
     Returns:
         pushed_model: Where and whether the model was pushed (TFX type ``PushedModel``;
             ``metadata['pushed']``, ``['pushed_destination']``, ``['pushed_version']``).
+        report: The decision, the pushed path and version, and the model's serving signatures.
     """
     from tfx_kfp.components.pusher import push
 
-    push.run(model=model, blessing=blessing, serving_base_dir=serving_base_dir, pushed_model=pushed_model)
+    push.run(model=model, blessing=blessing, serving_base_dir=serving_base_dir, pushed_model=pushed_model,
+             report=report)

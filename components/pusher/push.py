@@ -93,13 +93,23 @@ def push_saved_model(saved_model_dir: str, base_dir: str) -> Tuple[int, str, boo
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def run(*, model, blessing, serving_base_dir, pushed_model):
+def _write_report(report, model, *, pushed: bool, path=None, version=None, reason: str) -> None:
+    from tfx_kfp.components._runtime.reports import write_report
+    from tfx_kfp.reports import render_push_markdown
+
+    signatures = (model.metadata or {}).get("signatures") or {}
+    write_report(report, render_push_markdown(pushed=pushed, pushed_path=path, version=version,
+                                              signatures=signatures, reason=reason))
+
+
+def run(*, model, blessing, serving_base_dir, pushed_model, report):
     """Pushes ``model`` if ``blessing`` says so; records the outcome in ``pushed_model.metadata``."""
     if not serving_base_dir:
         raise PushError("pusher: serving_base_dir is required: the model base path TF Serving watches")
     os.makedirs(pushed_model.path, exist_ok=True)
     if not is_blessed(blessing.path, dict(blessing.metadata or {})):
         pushed_model.metadata[names.META_PUSHED] = 0
+        _write_report(report, model, pushed=False, reason="the evaluator did not bless the model")
         print("pusher: model is not blessed; nothing pushed")
         return
     version, target, created = push_saved_model(os.path.join(model.path, SERVING_SUBDIR), serving_base_dir)
@@ -108,4 +118,6 @@ def run(*, model, blessing, serving_base_dir, pushed_model):
         names.META_PUSHED_DESTINATION: target,
         names.META_PUSHED_VERSION: version,
     })
+    reason = "blessed by the evaluator" if created else f"this model was already pushed as version {version}"
+    _write_report(report, model, pushed=True, path=target, version=version, reason=reason)
     print(f"pusher: {'pushed' if created else 'already pushed as'} version {version} at {target}")

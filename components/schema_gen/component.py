@@ -1,7 +1,7 @@
 """SchemaGen and ImportSchema: the schema the rest of the pipeline validates against."""
 
 from kfp import dsl
-from kfp.dsl import Input, Output
+from kfp.dsl import Input, Markdown, Output
 
 from tfx_kfp.components.types import ExampleStatistics, Schema
 from tfx_kfp.image import RUNTIME_IMAGE
@@ -11,6 +11,7 @@ from tfx_kfp.image import RUNTIME_IMAGE
 def schema_gen(
     statistics: Input[ExampleStatistics],
     schema: Output[Schema],
+    report: Output[Markdown],
     infer_feature_shape: bool = True,
 ):
     """Infers a schema from the statistics of every split.
@@ -22,16 +23,18 @@ def schema_gen(
 
     Returns:
         schema: The inferred ``schema.pbtxt`` (TFX type ``Schema``).
+        report: The schema as a table: features, types, presence and domains.
     """
     from tfx_kfp.components.schema_gen import executor
 
-    executor.infer(statistics=statistics, schema=schema, infer_feature_shape=infer_feature_shape)
+    executor.infer(statistics=statistics, schema=schema, report=report, infer_feature_shape=infer_feature_shape)
 
 
 @dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
 def import_schema(
     schema_pbtxt: str,
     schema: Output[Schema],
+    report: Output[Markdown],
 ):
     """Imports a user's curated schema instead of inferring one.
 
@@ -41,7 +44,8 @@ def import_schema(
 
     Returns:
         schema: The validated ``schema.pbtxt`` (TFX type ``Schema``).
+        report: The schema as a table: features, types, presence and domains.
     """
     from tfx_kfp.components.schema_gen import executor
 
-    executor.import_text(schema_pbtxt=schema_pbtxt, schema=schema)
+    executor.import_text(schema_pbtxt=schema_pbtxt, schema=schema, report=report)

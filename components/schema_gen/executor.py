@@ -5,14 +5,15 @@ import os
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from tfx_kfp.components._runtime import tfx_bridge
+from tfx_kfp.components._runtime import reports, tfx_bridge
 from tfx_kfp.components._runtime.errors import InputError
 from tfx_kfp.components._runtime.staging import staged_dir
+from tfx_kfp.reports import render_schema_markdown
 
 SCHEMA_FILE = "schema.pbtxt"
 
 
-def infer(*, statistics, schema, infer_feature_shape):
+def infer(*, statistics, schema, report, infer_feature_shape):
     """Infers a schema from ``statistics.path`` into ``schema.path``."""
     from tfx.components.schema_gen import executor as tfx_executor
     from tfx.types import standard_component_specs as specs
@@ -25,6 +26,7 @@ def infer(*, statistics, schema, infer_feature_shape):
             {specs.SCHEMA_KEY: [tfx_schema]},
             {specs.INFER_FEATURE_SHAPE_KEY: int(infer_feature_shape), specs.EXCLUDE_SPLITS_KEY: "[]"},
         )
+    _write_report(report, reports.read_schema(schema.path))
     print(f"schema_gen: inferred schema written to {os.path.join(schema.path, SCHEMA_FILE)}")
 
 
@@ -42,10 +44,15 @@ def parse_schema(text: str, source: str = "schema_pbtxt") -> schema_pb2.Schema:
     return parsed
 
 
-def import_text(*, schema_pbtxt, schema):
+def _write_report(report, parsed: schema_pb2.Schema) -> None:
+    reports.write_report(report, render_schema_markdown(parsed))
+
+
+def import_text(*, schema_pbtxt, schema, report):
     """Validates ``schema_pbtxt`` and writes it as ``schema.path/schema.pbtxt``."""
     parsed = parse_schema(schema_pbtxt)
     with staged_dir(schema.path) as staging:
         with open(os.path.join(staging, SCHEMA_FILE), "w") as f:
             f.write(text_format.MessageToString(parsed))
+    _write_report(report, parsed)
     print(f"import_schema: {len(parsed.feature)} features written to {os.path.join(schema.path, SCHEMA_FILE)}")

@@ -1,7 +1,7 @@
 """StatisticsGen: TFDV statistics for every split of an Examples artifact."""
 
 from kfp import dsl
-from kfp.dsl import Input, Output
+from kfp.dsl import HTML, Input, Output
 
 from tfx_kfp.components.types import Examples, ExampleStatistics
 from tfx_kfp.image import RUNTIME_IMAGE
@@ -11,6 +11,7 @@ from tfx_kfp.image import RUNTIME_IMAGE
 def statistics_gen(
     examples: Input[Examples],
     statistics: Output[ExampleStatistics],
+    report: Output[HTML],
     beam_pipeline_args: list = [],
 ):
     """Computes TFDV statistics per split.
@@ -21,7 +22,8 @@ def statistics_gen(
 
     Returns:
         statistics: ``Split-<name>/FeatureStats.pb`` per split (TFX type ``ExampleStatistics``).
+        report: Per-feature statistics of every split side by side, with histograms (offline HTML).
     """
     from tfx_kfp.components.statistics_gen import executor
 
-    executor.run(examples=examples, statistics=statistics, beam_pipeline_args=beam_pipeline_args)
+    executor.run(examples=examples, statistics=statistics, report=report, beam_pipeline_args=beam_pipeline_args)

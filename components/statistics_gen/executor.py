@@ -3,11 +3,12 @@
 from tfx.components.statistics_gen import executor as tfx_executor
 from tfx.types import standard_component_specs as specs
 
-from tfx_kfp.components._runtime import tfx_bridge
+from tfx_kfp.components._runtime import reports, tfx_bridge
 from tfx_kfp.components._runtime.staging import staged_dir
+from tfx_kfp.reports import render_statistics_html
 
 
-def run(*, examples, statistics, beam_pipeline_args):
+def run(*, examples, statistics, report, beam_pipeline_args):
     """Writes TFDV statistics for every split of ``examples`` to ``statistics.path``."""
     tfx_examples = tfx_bridge.to_tfx("Examples", examples)
     with staged_dir(statistics.path) as staging:
@@ -18,4 +19,5 @@ def run(*, examples, statistics, beam_pipeline_args):
             {specs.EXCLUDE_SPLITS_KEY: "[]"},
         )
     tfx_bridge.export_properties(tfx_statistics, statistics)
+    reports.write_report(report, render_statistics_html(reports.read_statistics(statistics.path)))
     print(f"statistics_gen: statistics for splits {tfx_statistics.split_names} in {statistics.path}")

@@ -1,7 +1,7 @@
 """Trainer: the user's ``run_fn(fn_args)`` on transformed examples."""
 
 from kfp import dsl
-from kfp.dsl import Input, Metrics, Output
+from kfp.dsl import HTML, Input, Metrics, Output
 
 from tfx_kfp.components.types import Examples, Model, ModelRun, Schema, TransformGraph
 from tfx_kfp.image import RUNTIME_IMAGE
@@ -16,6 +16,7 @@ def trainer(
     model: Output[Model],
     model_run: Output[ModelRun],
     metrics: Output[Metrics],
+    report: Output[HTML],
     train_steps: int = 100,
     eval_steps: int = 5,
     custom_config: str = "{}",
@@ -35,6 +36,7 @@ def trainer(
         model: The trained model; the servable SavedModel is under ``Format-Serving`` (TFX type ``Model``).
         model_run: TensorBoard logs of the run (TFX type ``ModelRun``).
         metrics: Final training and evaluation loss and metrics, read from the TensorBoard logs.
+        report: Loss and metric curves per epoch (offline HTML), when the module logs to TensorBoard.
     """
     from tfx_kfp.components.trainer import executor
 
@@ -46,6 +48,7 @@ def trainer(
         model=model,
         model_run=model_run,
         metrics=metrics,
+        report=report,
         train_steps=train_steps,
         eval_steps=eval_steps,
         custom_config=custom_config,

@@ -2,20 +2,26 @@
 
 import json
 import math
+import os
 
 from tfx.components.trainer import executor as tfx_executor
 from tfx.proto import trainer_pb2
 from tfx.types import standard_component_specs as specs
 
-from tfx_kfp.components._runtime import tfx_bridge, user_module
+from tfx_kfp.components._runtime import reports, tfx_bridge, user_module
+from tfx_kfp.components._runtime.signatures import read_signatures
 from tfx_kfp.components._runtime.errors import InputError
 from tfx_kfp.components._runtime.staging import staged_dir
 from tfx_kfp.components.trainer.history import read_history
+from tfx_kfp.reports import render_training_html
 from tfx_kfp.components.transform.executor import parse_custom_config
 
 
-def run(*, examples, transform_graph, schema, module_source, model, model_run, metrics, train_steps, eval_steps,
-        custom_config):
+SERVING_SUBDIR = "Format-Serving"
+
+
+def run(*, examples, transform_graph, schema, module_source, model, model_run, metrics, report, train_steps,
+        eval_steps, custom_config):
     """Calls ``run_fn`` and writes the model, its logs and its final metrics."""
     for field, value in (("train_steps", train_steps), ("eval_steps", eval_steps)):
         if value < 1:
@@ -41,9 +47,11 @@ def run(*, examples, transform_graph, schema, module_source, model, model_run, m
             },
         )
         history = read_history(run_dir)
+        signatures = read_signatures(os.path.join(model_dir, SERVING_SUBDIR))
     for name, values in history.items():
         if values and math.isfinite(values[-1]):
             metrics.log_metric(name, round(values[-1], 6))
-    model.metadata["history"] = json.dumps(history)
+    model.metadata["signatures"] = signatures
+    reports.write_report(report, render_training_html(history))
     print(f"trainer: model in {model.path}; final metrics: "
           + (", ".join(f"{k}={v[-1]:.4f}" for k, v in history.items() if v) or "none logged"))

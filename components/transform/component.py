@@ -1,7 +1,7 @@
 """Transform: tf.Transform on Apache Beam with the user's ``preprocessing_fn``."""
 
 from kfp import dsl
-from kfp.dsl import Input, Output
+from kfp.dsl import Input, Markdown, Output
 
 from tfx_kfp.components.types import Examples, Schema, TransformGraph
 from tfx_kfp.image import RUNTIME_IMAGE
@@ -14,6 +14,7 @@ def transform(
     module_source: str,
     transform_graph: Output[TransformGraph],
     transformed_examples: Output[Examples],
+    report: Output[Markdown],
     custom_config: str = "{}",
     beam_pipeline_args: list = [],
 ):
@@ -31,6 +32,7 @@ def transform(
     Returns:
         transform_graph: The transform SavedModel and transformed metadata (TFX type ``TransformGraph``).
         transformed_examples: Transformed tf.Examples per split (TFX type ``Examples``).
+        report: The output features of ``preprocessing_fn`` and their types.
     """
     from tfx_kfp.components.transform import executor
 
@@ -40,6 +42,7 @@ def transform(
         module_source=module_source,
         transform_graph=transform_graph,
         transformed_examples=transformed_examples,
+        report=report,
         custom_config=custom_config,
         beam_pipeline_args=beam_pipeline_args,
     )

@@ -5,9 +5,12 @@ import json
 from tfx.components.transform import executor as tfx_executor
 from tfx.types import standard_component_specs as specs
 
-from tfx_kfp.components._runtime import tfx_bridge, user_module
+import os
+
+from tfx_kfp.components._runtime import reports, tfx_bridge, user_module
 from tfx_kfp.components._runtime.errors import InputError
 from tfx_kfp.components._runtime.staging import staged_dir
+from tfx_kfp.reports import render_transform_markdown
 
 
 def parse_custom_config(text: str, component: str) -> dict:
@@ -22,7 +25,11 @@ def parse_custom_config(text: str, component: str) -> dict:
     return value
 
 
-def run(*, examples, schema, module_source, transform_graph, transformed_examples, custom_config, beam_pipeline_args):
+TRANSFORMED_SCHEMA = os.path.join("transformed_metadata", "schema.pbtxt")
+
+
+def run(*, examples, schema, module_source, transform_graph, transformed_examples, report, custom_config,
+        beam_pipeline_args):
     """Writes the transform graph and transformed examples."""
     module_file = user_module.materialize(module_source, "preprocessing_fn")
     config = parse_custom_config(custom_config, "transform")
@@ -43,4 +50,6 @@ def run(*, examples, schema, module_source, transform_graph, transformed_example
             }),
         )
     tfx_bridge.export_properties(tfx_transformed, transformed_examples)
+    reports.write_report(report, render_transform_markdown(
+        reports.read_schema(os.path.join(transform_graph.path, TRANSFORMED_SCHEMA)), reports.read_schema(schema.path)))
     print(f"transform: transform graph in {transform_graph.path}; transformed examples in {transformed_examples.path}")

@@ -14,6 +14,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import sys
 import tempfile
 import traceback
 import uuid
@@ -50,7 +51,7 @@ def run_task_in_process(full_command: List[str]) -> int:
             ).execute()
             return 0
         except Exception:  # the task fails; kfp.local reports it and stops the pipeline
-            traceback.print_exc()
+            traceback.print_exc(file=sys.stdout)  # as kfp.local shows a subprocess task's stderr
             return 1
         finally:
             if previous is None:

@@ -11,7 +11,8 @@ def _shape_text(shape: object) -> str:
     dims = list(shape)  # type: ignore[call-overload]
     if not dims:
         return "scalar"
-    return "[" + ", ".join("any" if d is None or d == -1 else str(d) for d in dims) + "]"
+    # Sizes may arrive as floats (KFP metadata round-trips numbers through protobuf Struct).
+    return "[" + ", ".join("any" if d is None or d == -1 else str(int(d)) for d in dims) + "]"
 
 
 def _signature_rows(signature: Dict[str, Dict[str, Dict]]) -> List[List[str]]:

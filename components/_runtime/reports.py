@@ -1,0 +1,39 @@
+"""Writes a stage's visual output (system.HTML / system.Markdown) and reads TFX outputs for it."""
+
+import os
+from typing import Dict
+
+from google.protobuf import text_format
+from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
+
+STATISTICS_FILE = "FeatureStats.pb"
+SCHEMA_FILE = "schema.pbtxt"
+
+
+def write_report(artifact, text: str) -> None:
+    """Writes ``text`` to ``artifact.path`` atomically."""
+    os.makedirs(os.path.dirname(os.path.abspath(artifact.path)), exist_ok=True)
+    staging = f"{artifact.path}.partial"
+    with open(staging, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(staging, artifact.path)
+
+
+def read_statistics(path: str) -> Dict[str, statistics_pb2.DatasetFeatureStatisticsList]:
+    """``Split-<name>/FeatureStats.pb`` under ``path``, by split name."""
+    result = {}
+    for entry in sorted(os.listdir(path)):
+        file = os.path.join(path, entry, STATISTICS_FILE)
+        if entry.startswith("Split-") and os.path.exists(file):
+            stats = statistics_pb2.DatasetFeatureStatisticsList()
+            with open(file, "rb") as f:
+                stats.ParseFromString(f.read())
+            result[entry[len("Split-"):]] = stats
+    return result
+
+
+def read_schema(path: str) -> schema_pb2.Schema:
+    """The ``schema.pbtxt`` in folder ``path`` (or the file itself)."""
+    file = path if path.endswith(".pbtxt") else os.path.join(path, SCHEMA_FILE)
+    with open(file) as f:
+        return text_format.Parse(f.read(), schema_pb2.Schema())

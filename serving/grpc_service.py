@@ -1,0 +1,165 @@
+"""gRPC API: TF Serving's PredictionService and ModelService.
+
+Registered through the official ``tensorflow_serving.apis`` servicer
+helpers, so method names and message types are exactly TF Serving's. Errors
+are returned with their status code and message (cut at 1024 characters with
+``...TRUNCATED``, as TF Serving's ``ToGRPCStatus`` does); no request can stop
+the server.
+"""
+
+import logging
+from concurrent import futures
+from typing import Callable, Optional
+
+import grpc
+
+from tfx_kfp.serving import proto_handlers
+from tfx_kfp.serving.errors import InvalidArgument, ServingError, Unknown
+from tfx_kfp.serving.manager import ModelManager
+from tfx_kfp.serving.model_config import configs_from_proto
+
+__all__ = ["create_grpc_server", "GRPC_ERROR_MESSAGE_LIMIT"]
+
+log = logging.getLogger(__name__)
+
+GRPC_ERROR_MESSAGE_LIMIT = 1024
+
+
+def _abort(context, error: ServingError):
+    message = error.message
+    if len(message) > GRPC_ERROR_MESSAGE_LIMIT:
+        message = message[:GRPC_ERROR_MESSAGE_LIMIT] + "...TRUNCATED"
+    context.abort(getattr(grpc.StatusCode, error.grpc_code, grpc.StatusCode.UNKNOWN), message)
+
+
+def _timeout_ms(context) -> Optional[int]:
+    remaining = context.time_remaining()
+    if remaining is None or remaining > 1e8:
+        return None
+    return max(1, int(remaining * 1000))
+
+
+def _handle(context, work: Callable[[], object]):
+    try:
+        return work()
+    except ServingError as error:
+        _abort(context, error)
+    except Exception as error:  # noqa: BLE001 - a bad request must never kill the server
+        log.exception("gRPC request failed unexpectedly")
+        _abort(context, Unknown(f"{type(error).__name__}: {error}"))
+
+
+def _require_model_spec(request) -> None:
+    if not request.HasField("model_spec"):
+        raise InvalidArgument("Missing ModelSpec")
+
+
+def _servicers(manager: ModelManager):
+    from tensorflow_serving.apis import (
+        classification_pb2, get_model_metadata_pb2, get_model_status_pb2, inference_pb2,
+        model_management_pb2, model_service_pb2_grpc, predict_pb2, prediction_service_pb2_grpc,
+        regression_pb2,
+    )
+
+    def run_on_version(request_spec, context, run):
+        name, version, label = proto_handlers.model_spec_target(request_spec)
+        with manager.acquire(name, version, label) as loaded:
+            return run(loaded, _timeout_ms(context))
+
+    class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
+        """TF Serving's PredictionService."""
+
+        def Predict(self, request, context):  # noqa: N802 - gRPC method name
+            def work():
+                _require_model_spec(request)
+                return run_on_version(request.model_spec, context, lambda v, t: (
+                    proto_handlers.run_predict(v, request, predict_pb2.PredictResponse(), t)))
+            return _handle(context, work)
+
+        def Classify(self, request, context):  # noqa: N802
+            def work():
+                _require_model_spec(request)
+                return run_on_version(request.model_spec, context, lambda v, t: (
+                    proto_handlers.run_classify(
+                        v, request, classification_pb2.ClassificationResponse(), t)))
+            return _handle(context, work)
+
+        def Regress(self, request, context):  # noqa: N802
+            def work():
+                _require_model_spec(request)
+                return run_on_version(request.model_spec, context, lambda v, t: (
+                    proto_handlers.run_regress(v, request, regression_pb2.RegressionResponse(),
+                                               t)))
+            return _handle(context, work)
+
+        def MultiInference(self, request, context):  # noqa: N802
+            def work():
+                spec = request.tasks[0].model_spec if request.tasks else None
+                if spec is None:
+                    from tensorflow_serving.apis import model_pb2
+                    spec = model_pb2.ModelSpec()
+                return run_on_version(spec, context, lambda v, t: (
+                    proto_handlers.run_multi_inference(
+                        v, request, inference_pb2.MultiInferenceResponse(), t)))
+            return _handle(context, work)
+
+        def GetModelMetadata(self, request, context):  # noqa: N802
+            def work():
+                _require_model_spec(request)
+                proto_handlers.check_metadata_request(request)
+                response = get_model_metadata_pb2.GetModelMetadataResponse()
+                run_on_version(request.model_spec, context,
+                               lambda v, t: proto_handlers.fill_metadata(v, response))
+                return response
+            return _handle(context, work)
+
+    class ModelService(model_service_pb2_grpc.ModelServiceServicer):
+        """TF Serving's ModelService."""
+
+        def GetModelStatus(self, request, context):  # noqa: N802
+            def work():
+                _require_model_spec(request)
+                response = get_model_status_pb2.GetModelStatusResponse()
+                proto_handlers.fill_status(manager, request.model_spec, response)
+                return response
+            return _handle(context, work)
+
+        def HandleReloadConfigRequest(self, request, context):  # noqa: N802
+            def work():
+                response = model_management_pb2.ReloadConfigResponse()
+                manager.reconfigure(configs_from_proto(request.config))
+                response.status.SetInParent()
+                return response
+            return _handle(context, work)
+
+    return (PredictionService(), prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server,
+            ModelService(), model_service_pb2_grpc.add_ModelServiceServicer_to_server)
+
+
+def create_grpc_server(manager: ModelManager, host: str, port: int, max_workers: int = 64,
+                       max_message_bytes: int = 64 << 20):
+    """Creates and binds (but does not start) the gRPC server.
+
+    Returns:
+        (server, bound port).
+
+    Raises:
+        OSError: When the address cannot be bound.
+    """
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="tfx-kfp-grpc"),
+        options=[
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", -1),
+            ("grpc.so_reuseport", 0),
+        ],
+        maximum_concurrent_rpcs=max_workers * 8,
+    )
+    prediction, add_prediction, model, add_model = _servicers(manager)
+    add_prediction(prediction, server)
+    add_model(model, server)
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    bound = server.add_insecure_port(address)
+    if bound == 0:
+        raise OSError(f"cannot bind the gRPC API to {address}")
+    return server, bound

@@ -1,0 +1,161 @@
+"""PredictionService and ModelService request handling on protos.
+
+Shared by the gRPC servicers and warmup replay. Each handler checks the
+request like TF Serving (``Missing ModelSpec``, model lookup, signature
+checks), runs it on the version it acquired, and fills the response proto.
+"""
+
+from typing import List, Optional
+
+from tfx_kfp.serving import inference
+from tfx_kfp.serving.errors import InvalidArgument
+from tfx_kfp.serving.manager import ModelManager
+from tfx_kfp.serving.servable import LoadedVersion
+from tfx_kfp.serving.tensor_codec import ndarray_to_tensor_proto
+
+__all__ = [
+    "model_spec_target",
+    "serialized_examples",
+    "run_predict",
+    "run_classify",
+    "run_regress",
+    "run_multi_inference",
+    "fill_metadata",
+    "fill_status",
+    "SIGNATURE_DEF_FIELD",
+]
+
+SIGNATURE_DEF_FIELD = "signature_def"
+_STATE_NUMBERS = {"UNKNOWN": 0, "START": 10, "LOADING": 20, "AVAILABLE": 30,
+                  "UNLOADING": 40, "END": 50}
+
+
+def model_spec_target(spec):
+    """Returns (name, version, label) from a ModelSpec (``ServableRequestFromModelSpec``)."""
+    if not spec.name:
+        raise InvalidArgument("ModelSpec has no name specified.")
+    choice = spec.WhichOneof("version_choice")
+    if choice == "version":
+        return spec.name, spec.version.value, None
+    if choice == "version_label":
+        return spec.name, None, spec.version_label
+    return spec.name, None, None
+
+
+def serialized_examples(input_proto) -> List[bytes]:
+    """Serialized tf.Examples from an ``Input`` (context bytes prepended per example)."""
+    kind = input_proto.WhichOneof("kind")
+    if kind == "example_list":
+        return [e.SerializeToString() for e in input_proto.example_list.examples]
+    if kind == "example_list_with_context":
+        listing = input_proto.example_list_with_context
+        context = listing.context.SerializeToString()
+        return [context + e.SerializeToString() for e in listing.examples]
+    return []
+
+
+def _fill_model_spec(spec, name: str, signature_name: Optional[str], version: int) -> None:
+    spec.Clear()
+    spec.name = name
+    if signature_name is not None:
+        spec.signature_name = signature_name or inference.DEFAULT_SIGNATURE
+    spec.version.value = version
+
+
+def run_predict(version: LoadedVersion, request, response, timeout_ms: Optional[int] = None):
+    """Fills a PredictResponse (outputs as typed ``*_val`` fields)."""
+    signature_name, outputs = inference.predict(
+        version, request.model_spec.signature_name, dict(request.inputs),
+        list(request.output_filter), timeout_ms)
+    _fill_model_spec(response.model_spec, request.model_spec.name, signature_name,
+                     version.version)
+    for alias, value in outputs.items():
+        ndarray_to_tensor_proto(value, response.outputs[alias])
+    return response
+
+
+def _fill_classification(result, output: inference.ClassificationOutput) -> None:
+    for row in output.rows():
+        classifications = result.classifications.add()
+        for label, score in row:
+            entry = classifications.classes.add()
+            entry.label = label.decode("utf-8", "surrogateescape") if isinstance(
+                label, bytes) else str(label)
+            entry.score = score
+
+
+def run_classify(version: LoadedVersion, request, response, timeout_ms: Optional[int] = None):
+    """Fills a ClassificationResponse."""
+    examples = serialized_examples(request.input)
+    output = inference.classify(version, request.model_spec.signature_name, examples,
+                                timeout_ms)
+    _fill_model_spec(response.model_spec, request.model_spec.name,
+                     request.model_spec.signature_name, version.version)
+    _fill_classification(response.result, output)
+    return response
+
+
+def run_regress(version: LoadedVersion, request, response, timeout_ms: Optional[int] = None):
+    """Fills a RegressionResponse."""
+    examples = serialized_examples(request.input)
+    values = inference.regress(version, request.model_spec.signature_name, examples,
+                               timeout_ms)
+    _fill_model_spec(response.model_spec, request.model_spec.name,
+                     request.model_spec.signature_name, version.version)
+    for value in values.tolist():
+        response.result.regressions.add().value = value
+    return response
+
+
+def run_multi_inference(version: LoadedVersion, request, response,
+                        timeout_ms: Optional[int] = None):
+    """Fills a MultiInferenceResponse."""
+    tasks = [(t.model_spec.name, t.model_spec.signature_name, t.method_name)
+             for t in request.tasks]
+    outputs = inference.multi_inference(version, tasks, serialized_examples(request.input),
+                                        timeout_ms)
+    for task, output in zip(request.tasks, outputs):
+        result = response.results.add()
+        if isinstance(output, inference.ClassificationOutput):
+            _fill_classification(result.classification_result, output)
+        else:
+            for value in output.tolist():
+                result.regression_result.regressions.add().value = value
+        _fill_model_spec(result.model_spec, task.model_spec.name, task.model_spec.signature_name,
+                         version.version)
+    return response
+
+
+def fill_metadata(version: LoadedVersion, response) -> None:
+    """Fills a GetModelMetadataResponse with the version's SignatureDefMap."""
+    from tensorflow_serving.apis import get_model_metadata_pb2
+
+    signature_map = get_model_metadata_pb2.SignatureDefMap()
+    for key, signature in version.signature_defs.items():
+        signature_map.signature_def[key].CopyFrom(signature)
+    response.model_spec.name = version.name
+    response.model_spec.version.value = version.version
+    response.metadata[SIGNATURE_DEF_FIELD].Pack(signature_map)
+
+
+def check_metadata_request(request) -> None:
+    """Validates GetModelMetadataRequest fields like ``ValidateGetModelMetadataRequest``."""
+    if not request.metadata_field:
+        raise InvalidArgument("GetModelMetadataRequest must specify at least one metadata_field")
+    for field in request.metadata_field:
+        if field != SIGNATURE_DEF_FIELD:
+            raise InvalidArgument(f"Metadata field {field} is not supported")
+
+
+def fill_status(manager: ModelManager, spec, response) -> None:
+    """Fills a GetModelStatusResponse for a ModelSpec (name plus optional version)."""
+    version = spec.version.value if spec.HasField("version") else None
+    for status in manager.version_statuses(spec.name, version):
+        entry = response.model_version_status.add()
+        entry.version = status.version
+        entry.state = _STATE_NUMBERS[status.state]
+        if status.error is not None:
+            entry.status.error_code = status.error.code
+            entry.status.error_message = status.error.message
+        else:
+            entry.status.SetInParent()

@@ -1,0 +1,190 @@
+"""REST API request routing and handling (transport independent).
+
+Mirrors TF Serving's ``HttpRestApiHandler``: the same URL patterns
+(case-insensitive, from ``http_rest_api_util.cc``), the same dispatch
+(``Malformed request: <METHOD> <path>`` for anything else under ``/v1/``),
+the same JSON bodies, and the status mapping of ``http_server.cc``.
+"""
+
+import logging
+import re
+from typing import List, Optional, Tuple
+from urllib.parse import unquote_to_bytes
+
+from tfx_kfp.serving import inference, proto_handlers
+from tfx_kfp.serving.errors import FailedPrecondition, InvalidArgument, ServingError, Unknown
+from tfx_kfp.serving.json_reader import parse_json_object
+from tfx_kfp.serving.json_writer import classify_body, error_body, regress_body
+from tfx_kfp.serving.manager import ModelManager
+from tfx_kfp.serving.proto_json import message_to_json
+from tfx_kfp.serving.rest_codec import (
+    examples_from_json,
+    predict_inputs_from_json,
+    predict_response_json,
+    signature_name_of,
+)
+
+__all__ = ["RestApi", "RestResponse", "HANDLER_PATH", "NOT_FOUND_HTML"]
+
+log = logging.getLogger(__name__)
+
+HANDLER_PATH = re.compile(r"/v1/.*", re.IGNORECASE | re.DOTALL)
+_PREDICTION_PATH = re.compile(
+    r"/v1/models/([^/:]+)(?:(?:/versions/([0-9]+))|(?:/labels/([^/:]+)))?"
+    r":(classify|regress|predict)", re.IGNORECASE | re.ASCII)
+_STATUS_PATH = re.compile(
+    r"/v1/models(?:/([^/:]+))?(?:(?:/versions/([0-9]+))|(?:/labels/([^/:]+)))?"
+    r"(?:/(metadata))?", re.IGNORECASE | re.ASCII)
+_JSON = "application/json"
+_INT64_MAX = (1 << 63) - 1
+
+# What libevent's evhttp_send_error() sends for paths outside /v1/.
+NOT_FOUND_HTML = (b"<HTML><HEAD>\n<TITLE>404 Not Found</TITLE>\n</HEAD><BODY>\n"
+                  b"<H1>Not Found</H1>\n</BODY></HTML>\n")
+
+
+class RestResponse:
+    """An HTTP response: status, headers and body."""
+
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: int, body: bytes, headers: Optional[List[Tuple[str, str]]] = None):
+        self.status = status
+        self.body = body
+        self.headers = headers if headers is not None else [("Content-Type", _JSON)]
+
+
+def _decode_arg(text: str) -> str:
+    return unquote_to_bytes(text).decode("utf-8", "surrogateescape")
+
+
+class RestApi:
+    """Handles REST requests against a ModelManager.
+
+    Args:
+        manager: The model manager.
+        timeout_ms: Session run timeout for REST requests (TF Serving's
+            ``--rest_api_timeout_in_ms``); 0 disables it.
+        enable_cors: Add CORS headers (``--enable_cors_support``).
+    """
+
+    def __init__(self, manager: ModelManager, timeout_ms: int = 30000, enable_cors: bool = False):
+        self._manager = manager
+        self._timeout_ms = timeout_ms or None
+        self._enable_cors = enable_cors
+
+    def handle(self, method: str, path: str, body: bytes, origin: str = "") -> RestResponse:
+        """Answers one request; never raises.
+
+        Args:
+            method: HTTP method.
+            path: URI path without the query string (still percent-encoded).
+            body: Request body.
+            origin: The ``Origin`` header (for CORS preflight).
+        """
+        if not HANDLER_PATH.fullmatch(path):
+            return RestResponse(404, NOT_FOUND_HTML, [("Content-Type", "text/html")])
+        if method == "OPTIONS":
+            if re.search(r"https?://", origin):
+                response = RestResponse(200, b"", [])
+            else:
+                error = FailedPrecondition("Origin header is missing in CORS preflight")
+                response = RestResponse(error.http_status, b"", [])
+        else:
+            try:
+                response = RestResponse(200, self._dispatch(method, path, body))
+            except _EmptyBodyError as error:
+                response = RestResponse(error.http_status, b"")
+            except ServingError as error:
+                response = RestResponse(error.http_status, error_body(error.message))
+            except Exception as error:  # noqa: BLE001 - never let a request kill the server
+                log.exception("REST request failed unexpectedly: %s %s", method, path)
+                unknown = Unknown(f"{type(error).__name__}: {error}")
+                response = RestResponse(unknown.http_status, error_body(unknown.message))
+        if self._enable_cors:
+            response.headers = response.headers + [
+                ("Access-Control-Allow-Origin", "*"),
+                ("Access-Control-Allow-Methods", "POST, GET"),
+                ("Access-Control-Allow-Headers", "Content-Type"),
+            ]
+        return response
+
+    def _dispatch(self, method: str, path: str, body: bytes) -> bytes:
+        match = None
+        if method == "POST":
+            match = _PREDICTION_PATH.fullmatch(path)
+        elif method == "GET":
+            match = _STATUS_PATH.fullmatch(path)
+        name = version_text = label_text = verb = ""
+        if match:
+            name, version_text, label_text, verb = (g or "" for g in match.groups())
+        if name:
+            name = _decode_arg(name)
+        version: Optional[int] = None
+        if version_text:
+            version = int(version_text)
+            if version > _INT64_MAX:
+                raise _EmptyBodyError(f"Failed to convert version: {version_text} to numeric.")
+        label = _decode_arg(label_text) if label_text else None
+        if match and method == "POST":
+            if verb == "predict":
+                return self._predict(name, version, label, body)
+            if verb in ("classify", "regress"):
+                return self._classify_or_regress(verb, name, version, label, body)
+        elif match and method == "GET":
+            if not name:
+                raise InvalidArgument("Missing model name in request.")
+            if verb == "metadata":
+                return self._metadata(name, version, label)
+            return self._status(name, version)
+        raise InvalidArgument(f"Malformed request: {method} {path}")
+
+    def _predict(self, name: str, version: Optional[int], label: Optional[str],
+                 body: bytes) -> bytes:
+        doc = parse_json_object(body)
+        signature_name = signature_name_of(doc)
+        with self._manager.acquire(name, version, label) as loaded:
+            infos = inference.predict_input_infos(loaded, signature_name)
+            inputs, request_format = predict_inputs_from_json(doc, infos, signature_name)
+            _, outputs = inference.predict(loaded, signature_name, inputs, (), self._timeout_ms)
+        return predict_response_json(outputs, request_format)
+
+    def _classify_or_regress(self, verb: str, name: str, version: Optional[int],
+                             label: Optional[str], body: bytes) -> bytes:
+        doc = parse_json_object(body)
+        signature_name = signature_name_of(doc)
+        examples = examples_from_json(doc)
+        with self._manager.acquire(name, version, label) as loaded:
+            if verb == "classify":
+                output = inference.classify(loaded, signature_name, examples, self._timeout_ms)
+                return classify_body(output.rows())
+            values = inference.regress(loaded, signature_name, examples, self._timeout_ms)
+            return regress_body(values.tolist())
+
+    def _status(self, name: str, version: Optional[int]) -> bytes:
+        from tensorflow_serving.apis import get_model_status_pb2
+
+        request = get_model_status_pb2.GetModelStatusRequest()
+        request.model_spec.name = name
+        if version is not None:
+            request.model_spec.version.value = version
+        response = get_model_status_pb2.GetModelStatusResponse()
+        proto_handlers.fill_status(self._manager, request.model_spec, response)
+        return message_to_json(response).encode("utf-8")
+
+    def _metadata(self, name: str, version: Optional[int], label: Optional[str]) -> bytes:
+        from tensorflow_serving.apis import get_model_metadata_pb2
+
+        response = get_model_metadata_pb2.GetModelMetadataResponse()
+        with self._manager.acquire(name, version, label) as loaded:
+            proto_handlers.fill_metadata(loaded, response)
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        response.metadata[proto_handlers.SIGNATURE_DEF_FIELD].Unpack(signature_map)
+        model_spec = message_to_json(response.model_spec, preserve_proto_field_names=True)
+        signatures = message_to_json(signature_map, preserve_proto_field_names=True)
+        return ("{\n" + '"model_spec":' + model_spec + ",\n" + '"metadata": {'
+                + '"signature_def": ' + signatures + "}\n" + "}\n").encode("utf-8")
+
+
+class _EmptyBodyError(InvalidArgument):
+    """A URL error TF Serving reports with an empty body (before building JSON)."""

@@ -1,0 +1,231 @@
+"""One loaded version of a SavedModel: a TensorFlow session and its signatures.
+
+Versions load the way TF Serving loads them: the MetaGraphDef tagged
+``serve`` goes into its own TF1 session (TF2 SavedModels included), and
+signatures run by feeding and fetching the tensor names their SignatureDefs
+list. Requests hold a version while they run (``acquire``/``release``), so
+unloading waits for the requests in flight and never cuts one short.
+"""
+
+import logging
+import os
+import threading
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from tfx_kfp.serving.errors import DataLoss, NotFound, ServingError, error_for_code
+
+__all__ = ["LoadedVersion", "SessionOptions", "as_serving_error", "load_version"]
+
+log = logging.getLogger(__name__)
+
+_CALLABLE_CACHE_LIMIT = 64
+# Session run timeouts are rounded up to one of these, so callables can be cached.
+_TIMEOUT_STEPS_MS = (1000, 2000, 5000, 10000, 30000, 60000, 300000, 3600000)
+
+
+class SessionOptions:
+    """TensorFlow session settings for loaded models.
+
+    Attributes:
+        tags: MetaGraphDef tags to load (TF Serving's ``--saved_model_tags``).
+        inter_op_threads: ``inter_op_parallelism_threads``; -1 runs a request's
+            ops in the calling thread, which keeps per-request overhead lowest.
+        intra_op_threads: ``intra_op_parallelism_threads``; 0 lets TF choose.
+    """
+
+    def __init__(self, tags: Sequence[str] = ("serve",), inter_op_threads: int = -1,
+                 intra_op_threads: int = 0):
+        self.tags = tuple(tags)
+        self.inter_op_threads = inter_op_threads
+        self.intra_op_threads = intra_op_threads
+
+
+def _read_meta_graph(path: str, tags: Sequence[str]):
+    """Reads the MetaGraphDef for ``tags``, failing with TF's own messages."""
+    from tensorflow.core.protobuf import saved_model_pb2
+    from google.protobuf import message as _message, text_format
+
+    pb_path = os.path.join(path, "saved_model.pb")
+    pbtxt_path = os.path.join(path, "saved_model.pbtxt")
+    saved_model = saved_model_pb2.SavedModel()
+    if os.path.isfile(pb_path):
+        try:
+            with open(pb_path, "rb") as handle:
+                saved_model.ParseFromString(handle.read())
+        except (_message.DecodeError, OSError):
+            raise DataLoss(f"Can't parse {pb_path} as binary proto") from None
+    elif os.path.isfile(pbtxt_path):
+        try:
+            with open(pbtxt_path, "r", encoding="utf-8") as handle:
+                text_format.Parse(handle.read(), saved_model)
+        except (text_format.ParseError, OSError, UnicodeDecodeError):
+            raise DataLoss(f"Can't parse {pbtxt_path} as text proto") from None
+    else:
+        raise NotFound(
+            "Could not find SavedModel .pb or .pbtxt at supplied export directory path: "
+            f"{path}. Check that the directory exists and that you have the right "
+            "permissions for accessing it.")
+    wanted = set(tags)
+    for meta_graph in saved_model.meta_graphs:
+        if set(meta_graph.meta_info_def.tags) == wanted:
+            return meta_graph
+    raise NotFound(
+        f"Could not find meta graph def matching supplied tags: {{ {' '.join(tags)} }}. "
+        "To inspect available tag-sets in the SavedModel, please use the SavedModel CLI: "
+        "`saved_model_cli`")
+
+
+def as_serving_error(error: Exception) -> ServingError:
+    """Maps any exception to a ServingError (TF errors keep their status code)."""
+    import tensorflow as tf
+
+    if isinstance(error, ServingError):
+        return error
+    if isinstance(error, tf.errors.OpError):
+        return error_for_code(error.error_code, error.message)
+    return error_for_code("UNKNOWN", f"{type(error).__name__}: {error}")
+
+
+class LoadedVersion:
+    """A SavedModel version loaded into its own TensorFlow session.
+
+    Attributes:
+        name: Model name.
+        version: Version number.
+        path: The version directory.
+        meta_graph_def: The loaded MetaGraphDef.
+        signature_defs: Signature name -> SignatureDef, as in the MetaGraphDef.
+    """
+
+    def __init__(self, name: str, version: int, path: str, session, meta_graph_def):
+        self.name = name
+        self.version = version
+        self.path = path
+        self.meta_graph_def = meta_graph_def
+        self.signature_defs = meta_graph_def.signature_def
+        self._session = session
+        self._callables: Dict[Tuple[Tuple[str, ...], Tuple[str, ...]], object] = {}
+        self._callables_lock = threading.Lock()
+        self._in_flight = 0
+        self._in_flight_cv = threading.Condition()
+        self._closed = False
+
+    def acquire(self) -> None:
+        """Marks one request as using this version."""
+        with self._in_flight_cv:
+            self._in_flight += 1
+
+    def release(self) -> None:
+        """Marks a request using this version as done."""
+        with self._in_flight_cv:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._in_flight_cv.notify_all()
+
+    @property
+    def in_flight(self) -> int:
+        """Number of requests currently using this version."""
+        return self._in_flight
+
+    def _callable(self, feed_names: Tuple[str, ...], fetch_names: Tuple[str, ...],
+                  timeout_ms: int):
+        key = (feed_names, fetch_names, timeout_ms)
+        function = self._callables.get(key)
+        if function is None:
+            with self._callables_lock:
+                function = self._callables.get(key)
+                if function is None:
+                    from tensorflow.core.protobuf import config_pb2
+
+                    if len(self._callables) >= _CALLABLE_CACHE_LIMIT:
+                        self._callables.clear()
+                    options = config_pb2.CallableOptions(feed=list(feed_names),
+                                                         fetch=list(fetch_names))
+                    if timeout_ms:
+                        options.run_options.timeout_in_ms = timeout_ms
+                    # Session::MakeCallable: the leanest way to run a fixed feed/fetch
+                    # set, and it reports TensorFlow's own status messages unchanged.
+                    function = self._session._make_callable_from_options(options)
+                    self._callables[key] = function
+        return function
+
+    def run(self, feeds: Sequence[Tuple[str, np.ndarray]], fetch_names: Sequence[str],
+            timeout_ms: Optional[int] = None) -> List[np.ndarray]:
+        """Runs the session.
+
+        Args:
+            feeds: (tensor name, value) pairs.
+            fetch_names: Tensor names to fetch.
+            timeout_ms: Optional session run timeout (rounded up to a few fixed steps).
+
+        Returns:
+            The fetched arrays, in ``fetch_names`` order.
+
+        Raises:
+            ServingError: The TensorFlow error, mapped to its status code.
+        """
+        bucket = 0
+        if timeout_ms:
+            bucket = next((step for step in _TIMEOUT_STEPS_MS if step >= timeout_ms),
+                          _TIMEOUT_STEPS_MS[-1])
+        function = self._callable(tuple(name for name, _ in feeds), tuple(fetch_names), bucket)
+        try:
+            return function(*(value for _, value in feeds))
+        except Exception as error:  # noqa: BLE001 - every TF failure maps to a status
+            raise as_serving_error(error) from None
+
+    def close(self, wait_timeout: Optional[float] = None) -> None:
+        """Waits for requests in flight to finish, then closes the session."""
+        with self._in_flight_cv:
+            self._in_flight_cv.wait_for(lambda: self._in_flight == 0, timeout=wait_timeout)
+            if self._closed:
+                return
+            self._closed = True
+        self._callables.clear()
+        try:
+            self._session.close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            log.debug("closing the session of %s version %d failed", self.name, self.version,
+                      exc_info=True)
+
+
+def _quiet_deprecations():
+    """Silences TF's "this TF1 API is deprecated" warnings around the TF1 loader."""
+    try:
+        from tensorflow.python.util import deprecation
+
+        return deprecation.silence()
+    except (ImportError, AttributeError):
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+def load_version(name: str, version: int, path: str, options: SessionOptions) -> LoadedVersion:
+    """Loads one version directory into a new session.
+
+    Raises:
+        ServingError: With TF Serving's message and code when loading fails.
+    """
+    import tensorflow as tf
+
+    meta_graph_def = _read_meta_graph(path, options.tags)
+    config = tf.compat.v1.ConfigProto(
+        inter_op_parallelism_threads=options.inter_op_threads,
+        intra_op_parallelism_threads=options.intra_op_threads,
+        allow_soft_placement=True,
+    )
+    graph = tf.Graph()
+    session = tf.compat.v1.Session(graph=graph, config=config)
+    try:
+        with graph.as_default(), _quiet_deprecations():
+            loaded = tf.compat.v1.saved_model.loader.load(session, list(options.tags), path)
+    except Exception as error:  # noqa: BLE001 - report any load failure as a status
+        session.close()
+        raise as_serving_error(error) from None
+    # The loader's copy has the same signatures; keep the one read from disk
+    # byte-for-byte (TF Serving reports it unchanged in metadata).
+    del loaded
+    return LoadedVersion(name, version, path, session, meta_graph_def)

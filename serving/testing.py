@@ -1,0 +1,194 @@
+"""Small SavedModels for tests, demos and benchmarks: ``y = 0.5 * x + 2``.
+
+:func:`write_half_plus_two` writes a TF1-style SavedModel with the signatures
+TF Serving's own test model has, so request bodies from TF Serving's docs
+work unchanged:
+
+=============================  ==========  ==========================================
+signature                      method      inputs -> outputs
+=============================  ==========  ==========================================
+``serving_default``            predict     ``x`` float[-1] -> ``y`` float[-1]
+``tensorflow/serving/regress`` regress     ``inputs`` (tf.Example, ``x``) -> ``outputs`` float[-1,1]
+``regress_x_to_y``             regress     same as above
+``tensorflow/serving/classify``classify    ``inputs`` -> ``scores`` float[-1,1]
+``classify_x_to_y``            classify    same as above
+``classify_labels``            classify    ``inputs`` -> ``classes`` string[-1,1], ``scores``
+``multi_io``                   predict     ``x`` float[-1], ``label`` string[-1] ->
+                                           ``y`` float[-1], ``label_bytes`` string[-1],
+                                           ``x_int`` int32[-1]
+=============================  ==========  ==========================================
+
+:func:`write_half_plus_two_tf2` writes the same predict math as a TF2
+(``tf.saved_model.save``) model, like the pipeline's Keras models.
+Versions are written to a temporary directory and renamed into place, as a
+pusher should, so a polling server never sees half a model.
+"""
+
+import os
+import shutil
+import tempfile
+from typing import Optional
+
+__all__ = ["write_half_plus_two", "write_half_plus_two_tf2", "write_corrupt_version",
+           "push_atomically", "half_plus_two_warmup_logs"]
+
+
+def push_atomically(build, base_path: str, version: int) -> str:
+    """Builds a version in a temporary directory and renames it to ``base_path/version``.
+
+    Args:
+        build: Callable(directory) that writes the SavedModel into ``directory``
+            (which does not exist yet).
+        base_path: The model base path.
+        version: Version number.
+
+    Returns:
+        The version directory.
+    """
+    os.makedirs(base_path, exist_ok=True)
+    target = os.path.join(base_path, str(version))
+    staging = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=base_path)
+    os.rmdir(staging)
+    try:
+        build(staging)
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def half_plus_two_warmup_logs():
+    """PredictionLogs that exercise predict, classify and regress on the model."""
+    import tensorflow as tf
+    from tensorflow_serving.apis import (classification_pb2, predict_pb2, prediction_log_pb2,
+                                         regression_pb2)
+
+    example = tf.train.Example()
+    example.features.feature["x"].float_list.value.append(1.0)
+    predict = predict_pb2.PredictRequest()
+    predict.model_spec.name = "warmup"
+    predict.inputs["x"].CopyFrom(tf.make_tensor_proto([1.0, 2.0], dtype=tf.float32))
+    classify = classification_pb2.ClassificationRequest()
+    classify.model_spec.signature_name = "classify_x_to_y"
+    classify.input.example_list.examples.add().CopyFrom(example)
+    regress = regression_pb2.RegressionRequest()
+    regress.model_spec.signature_name = "regress_x_to_y"
+    regress.input.example_list.examples.add().CopyFrom(example)
+    return [
+        prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=predict)),
+        prediction_log_pb2.PredictionLog(
+            classify_log=prediction_log_pb2.ClassifyLog(request=classify)),
+        prediction_log_pb2.PredictionLog(
+            regress_log=prediction_log_pb2.RegressLog(request=regress)),
+    ]
+
+
+def _build_half_plus_two(directory: str, slope: float, offset: float, warmup: bool,
+                         extra_assets: Optional[dict]) -> None:
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        x = v1.placeholder(tf.float32, [None], name="x")
+        a = tf.Variable(slope, name="a")
+        b = tf.Variable(offset, name="b")
+        y = tf.add(a * x, b, name="y")
+        label = v1.placeholder(tf.string, [None], name="label")
+        label_out = tf.identity(label, name="label_out")
+        x_int = tf.cast(x, tf.int32, name="x_int")
+        serialized = v1.placeholder(tf.string, [None], name="tf_example")
+        features = tf.io.parse_example(serialized, {"x": tf.io.FixedLenFeature([1], tf.float32)})
+        y_examples = tf.add(a * features["x"], b, name="y_from_examples")
+        classes = tf.fill(tf.shape(y_examples), "half_plus_two", name="classes")
+        info = v1.saved_model.utils.build_tensor_info
+        signature = v1.saved_model.signature_def_utils.build_signature_def
+        predict, classify, regress = ("tensorflow/serving/predict", "tensorflow/serving/classify",
+                                      "tensorflow/serving/regress")
+        regress_sig = signature({"inputs": info(serialized)}, {"outputs": info(y_examples)},
+                                regress)
+        classify_sig = signature({"inputs": info(serialized)}, {"scores": info(y_examples)},
+                                 classify)
+        signatures = {
+            "serving_default": signature({"x": info(x)}, {"y": info(y)}, predict),
+            "tensorflow/serving/regress": regress_sig,
+            "regress_x_to_y": regress_sig,
+            "tensorflow/serving/classify": classify_sig,
+            "classify_x_to_y": classify_sig,
+            "classify_labels": signature(
+                {"inputs": info(serialized)},
+                {"classes": info(classes), "scores": info(y_examples)}, classify),
+            "multi_io": signature(
+                {"x": info(x), "label": info(label)},
+                {"y": info(y), "label_bytes": info(label_out), "x_int": info(x_int)}, predict),
+        }
+        with v1.Session(graph=graph) as session:
+            session.run(v1.global_variables_initializer())
+            builder = v1.saved_model.Builder(directory)
+            builder.add_meta_graph_and_variables(session, ["serve"],
+                                                 signature_def_map=signatures)
+            builder.save()
+    extras = dict(extra_assets or {})
+    for name, content in extras.items():
+        path = os.path.join(directory, "assets.extra", name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(content if isinstance(content, bytes) else content.encode())
+    if warmup:
+        from tfx_kfp.serving.warmup import write_warmup_file
+
+        write_warmup_file(directory, half_plus_two_warmup_logs())
+
+
+def write_half_plus_two(base_path: str, version: int, *, slope: float = 0.5,
+                        offset: float = 2.0, warmup: bool = False,
+                        extra_assets: Optional[dict] = None) -> str:
+    """Writes the ``y = slope * x + offset`` model as ``base_path/version``.
+
+    Args:
+        base_path: Model base path (created if needed).
+        version: Version number.
+        slope: Multiplier (0.5 for half_plus_two).
+        offset: Added constant (2 for half_plus_two).
+        warmup: Also write ``assets.extra/tf_serving_warmup_requests``.
+        extra_assets: More ``assets.extra`` files, name -> content.
+
+    Returns:
+        The version directory.
+    """
+    return push_atomically(
+        lambda d: _build_half_plus_two(d, slope, offset, warmup, extra_assets), base_path,
+        version)
+
+
+def write_half_plus_two_tf2(base_path: str, version: int, *, offset: float = 2.0) -> str:
+    """Writes ``y = 0.5 * x + offset`` with ``tf.saved_model.save`` (a TF2 SavedModel)."""
+    import tensorflow as tf
+
+    class HalfPlusTwo(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = tf.Variable(0.5)
+            self.b = tf.Variable(offset)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+        def serve(self, x):
+            return {"y": self.a * x + self.b}
+
+    def build(directory: str) -> None:
+        module = HalfPlusTwo()
+        tf.saved_model.save(module, directory, signatures={"serving_default": module.serve})
+
+    return push_atomically(build, base_path, version)
+
+
+def write_corrupt_version(base_path: str, version: int) -> str:
+    """Writes a version directory whose ``saved_model.pb`` is garbage."""
+
+    def build(directory: str) -> None:
+        os.makedirs(os.path.join(directory, "variables"))
+        with open(os.path.join(directory, "saved_model.pb"), "wb") as handle:
+            handle.write(b"\x0a\xff\xff\xff\x7fthis is not a SavedModel")
+
+    return push_atomically(build, base_path, version)

@@ -1,0 +1,168 @@
+"""Whole pipelines on kfp.local, for real: the penguin preset, a TFX-style user module, and bad inputs.
+
+In-process runs share this test process (TensorFlow imported once); the
+SubprocessRunner run starts a process per task, as a user's would.
+"""
+
+import csv
+import os
+import random
+
+import pytest
+
+from tfx_kfp.cli import main
+from tfx_kfp.commands.run import execute
+
+pytestmark = pytest.mark.slow
+HERE = os.path.dirname(os.path.abspath(__file__))
+FRUIT_MODULE = os.path.join(os.path.dirname(HERE), "data", "fruit_module.py")
+STAGES = ["example-gen", "statistics-gen", "schema-gen", "example-validator", "transform", "trainer", "evaluator",
+          "pusher"]
+
+
+def _load_and_score(path):
+    import tensorflow as tf
+
+    serving = tf.saved_model.load(path).signatures["serving_default"]
+    inputs = {"culmen_length_mm": [0.25, 0.9], "culmen_depth_mm": [0.66, 0.2],
+              "flipper_length_mm": [0.15, 0.9], "body_mass_g": [0.29, 0.8]}
+    return serving(**{k: tf.constant(v, tf.float32) for k, v in inputs.items()})["scores"].numpy()
+
+
+@pytest.fixture(scope="module")
+def penguin_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("penguin")
+    result = execute("penguin", {"serving_base_dir": str(root / "serving")}, "inprocess", str(root / "runs"))
+    return result, root
+
+
+def test_penguin_in_process_pushes_a_servable_accurate_model(penguin_run):
+    result, root = penguin_run
+    assert result.blessed is True
+    assert result.eval_accuracy >= 0.9
+    destination = result.pushed_destination
+    assert os.path.dirname(destination) == str(root / "serving")
+    assert os.path.basename(destination).isdigit()
+    scores = _load_and_score(destination)
+    assert scores.shape == (2, 3)
+    assert scores[0].argmax() == 0 and scores[1].argmax() == 2
+
+
+def test_penguin_run_writes_every_stage_and_report(penguin_run):
+    result, _ = penguin_run
+    for stage in STAGES:
+        assert os.path.isfile(os.path.join(result.run_dir, stage, "executor_output.json")), stage
+    for stage in STAGES[1:]:
+        report = os.path.join(result.run_dir, stage, "report")
+        assert os.path.getsize(report) > 100, stage
+    confusion = result.metadata("evaluator", "confusion_matrix")["confusionMatrix"]
+    assert sum(sum(r["row"]) for r in confusion["rows"]) == result.metadata("evaluator", "metrics")["example_count"]
+
+
+def test_report_command_indexes_the_run(penguin_run, capsys):
+    result, _ = penguin_run
+    assert main(["report", result.run_dir]) == 0
+    index = capsys.readouterr().out.strip().splitlines()[-1]
+    with open(index) as f:
+        page = f.read()
+    for stage in STAGES:
+        assert stage in page
+
+
+def test_rerunning_does_not_push_the_same_model_twice(penguin_run):
+    """A retried pusher (same model) reuses its version: one version folder, not two."""
+    from kfp.dsl import Markdown
+
+    from tfx_kfp.components.pusher import push
+    from tfx_kfp.components.types import Model, ModelBlessing, PushedModel
+
+    result, root = penguin_run
+    trainer_model = os.path.join(result.run_dir, "trainer", "model")
+    blessing = os.path.join(result.run_dir, "evaluator", "blessing")
+    pushed = PushedModel(uri=str(root / "retry"))
+    push.run(model=Model(uri=trainer_model), blessing=ModelBlessing(uri=blessing, metadata={"blessed": 1}),
+             serving_base_dir=str(root / "serving"), pushed_model=pushed, report=Markdown(uri=str(root / "r.md")))
+    assert pushed.metadata["pushed_destination"] == result.pushed_destination
+    assert len(os.listdir(root / "serving")) == 1
+
+
+def test_penguin_under_kfp_local_subprocess_runner(tmp_path):
+    result = execute("penguin", {"serving_base_dir": str(tmp_path / "serving")}, "subprocess", str(tmp_path / "runs"))
+    assert result.blessed and result.eval_accuracy >= 0.9
+    assert _load_and_score(result.pushed_destination).shape == (2, 3)
+
+
+def test_schema_anomaly_stops_at_the_validator_and_pushes_nothing(tmp_path):
+    from tfx_kfp.pipelines import penguin
+
+    curated = "\n".join([
+        'feature { name: "species" type: INT presence { min_fraction: 1.0 min_count: 1 } }',
+        *[f'feature {{ name: "{k}" type: FLOAT presence {{ min_fraction: 1.0 min_count: 1 }} }}'
+          for k in ("culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g")],
+        'feature { name: "island" type: BYTES presence { min_fraction: 1.0 min_count: 1 } }',
+    ])
+    serving = tmp_path / "serving"
+    with pytest.raises(RuntimeError, match="example-validator"):
+        execute("penguin", {"serving_base_dir": str(serving), "schema_pbtxt": curated,
+                            "data_root": penguin.DATA_DIR}, "inprocess", str(tmp_path / "runs"))
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert (run_dir / "import-schema" / "schema").is_dir()
+    assert not (run_dir / "transform").exists() and not (run_dir / "trainer").exists()
+    assert not serving.exists() or not os.listdir(serving)
+
+
+def test_unblessed_model_is_not_pushed(tmp_path):
+    impossible = ('{"model_specs": [{"label_key": "species"}], "metrics_specs": [{"metrics": [{"class_name": '
+                  '"SparseCategoricalAccuracy", "threshold": {"value_threshold": {"lower_bound": 2.0}}}]}]}')
+    serving = tmp_path / "serving"
+    result = execute("penguin", {"serving_base_dir": str(serving), "eval_config_json": impossible,
+                                 "train_steps": 20}, "inprocess", str(tmp_path / "runs"))
+    assert result.blessed is False
+    assert result.pushed_destination is None
+    assert result.metadata("pusher", "pushed_model")["pushed"] == 0
+    assert not serving.exists() or not os.listdir(serving)
+
+
+def _fruit_csv(folder, rows=300, seed=7):
+    rng = random.Random(seed)
+    folder.mkdir()
+    with open(folder / "fruit.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["weight_g", "color", "fruit"])
+        for _ in range(rows):
+            fruit = rng.randint(0, 1)  # 0 = apple (red/green, heavier), 1 = banana (yellow, lighter)
+            color = rng.choice(["red", "green"]) if fruit == 0 else "yellow"
+            weight = rng.gauss(180, 20) if fruit == 0 else rng.gauss(120, 15)
+            writer.writerow([round(weight, 1), color, fruit])
+
+
+def test_tfx_style_user_module_runs_unchanged_on_the_generic_pipeline(tmp_path):
+    import tensorflow as tf
+
+    _fruit_csv(tmp_path / "data")
+    with open(FRUIT_MODULE) as f:
+        source = f.read()
+    serving = tmp_path / "serving"
+    result = execute("training", {
+        "data_root": str(tmp_path / "data"), "module_source": source, "label_key": "fruit",
+        "serving_base_dir": str(serving), "train_steps": 30, "eval_steps": 5, "accuracy_threshold": 0.8,
+        "beam_pipeline_args": ["--direct_running_mode=in_memory"],
+    }, "inprocess", str(tmp_path / "runs"))
+    assert result.blessed and result.eval_accuracy >= 0.8
+    model = tf.saved_model.load(result.pushed_destination)
+    example = tf.train.Example(features=tf.train.Features(feature={
+        "weight_g": tf.train.Feature(float_list=tf.train.FloatList(value=[110.0])),
+        "color": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"yellow"])),
+    }))
+    outputs = model.signatures["serving_default"](examples=tf.constant([example.SerializeToString()]))["outputs"]
+    assert outputs.numpy()[0].argmax() == 1
+
+
+def test_missing_data_dir_fails_with_the_rule_that_failed(tmp_path, capsys):
+    code = main(["run", "--local", "--pipeline-root", str(tmp_path / "runs"),
+                 "--param", f"data_root={tmp_path / 'nowhere'}",
+                 "--param", f"serving_base_dir={tmp_path / 'serving'}"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"{tmp_path / 'nowhere'}: data directory does not exist" in out
+    assert out.strip().splitlines()[-1].startswith("run: penguin FAILED")

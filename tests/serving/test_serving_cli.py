@@ -1,0 +1,95 @@
+"""``tfx-kfp predict`` and ``tfx-kfp serve``."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from serving_helpers import MODEL_NAME
+from tfx_kfp import cli
+
+
+def run_cli(args, capsys):
+    code = cli.main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("protocol", ["--rest", "--grpc"])
+def test_predict_prints_the_response(hpt_server, capsys, protocol):
+    code, out, err = run_cli(["predict", "--model", MODEL_NAME, protocol,
+                              "--rest_port", str(hpt_server.rest_port),
+                              "--grpc_port", str(hpt_server.grpc_port),
+                              "--instances", "[1.0, 2.0]"], capsys)
+    assert code == 0, err
+    assert json.loads(out) == {"predictions": [2.5, 3.0]}
+    name = protocol.strip("-").upper()
+    assert re.fullmatch(rf"predict: {MODEL_NAME} over {name} at 127\.0\.0\.1:\d+: 2 predictions "
+                        r"in [0-9.]+ ms\n", err)
+
+
+def test_predict_columnar_from_file(hpt_server, capsys, tmp_path):
+    payload = tmp_path / "inputs.json"
+    payload.write_text('{"x": [1.0], "label": ["a"]}')
+    code, out, err = run_cli(["predict", "--model", MODEL_NAME, "--signature_name", "multi_io",
+                              "--rest_port", str(hpt_server.rest_port),
+                              "--inputs", f"@{payload}"], capsys)
+    assert code == 0, err
+    assert json.loads(out) == {"outputs": {"label_bytes": [{"b64": "YQ=="}], "x_int": [1],
+                                           "y": [2.5]}}
+
+
+def test_predict_errors_are_one_line(hpt_server, capsys):
+    code, out, err = run_cli(["predict", "--model", "nope", "--grpc",
+                              "--grpc_port", str(hpt_server.grpc_port),
+                              "--instances", "[1.0]"], capsys)
+    assert (code, out) == (1, "")
+    assert err.startswith("predict: nope over GRPC at 127.0.0.1:")
+    assert err.endswith("failed: NOT_FOUND (HTTP 404): Servable not found for request: "
+                        "Latest(nope)\n")
+    code, _, err = run_cli(["predict", "--model", MODEL_NAME, "--instances", "[1.0"], capsys)
+    assert code == 2 and "--instances is not valid JSON" in err
+
+
+@pytest.mark.slow
+def test_serve_command_end_to_end(half_plus_two_base):
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tfx_kfp.cli", "serve", "--model_name", "hpt",
+         "--model_base_path", half_plus_two_base, "--port", "0", "--rest_api_port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        rest_port = grpc_port = None
+        available = False
+        deadline = time.monotonic() + 180
+        lines = []
+        while time.monotonic() < deadline and not (rest_port and available):
+            line = process.stderr.readline()
+            if not line:
+                break
+            lines.append(line)
+            match = re.search(r"listening: REST http://127\.0\.0\.1:(\d+)/.*gRPC 127\.0\.0\.1:(\d+)",
+                              line)
+            if match:
+                rest_port, grpc_port = int(match.group(1)), int(match.group(2))
+            available = available or "version 123 is AVAILABLE" in line
+        assert rest_port and available, "".join(lines)
+        from tfx_kfp.serving import ServingClient
+
+        for protocol in ("rest", "grpc"):
+            client = ServingClient(rest_port=rest_port, grpc_port=grpc_port, protocol=protocol)
+            assert client.predict("hpt", instances=[1.0]) == {"predictions": [2.5]}
+            client.close()
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=60)
+        assert process.returncode == 0
+        assert re.search(r"serve: stopped after \d+s; was serving hpt \[123\]\n$", out), out
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)

@@ -1,0 +1,141 @@
+"""Unit tests of the byte-exact JSON reading and writing (no TensorFlow, no server)."""
+
+import math
+
+import pytest
+
+from tfx_kfp.serving.errors import InvalidArgument
+from tfx_kfp.serving.json_reader import parse_json, parse_json_object
+from tfx_kfp.serving.json_writer import (
+    PrettyWriter,
+    classify_body,
+    debug_string,
+    error_body,
+    format_float32,
+    format_float64,
+    format_rapidjson_double,
+    regress_body,
+)
+
+
+@pytest.mark.parametrize("value, text", [
+    (2.5, "2.5"), (3.0, "3.0"), (0.0, "0.0"), (-0.0, "-0.0"), (9000000.0, "9e+06"),
+    (3e-05, "3e-05"), (0.1, "0.1"), (1.0 / 3.0, "0.333333343"), (100000.0, "100000.0"),
+    (float("nan"), "NaN"), (float("inf"), "Infinity"), (float("-inf"), "-Infinity"),
+])
+def test_float32_decimal_like_tf_serving(value, text):
+    import struct
+
+    as_float32 = struct.unpack("f", struct.pack("f", value))[0] if math.isfinite(value) else value
+    assert format_float32(as_float32) == text
+
+
+def test_float64_falls_back_to_17_digits():
+    assert format_float64(0.1) == "0.1"
+    assert format_float64(1.0 / 3.0) == "0.33333333333333331"
+    assert format_float64(12.0) == "12.0"
+
+
+@pytest.mark.parametrize("value, text", [
+    (1.0, "1.0"), (2.5, "2.5"), (1e21, "1e21"), (1.5e-7, "1.5e-7"), (0.001, "0.001"),
+    (123456.0, "123456.0"), (-0.5, "-0.5"), (1e22, "1e22"), (12345678901234567890.0,
+                                                            "12345678901234567000.0"),
+])
+def test_rapidjson_double_format(value, text):
+    assert format_rapidjson_double(value) == text
+
+
+def test_debug_string_single_line_arrays_and_pretty_objects():
+    assert debug_string([1, 2.5, "a", True, None]) == '[1, 2.5, "a", true, null]'
+    assert debug_string({"b64": "AA=="}) == '{\n    "b64": "AA=="\n}'
+    assert debug_string([{"a": [1]}]) == '[{\n        "a": [1]\n    }]'
+
+
+def test_debug_string_truncates_near_256_bytes():
+    text = debug_string(list(range(1000)))
+    assert 256 <= len(text) < 270
+    assert text.startswith("[0, 1, 2")
+
+
+def test_debug_string_stops_at_nan_like_rapidjson():
+    assert debug_string([1.0, float("nan"), 2.0]) == "[1.0, "
+
+
+def test_error_body_layout_and_escaping():
+    assert error_body('bad "x"\n\x01') == b'{\n    "error": "bad \\"x\\"\\n\\u0001"\n}'
+
+
+def test_regress_and_classify_bodies():
+    assert regress_body([3.5, 4.0]) == b'{\n    "results": [3.5, 4.0]\n}'
+    assert classify_body([[("a", 0.25), ("b", 0.75)], [("", 1.0)]]) == (
+        b'{\n    "results": [[["a", 0.25], ["b", 0.75]], [["", 1.0]]\n    ]\n}')
+
+
+def test_pretty_writer_object_in_array():
+    writer = PrettyWriter()
+    writer.start_object()
+    writer.key("k")
+    writer.start_array()
+    writer.start_object()
+    writer.key("a")
+    writer.raw("1")
+    writer.end_object()
+    writer.end_array()
+    writer.end_object()
+    assert writer.getvalue() == '{\n    "k": [\n        {\n            "a": 1\n        }\n    ]\n}'
+
+
+# ------------------------------------------------------------------ parsing
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"", "JSON Parse error: The document is empty"),
+    (b"   ", "JSON Parse error: The document is empty. at offset: 3"),
+    (b"]", "JSON Parse error: The document is empty. at offset: 0"),
+    (b'{"instances": [1.0,5.0', "JSON Parse error: Missing a comma or ']' after an array "
+                                "element. at offset: 22"),
+    (b'{"a" 1}', "JSON Parse error: Missing a colon after a name of object member. at offset: 5"),
+    (b"{a: 1}", "JSON Parse error: Missing a name for object member. at offset: 1"),
+    (b'{"a": 1,}', "JSON Parse error: Missing a name for object member. at offset: 8"),
+    (b'{"a": 1 "b"}', "JSON Parse error: Missing a comma or '}' after an object member. "
+                      "at offset: 8"),
+    (b'{"a": [1,]}', "JSON Parse error: Invalid value. at offset: 9"),
+    (b'{"a": tru}', "JSON Parse error: Invalid value. at offset: 9"),
+    (b'{"a": "x', "JSON Parse error: Missing a closing quotation mark in string. at offset: 8"),
+    (b'{"a": "\\q"}', "JSON Parse error: Invalid escape character in string. at offset: 7"),
+    (b'{"a": "\\u12G4"}', "JSON Parse error: Incorrect hex digit after \\u escape in string. "
+                          "at offset: 7"),
+    (b'{"a": "\\ud800"}', "JSON Parse error: The surrogate pair in string is invalid. "
+                          "at offset: 7"),
+    (b'{"a": "\x01"}', "JSON Parse error: Invalid encoding in string. at offset: 7"),
+    (b'{"a": 1.}', "JSON Parse error: Miss fraction part in number. at offset: 8"),
+    (b'{"a": 1e}', "JSON Parse error: Miss exponent in number. at offset: 8"),
+    (b'{"a": 1e999}', "JSON Parse error: Number too big to be stored in double. at offset: 6"),
+    (b'{"a": 01}', "JSON Parse error: Missing a comma or '}' after an object member. "
+                   "at offset: 7"),
+])
+def test_parse_errors_match_rapidjson(body, message):
+    with pytest.raises(InvalidArgument) as raised:
+        parse_json(body)
+    assert raised.value.message == message
+
+
+def test_parse_accepts_what_rapidjson_accepts():
+    assert parse_json(b'{"a": [NaN, Infinity, -Infinity, Inf, -Inf]}')["a"][1:] == [
+        math.inf, -math.inf, math.inf, -math.inf]
+    assert parse_json(b'\xef\xbb\xbf {"a": 1} trailing garbage') == {"a": 1}
+    raw = parse_json(b'{"s": "\xff\xfe"}')["s"]
+    assert raw.encode("utf-8", "surrogateescape") == b"\xff\xfe"
+    assert parse_json(b'{"e": "\\ud83d\\ude00"}')["e"] == "\U0001F600"
+
+
+def test_parse_object_required():
+    with pytest.raises(InvalidArgument) as raised:
+        parse_json_object(b"[1, 2]")
+    assert raised.value.message == "JSON Value: [1, 2] Is not object"
+
+
+def test_deep_nesting_is_an_error_not_a_crash():
+    body = b'{"instances": ' + b"[" * 100000 + b"]" * 100000 + b"}"
+    value = parse_json(body)
+    assert isinstance(value["instances"], list)

@@ -1,0 +1,333 @@
+"""REST conformance: raw HTTP bodies from TF Serving's docs, exact response bytes.
+
+Expected bodies follow TF Serving's ``api_rest.md`` examples and the
+formatting rules of ``json_tensor.cc`` / ``http_rest_api_util.cc``.
+"""
+
+import json
+
+import pytest
+
+from serving_helpers import MODEL_NAME, RawHttp
+
+STATUS_AVAILABLE = (
+    b'{\n "model_version_status": [\n  {\n   "version": "123",\n   "state": "AVAILABLE",\n'
+    b'   "status": {\n    "error_code": "OK",\n    "error_message": ""\n   }\n  }\n ]\n}\n')
+
+
+def error(message: str) -> bytes:
+    return ('{\n    "error": ' + json.dumps(message, ensure_ascii=False) + "\n}").encode()
+
+
+PREDICT = f"/v1/models/{MODEL_NAME}:predict"
+CLASSIFY = f"/v1/models/{MODEL_NAME}:classify"
+REGRESS = f"/v1/models/{MODEL_NAME}:regress"
+
+
+# ----------------------------------------------------------------- status
+
+
+@pytest.mark.parametrize("path", [
+    f"/v1/models/{MODEL_NAME}",
+    f"/v1/models/{MODEL_NAME}/versions/123",
+    f"/v1/models/{MODEL_NAME}/labels/anything",  # TF Serving ignores labels for status
+])
+def test_model_status_doc_example(rest: RawHttp, path):
+    status, headers, body = rest.request("GET", path)
+    assert (status, body) == (200, STATUS_AVAILABLE)
+    assert headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize("path, code, message", [
+    (f"/v1/models/{MODEL_NAME}/versions/7", 404, f"Could not find version 7 of model {MODEL_NAME}"),
+    ("/v1/models/unknown", 404, "Could not find any versions of model unknown"),
+    ("/v1/models", 400, "Missing model name in request."),
+])
+def test_model_status_errors(rest: RawHttp, path, code, message):
+    assert rest.get(path) == (code, error(message))
+
+
+# ----------------------------------------------------------------- metadata
+
+
+def test_metadata_layout(rest: RawHttp, half_plus_two_base):
+    status, body = rest.get(f"/v1/models/{MODEL_NAME}/metadata")
+    assert status == 200
+    text = body.decode()
+    assert text.startswith(
+        '{\n"model_spec":{\n "name": "half_plus_two",\n "signature_name": "",\n'
+        ' "version": "123"\n}\n,\n"metadata": {"signature_def": {\n "signature_def": {\n'
+        '  "classify_labels": {\n   "inputs": {\n    "inputs": {\n     "dtype": "DT_STRING",\n'
+        '     "tensor_shape": {\n      "dim": [\n       {\n        "size": "-1",\n'
+        '        "name": ""\n       }\n      ],\n      "unknown_rank": false\n     },\n'
+        '     "name": "tf_example:0"\n    }\n   },\n')
+    assert text.endswith('   "defaults": {}\n  }\n }\n}\n}\n}\n')
+    parsed = json.loads(text)
+    signatures = parsed["metadata"]["signature_def"]["signature_def"]
+    assert signatures["serving_default"]["method_name"] == "tensorflow/serving/predict"
+    assert signatures["serving_default"]["inputs"]["x"] == {
+        "dtype": "DT_FLOAT", "tensor_shape": {"dim": [{"size": "-1", "name": ""}],
+                                              "unknown_rank": False}, "name": "x:0"}
+    assert set(signatures) == {"serving_default", "multi_io", "classify_labels",
+                               "classify_x_to_y", "regress_x_to_y",
+                               "tensorflow/serving/classify", "tensorflow/serving/regress"}
+
+
+def test_metadata_of_unknown_version(rest: RawHttp):
+    assert rest.get(f"/v1/models/{MODEL_NAME}/versions/9/metadata") == (
+        404, error("Servable not found for request: Specific(half_plus_two, 9)"))
+
+
+# ----------------------------------------------------------------- predict
+
+
+def test_predict_row_doc_example(rest: RawHttp):
+    assert rest.post(PREDICT, b'{"instances": [1.0,2.0,5.0]}') == (
+        200, b'{\n    "predictions": [2.5, 3.0, 4.5\n    ]\n}')
+
+
+def test_predict_columnar(rest: RawHttp):
+    assert rest.post(PREDICT, b'{"inputs": [1.0,2.0,5.0]}') == (
+        200, b'{\n    "outputs": [\n        2.5,\n        3.0,\n        4.5\n    ]\n}')
+
+
+def test_predict_specific_version(rest: RawHttp):
+    assert rest.post(f"/v1/models/{MODEL_NAME}/versions/123:predict",
+                     b'{"instances": [0]}') == (200, b'{\n    "predictions": [2.0\n    ]\n}')
+
+
+def test_predict_not_found_doc_example(rest: RawHttp):
+    status, headers, body = rest.request("POST", "/v1/models/half:predict",
+                                         b'{"instances": [1.0,5.0]}')
+    assert status == 404
+    assert headers["content-type"] == "application/json"
+    assert body == b'{\n    "error": "Servable not found for request: Latest(half)"\n}'
+
+
+def test_predict_rows_of_objects_with_binary(rest: RawHttp):
+    body = (b'{"signature_name": "multi_io", "instances": '
+            b'[{"x": 1.0, "label": {"b64": "aGk="}}, {"x": 2.0, "label": "b"}]}')
+    assert rest.post(PREDICT, body) == (200, (
+        b'{\n    "predictions": [\n        {\n            "label_bytes": {\n'
+        b'                "b64": "aGk="\n            },\n            "x_int": 1,\n'
+        b'            "y": 2.5\n        },\n        {\n            "label_bytes": {\n'
+        b'                "b64": "Yg=="\n            },\n            "x_int": 2,\n'
+        b'            "y": 3.0\n        }\n    ]\n}'))
+
+
+def test_predict_columnar_named_outputs(rest: RawHttp):
+    body = b'{"signature_name": "multi_io", "inputs": {"x": [1.5], "label": ["a"]}}'
+    assert rest.post(PREDICT, body) == (200, (
+        b'{\n    "outputs": {\n        "label_bytes": [\n            {\n'
+        b'                "b64": "YQ=="\n            }\n        ],\n        "x_int": [\n'
+        b'            1\n        ],\n        "y": [\n            2.75\n        ]\n    }\n}'))
+
+
+PREDICT_ERRORS = [
+    (b'{"instances": ["a"]}', 400,
+     "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: "
+     '"a" Type: String is not of expected type: float'),
+    (b'{"instances": [true]}', 400,
+     "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: "
+     "true Type: True is not of expected type: float"),
+    (b'{"instances": [1.0], "inputs": [1.0]}', 400,
+     'JSON Value: {\n    "instances": [1.0],\n    "inputs": [1.0]\n} Not formatted correctly '
+     "expecting only one of 'inputs' or 'instances' keys to exist "),
+    (b'{"instances": []}', 400,
+     "JSON Value: {\n    \"instances\": []\n} No values in 'instances' array"),
+    (b'{"instances": 1.0}', 400,
+     "JSON Value: {\n    \"instances\": 1.0\n} Expecting 'instances' to be an list/array"),
+    (b"{}", 400, "Missing 'inputs' or 'instances' key"),
+    (b'{"signature_name": 1, "instances": [1.0]}', 400,
+     'JSON Value: {\n    "signature_name": 1,\n    "instances": [1.0]\n} not formatted '
+     "correctly. 'signature_name' key must be a string value."),
+    (b'{"signature_name": "nope", "instances": [1.0]}', 400,
+     'Serving signature name: "nope" not found in signature def'),
+    (b"[1.0]", 400, "JSON Value: [1.0] Is not object"),
+    (b'{"instances": [1.0,5.0', 400,
+     "JSON Parse error: Missing a comma or ']' after an array element. at offset: 22"),
+    (b"", 400, "JSON Parse error: The document is empty"),
+    (b'{"signature_name": "multi_io", "instances": [1.0]}', 400,
+     "instances is a plain list, but expecting list of objects as multiple input tensors "
+     "required as per tensorinfo_map"),
+    (b'{"signature_name": "multi_io", "instances": [{"x": 1.0}]}', 400,
+     "Failed to process element: 0 of 'instances' list. JSON object: {\n    \"x\": 1.0\n} keys "
+     "must be equal to: label,x"),
+    (b'{"signature_name": "multi_io", "instances": [{"x": 1.0, "label": "a", "z": 1}]}', 400,
+     "Failed to process element: 0 key: z of 'instances' list. Error: INVALID_ARGUMENT: JSON "
+     "object: does not have named input: z"),
+    (b'{"signature_name": "multi_io", "instances": [{"x": 1.0, "label": "a"}, '
+     b'{"x": [1.0], "label": "b"}]}', 400,
+     "Failed to process element: 1 key: x of 'instances' list. Error: INVALID_ARGUMENT: "
+     "Expecting shape [] but got: [1]"),
+    (b'{"signature_name": "multi_io", "inputs": {"x": [[1.0], [2.0, 3.0]], "label": ["a"]}}', 400,
+     "Encountered list at unexpected size: 2 at level: 1 expected size: 1"),
+    (b'{"signature_name": "multi_io", "inputs": {"x": [1.0]}}', 400,
+     "Missing named input: label in 'inputs' object."),
+    (b'{"signature_name": "multi_io", "inputs": [1.0]}', 400,
+     "inputs is a plain value/list, but expecting an object as multiple input tensors required "
+     "as per tensorinfo_map"),
+    (b'{"signature_name": "multi_io", "inputs": {"x": [1.0], "label": [{"b64": "!!"}]}}', 400,
+     "Unable to base64 decode"),
+    (b'{"signature_name": "multi_io", "inputs": {"x": [1.0], "label": [{"b": "AA=="}]}}', 400,
+     'JSON Value: {\n    "b": "AA=="\n} not formatted correctly for base64 data'),
+    (b'{"inputs": [[1.0], 2.0]}', 400,
+     "JSON Value: 2.0 found at incorrect level: 2 in the JSON DOM. Expected at level: 2"),
+    (b'{"inputs": [[[1.0]]]}', 400,
+     "Input x (feed name: x:0) has shape [1,1,1], which is not compatible with the shape [-1] "
+     "the signature declares"),
+]
+
+
+@pytest.mark.parametrize("body, code, message", PREDICT_ERRORS)
+def test_predict_errors(rest: RawHttp, body, code, message):
+    assert rest.post(PREDICT, body) == (code, error(message))
+
+
+# ----------------------------------------------------------------- classify / regress
+
+
+def test_regress_doc_example(rest: RawHttp):
+    body = (b'{"signature_name": "tensorflow/serving/regress", '
+            b'"examples": [{"x": 1.0}, {"x": 2.0}]}')
+    assert rest.post(REGRESS, body) == (200, b'{\n    "results": [2.5, 3.0]\n}')
+
+
+def test_regress_with_context(rest: RawHttp):
+    body = b'{"signature_name": "regress_x_to_y", "context": {"x": 1.0}, "examples": [{}, {}]}'
+    assert rest.post(REGRESS, body) == (200, b'{\n    "results": [2.5, 2.5]\n}')
+
+
+def test_classify_scores_only_and_with_labels(rest: RawHttp):
+    body = b'{"signature_name": "tensorflow/serving/classify", "examples": [{"x": 1.0}, {"x": 4.0}]}'
+    assert rest.post(CLASSIFY, body) == (
+        200, b'{\n    "results": [[["", 2.5]], [["", 4.0]]\n    ]\n}')
+    body = b'{"signature_name": "classify_labels", "examples": [{"x": [3.0]}]}'
+    assert rest.post(CLASSIFY, body) == (
+        200, b'{\n    "results": [[["half_plus_two", 3.5]]\n    ]\n}')
+
+
+CLASSIFY_ERRORS = [
+    (CLASSIFY, b'{"signature_name": "tensorflow/serving/classify"}', 400,
+     'JSON Value: {\n    "signature_name": "tensorflow/serving/classify"\n} When method is '
+     "classify, key 'examples' is expected and was not found"),
+    (REGRESS, b'{"examples": {}}', 400,
+     "JSON Value: {\n    \"examples\": {}\n} Expecting 'examples' value to be an list/array"),
+    (REGRESS, b'{"examples": []}', 400,
+     "JSON Value: {\n    \"examples\": []\n} 'examples' value is an empty array"),
+    (REGRESS, b'{"examples": [1]}', 400, "Example must be JSON object but got JSON Number"),
+    (REGRESS, b'{"signature_name": "regress_x_to_y", "examples": [{"x": [1.0, "a"]}]}', 400,
+     "Unexpected element type in feature: x expecting type: float"),
+    (REGRESS, b'{"examples": [{"x": null}]}', 400,
+     "Feature: x has element with unexpected JSON type: Null"),
+    (REGRESS, b'{"examples": [{"x": [[1]]}]}', 400,
+     "Feature: x has element with unexpected JSON type: Array"),
+    (REGRESS, b'{"examples": [{"x": 18446744073709551615}]}', 400,
+     "Feature: x has uint64_t element. Only int64_t is supported."),
+    (CLASSIFY, b'{"signature_name": "multi_io", "examples": [{"x": 1.0}]}', 400,
+     "Expected one input Tensor."),
+    (CLASSIFY, b'{"signature_name": "nope", "examples": [{"x": 1.0}]}', 400,
+     "No signature was found with the name: nope"),
+    (f"/v1/models/{MODEL_NAME}/labels/stable:regress", b'{"examples": [{"x": 1.0}]}', 400,
+     "Unrecognized servable version label: stable"),
+    ("/v1/models/nope:classify", b'{"examples": [{"x": 1.0}]}', 404,
+     "Servable not found for request: Latest(nope)"),
+]
+
+
+@pytest.mark.parametrize("path, body, code, message", CLASSIFY_ERRORS)
+def test_classify_regress_errors(rest: RawHttp, path, body, code, message):
+    assert rest.post(path, body) == (code, error(message))
+
+
+def test_missing_feature_is_the_tensorflow_error(rest: RawHttp):
+    status, body = rest.post(REGRESS, b'{"signature_name": "regress_x_to_y", '
+                                      b'"examples": [{"y": 1.0}]}')
+    assert (status, body) == (400, error(
+        "Name: <unknown>, Feature: x (data type: float) is required but could not be found.\n"
+        "\t [[{{node ParseExample/ParseExampleV2}}]]"))
+
+
+def test_int_feature_for_float_column_is_the_tensorflow_error(rest: RawHttp):
+    status, body = rest.post(REGRESS, b'{"signature_name": "regress_x_to_y", '
+                                      b'"examples": [{"x": 4}]}')
+    assert status == 400
+    assert "Data types don't match" in json.loads(body)["error"]
+
+
+# ----------------------------------------------------------------- routing
+
+
+@pytest.mark.parametrize("method, path", [
+    ("POST", f"/v1/models/{MODEL_NAME}"),
+    ("PUT", f"/v1/models/{MODEL_NAME}:predict"),
+    ("POST", f"/v1/models/{MODEL_NAME}:PREDICT"),
+    ("HEAD", f"/v1/models/{MODEL_NAME}"),
+    ("GET", f"/v1/models/{MODEL_NAME}/versions/abc"),
+    ("DELETE", "/v1/anything"),
+])
+def test_malformed_requests(rest: RawHttp, method, path):
+    status, _, body = rest.request(method, path, b"{}" if method in ("POST", "PUT") else None)
+    assert status == 400
+    if method != "HEAD":
+        assert body == error(f"Malformed request: {method} {path}")
+
+
+def test_version_overflow_has_empty_body(rest: RawHttp):
+    status, headers, body = rest.request("GET", f"/v1/models/{MODEL_NAME}/versions/"
+                                                "99999999999999999999")
+    assert (status, body, headers["content-type"]) == (400, b"", "application/json")
+
+
+def test_paths_outside_v1_are_libevent_404(rest: RawHttp):
+    status, headers, body = rest.request("GET", "/healthz")
+    assert status == 404
+    assert headers["content-type"] == "text/html"
+    assert body == (b"<HTML><HEAD>\n<TITLE>404 Not Found</TITLE>\n</HEAD><BODY>\n"
+                    b"<H1>Not Found</H1>\n</BODY></HTML>\n")
+
+
+def test_cors_preflight(rest: RawHttp):
+    assert rest.request("OPTIONS", PREDICT)[::2] == (400, b"")
+    assert rest.request("OPTIONS", PREDICT, headers={"Origin": "http://x"})[::2] == (200, b"")
+
+
+def test_case_insensitive_paths_and_percent_encoded_names(rest: RawHttp):
+    status, body = rest.post("/V1/MODELS/half%5Fplus%5Ftwo:predict", b'{"instances": [0]}')
+    assert (status, body) == (200, b'{\n    "predictions": [2.0\n    ]\n}')
+
+
+def test_query_strings_are_ignored(rest: RawHttp):
+    assert rest.get(f"/v1/models/{MODEL_NAME}?verbose=1") == (200, STATUS_AVAILABLE)
+
+
+def test_keep_alive_and_chunked_bodies(hpt_server):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", hpt_server.rest_port), timeout=10) as sock:
+        chunked = (f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "e\r\n{\"instances\": \r\nb\r\n[1.0, 2.0]}\r\n0\r\n\r\n").encode()
+        plain = (f"GET /v1/models/{MODEL_NAME} HTTP/1.1\r\nHost: x\r\n\r\n").encode()
+        sock.sendall(chunked + plain)
+        received = b""
+        while received.count(b"HTTP/1.1 200 OK") < 2 or not received.endswith(b"}\n"):
+            chunk = sock.recv(65536)
+            assert chunk, received
+            received += chunk
+    assert b'"predictions": [2.5, 3.0' in received
+    assert received.endswith(STATUS_AVAILABLE)
+
+
+def test_request_size_is_bounded(half_plus_two_base):
+    from tfx_kfp.serving import server
+
+    with server.start(MODEL_NAME, half_plus_two_base, rest_port=0, grpc_port=0,
+                      max_request_bytes=1000) as handle:
+        handle.wait_until_available(60)
+        raw = RawHttp(handle.rest_port)
+        big = b'{"instances": [' + b"1.0, " * 400 + b"1.0]}"
+        status, body = raw.post(PREDICT, big)
+        assert status == 413
+        assert json.loads(body) == {"error": f"Request body of {len(big)} bytes exceeds the "
+                                             "limit of 1000 bytes"}
+        assert raw.post(PREDICT, b'{"instances": [0]}')[0] == 200

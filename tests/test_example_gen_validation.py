@@ -1,0 +1,97 @@
+"""Bad input folders fail before any TFX work, naming the file, field and rule."""
+
+import gzip
+import os
+
+import pytest
+
+from tfx_kfp.components._runtime.errors import InputError
+from tfx_kfp.components.example_gen import validation
+
+HEADER = "species,culmen_length_mm,body_mass_g\n"
+
+
+def _write(folder, name, text):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_good_folder_returns_the_header(tmp_path):
+    _write(tmp_path, "a.csv", HEADER + "0,0.1,0.2\n1,0.3,0.4\n")
+    _write(tmp_path, "b.csv", HEADER + "2,0.5,0.6\n")
+    assert validation.check_csv_dir(str(tmp_path), "species") == ["species", "culmen_length_mm", "body_mass_g"]
+
+
+def test_missing_data_dir(tmp_path):
+    missing = str(tmp_path / "nope")
+    with pytest.raises(InputError, match="data directory does not exist") as error:
+        validation.check_csv_dir(missing)
+    assert error.value.path == missing
+
+
+def test_data_root_that_is_a_file(tmp_path):
+    path = _write(tmp_path, "a.csv", HEADER + "0,1,2\n")
+    with pytest.raises(InputError, match="must be a directory"):
+        validation.check_csv_dir(path)
+
+
+def test_folder_without_csv_files_lists_what_it_found(tmp_path):
+    _write(tmp_path, "notes.txt", "hello")
+    with pytest.raises(InputError, match=r"no \*\.csv files found \(received: \['notes.txt'\]\)"):
+        validation.check_csv_dir(str(tmp_path))
+
+
+def test_empty_csv(tmp_path):
+    path = _write(tmp_path, "empty.csv", "")
+    with pytest.raises(InputError, match="CSV file is empty") as error:
+        validation.check_csv_dir(str(tmp_path))
+    assert error.value.path == path
+
+
+def test_header_without_rows(tmp_path):
+    _write(tmp_path, "a.csv", HEADER)
+    with pytest.raises(InputError, match="has a header but no data rows"):
+        validation.check_csv_dir(str(tmp_path))
+
+
+def test_ragged_row_names_file_and_line(tmp_path):
+    path = _write(tmp_path, "a.csv", HEADER + "0,0.1,0.2\n1,0.3\n")
+    with pytest.raises(InputError) as error:
+        validation.check_csv_dir(str(tmp_path))
+    assert str(error.value) == f"{path}: line 3 has 2 values; the header has 3 columns"
+
+
+def test_missing_label_column_names_the_field_and_the_header(tmp_path):
+    path = _write(tmp_path, "a.csv", "culmen_length_mm,body_mass_g\n0.1,0.2\n")
+    with pytest.raises(InputError) as error:
+        validation.check_csv_dir(str(tmp_path), "species")
+    assert error.value.field == "species"
+    assert str(error.value) == (f"{path}: field 'species': label column is missing from the CSV header "
+                                "(received: culmen_length_mm,body_mass_g)")
+
+
+def test_files_with_different_headers(tmp_path):
+    _write(tmp_path, "a.csv", HEADER + "0,1,2\n")
+    path = _write(tmp_path, "b.csv", "species,other\n0,1\n")
+    with pytest.raises(InputError, match="header differs from") as error:
+        validation.check_csv_dir(str(tmp_path))
+    assert error.value.path == path
+
+
+def test_duplicate_columns(tmp_path):
+    _write(tmp_path, "a.csv", "a,b,a\n1,2,3\n")
+    with pytest.raises(InputError, match="duplicate column names \\(received: a\\)"):
+        validation.check_csv_dir(str(tmp_path))
+
+
+def test_tfrecord_folder_without_records_files(tmp_path):
+    _write(tmp_path, "a.csv", HEADER + "0,1,2\n")
+    with pytest.raises(InputError, match="no TFRecord files found"):
+        validation.check_tfrecord_dir(str(tmp_path))
+
+
+def test_empty_data_root_string():
+    with pytest.raises(InputError, match="a data directory is required"):
+        validation.check_csv_dir("")
