@@ -200,6 +200,9 @@ def follow(client, run_id: str, timeout: float, poll_interval: float, started: f
     while True:
         run = client.get_run(run_id)
         state = run.state or "PENDING"
+        if state != last_state:
+            print(f"  [{_elapsed(started):>7}] run: {state}", file=out, flush=True)
+            last_state = state
         details = getattr(run, "run_details", None)
         for task in (getattr(details, "task_details", None) or []):
             name = task.display_name or task.task_id
@@ -208,9 +211,6 @@ def follow(client, run_id: str, timeout: float, poll_interval: float, started: f
             if task.state and task_states.get(name) != task.state:
                 task_states[name] = task.state
                 print(f"  [{_elapsed(started):>7}] task {name}: {task.state}", file=out, flush=True)
-        if state != last_state:
-            print(f"  [{_elapsed(started):>7}] run: {state}", file=out, flush=True)
-            last_state = state
         if state in FINAL_STATES:
             return run
         if time.monotonic() >= deadline:
