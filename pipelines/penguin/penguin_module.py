@@ -51,51 +51,49 @@ def _build_model(learning_rate):
     return model
 
 
-class _ServingModule(tf.Module):
-    """Holds the model and the transform layer so both are saved with the signatures."""
+def _export(model, tf_transform_output, path):
+    """Writes the SavedModel with Keras' ExportArchive.
 
-    def __init__(self, model, tf_transform_output):
-        super().__init__()
-        self.model = model
-        self.tft_layer = tf_transform_output.transform_features_layer()
-        raw_spec = tf_transform_output.raw_feature_spec()
-        raw_spec.pop(LABEL_KEY, None)
-        self._raw_spec = raw_spec
+    ExportArchive tracks every variable explicitly, so the SavedModel also
+    restores through the TF1 loader that TF Serving uses (a Keras 3 model saved
+    as an attribute of a plain ``tf.Module`` does not).
+    """
+    tft_layer = tf_transform_output.transform_features_layer()
+    raw_spec = tf_transform_output.raw_feature_spec()
+    raw_spec.pop(LABEL_KEY, None)
 
-    def _scores(self, raw_features):
-        transformed = self.tft_layer(raw_features)
-        return {"scores": self.model({key: transformed[key] for key in FEATURE_KEYS}, training=False)}
+    def scores(raw):
+        transformed = tft_layer(raw)
+        return {"scores": model({key: transformed[key] for key in FEATURE_KEYS}, training=False)}
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name=key) for key in FEATURE_KEYS])
-    def serve_raw(self, culmen_length_mm, culmen_depth_mm, flipper_length_mm, body_mass_g):
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.track(tft_layer)
+
+    def serve_raw(culmen_length_mm, culmen_depth_mm, flipper_length_mm, body_mass_g):
         values = (culmen_length_mm, culmen_depth_mm, flipper_length_mm, body_mass_g)
-        return self._scores({key: tf.reshape(value, [-1, 1]) for key, value in zip(FEATURE_KEYS, values)})
+        return scores({key: tf.reshape(v, [-1, 1]) for key, v in zip(FEATURE_KEYS, values)})
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def serve_examples(self, serialized):
-        return self._scores(tf.io.parse_example(serialized, self._raw_spec))
+    def serve_examples(serialized):
+        return scores(tf.io.parse_example(serialized, raw_spec))
+
+    archive.add_endpoint("serving_default", serve_raw,
+                         input_signature=[tf.TensorSpec([None], tf.float32, name=k) for k in FEATURE_KEYS])
+    archive.add_endpoint("serving_examples", serve_examples,
+                         input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    archive.write_out(path)
 
 
 def run_fn(fn_args):
     """Trains the classifier and exports the two serving signatures."""
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     config = fn_args.custom_config or {}
+    keras.utils.set_random_seed(int(config.get("seed", 0)))
     train = _dataset(fn_args.train_files, fn_args.data_accessor, tf_transform_output, TRAIN_BATCH_SIZE)
     evaluate = _dataset(fn_args.eval_files, fn_args.data_accessor, tf_transform_output, EVAL_BATCH_SIZE)
     model = _build_model(float(config.get("learning_rate", 1e-2)))
     epochs = int(config.get("epochs", 10))
-    model.fit(
-        train,
-        steps_per_epoch=max(1, fn_args.train_steps // epochs),
-        epochs=epochs,
-        validation_data=evaluate,
-        validation_steps=fn_args.eval_steps,
-        callbacks=[keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)],
-        verbose=2,
-    )
-    module = _ServingModule(model, tf_transform_output)
-    tf.saved_model.save(
-        module,
-        fn_args.serving_model_dir,
-        signatures={"serving_default": module.serve_raw, "serving_examples": module.serve_examples},
-    )
+    model.fit(train, steps_per_epoch=max(1, fn_args.train_steps // epochs), epochs=epochs,
+              validation_data=evaluate, validation_steps=fn_args.eval_steps,
+              callbacks=[keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)], verbose=2)
+    _export(model, tf_transform_output, fn_args.serving_model_dir)

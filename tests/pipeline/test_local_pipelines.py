@@ -166,3 +166,41 @@ def test_missing_data_dir_fails_with_the_rule_that_failed(tmp_path, capsys):
     assert code == 1
     assert f"{tmp_path / 'nowhere'}: data directory does not exist" in out
     assert out.strip().splitlines()[-1].startswith("run: penguin FAILED")
+
+
+def test_every_html_report_of_the_run_renders_offline_in_chromium(penguin_run):
+    """The real run's HTML reports in headless Chromium: nothing external loads, content from the DOM."""
+    from pathlib import Path
+
+    from reports_browser import Chromium, find_chromium, load_offline
+    from tfx_kfp.reports.run_index import write_run_index
+
+    binary = find_chromium()
+    if binary is None:
+        pytest.skip("no chromium binary on PATH (Debian: apt-get install -y chromium)")
+    result, _ = penguin_run
+    index = write_run_index(result.run_dir)
+    pages = {task: Path(index).parent / "index_files" / task / "report.html"
+             for task in ("statistics-gen", "example-validator", "trainer", "evaluator")}
+    examples = result.metadata("evaluator", "metrics")["example_count"]
+    with Chromium(binary) as browser:
+        expectations = {
+            "statistics-gen": ["culmen_length_mm", "body_mass_g", "train", "eval"],
+            "example-validator": ["No anomalies"],
+            "trainer": ["loss", "sparse_categorical_accuracy"],
+            "evaluator": ["Blessed", "at least 0.9", f"{int(examples)}"],
+        }
+        for task, path in pages.items():
+            page = load_offline(browser, path)
+            try:
+                text = page.text()
+                for expected in expectations[task]:
+                    assert expected in text, f"{task}: {expected!r} not on the page"
+            finally:
+                page.close()
+        page = load_offline(browser, Path(index))
+        try:
+            for stage in STAGES[1:]:
+                assert stage in page.text()
+        finally:
+            page.close()

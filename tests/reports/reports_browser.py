@@ -16,7 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any, Dict, List, Optional
+
+from reports_samples import MAX_REPORT_BYTES, external_references
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -247,3 +250,37 @@ class Page:
     def close(self) -> None:
         """Closes the tab."""
         self._browser.send("Target.closeTarget", {"targetId": self._target})
+
+
+_ACCESSIBILITY = """({
+  lang: document.documentElement.lang,
+  title: document.title,
+  tablesWithoutHeaders: [...document.querySelectorAll('table')]
+      .filter(t => !t.querySelector('thead th[scope=col]')).length,
+  chartsWithoutText: [...document.querySelectorAll('svg')]
+      .filter(s => s.getAttribute('role') !== 'img' || !s.getAttribute('aria-label') || !s.querySelector('title'))
+      .length,
+  scripts: document.querySelectorAll('script').length,
+  externalRefs: [...document.querySelectorAll('[src],[href]')]
+      .map(e => e.getAttribute('src') || e.getAttribute('href'))
+      .filter(u => /^(https?:)?\\/\\//i.test(u)),
+})"""
+
+
+def load_offline(chromium, path: Path, screenshot: Path = None):
+    """Opens a report file offline, checks it loaded nothing else, returns the page."""
+    assert len(path.read_bytes()) < MAX_REPORT_BYTES
+    assert external_references(path.read_text()) == []
+    page = chromium.open(path.as_uri(), width=1100, height=400)
+    urls = page.requested_urls()
+    assert urls == [path.as_uri()], f"the page requested more than itself: {urls}"
+    blocked = [m for m in page.console_messages() if "Content Security Policy" in m or "Refused" in m]
+    assert blocked == []
+    facts = page.evaluate(_ACCESSIBILITY)
+    assert facts["lang"] == "en" and facts["title"]
+    assert facts["tablesWithoutHeaders"] == 0 and facts["chartsWithoutText"] == 0
+    assert facts["scripts"] == 0 and facts["externalRefs"] == []
+    if screenshot is not None:
+        page.screenshot(str(screenshot))
+        assert screenshot.stat().st_size > 1000
+    return page

@@ -12,6 +12,7 @@ import pytest
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
+from reports_browser import load_offline
 from reports_samples import (
     MAX_REPORT_BYTES,
     PENGUIN_FEATURES,
@@ -34,40 +35,6 @@ from tfx_kfp.reports import (
 )
 from tfx_kfp.reports._html import format_number
 from tfx_kfp.reports.run_index import write_run_index
-
-_ACCESSIBILITY = """({
-  lang: document.documentElement.lang,
-  title: document.title,
-  tablesWithoutHeaders: [...document.querySelectorAll('table')]
-      .filter(t => !t.querySelector('thead th[scope=col]')).length,
-  chartsWithoutText: [...document.querySelectorAll('svg')]
-      .filter(s => s.getAttribute('role') !== 'img' || !s.getAttribute('aria-label') || !s.querySelector('title'))
-      .length,
-  scripts: document.querySelectorAll('script').length,
-  externalRefs: [...document.querySelectorAll('[src],[href]')]
-      .map(e => e.getAttribute('src') || e.getAttribute('href'))
-      .filter(u => /^(https?:)?\\/\\//i.test(u)),
-})"""
-
-
-def load_offline(chromium, path: Path, screenshot: Path = None):
-    """Opens a report file offline, checks it loaded nothing else, returns the page."""
-    assert len(path.read_bytes()) < MAX_REPORT_BYTES
-    assert external_references(path.read_text()) == []
-    page = chromium.open(path.as_uri(), width=1100, height=400)
-    urls = page.requested_urls()
-    assert urls == [path.as_uri()], f"the page requested more than itself: {urls}"
-    blocked = [m for m in page.console_messages() if "Content Security Policy" in m or "Refused" in m]
-    assert blocked == []
-    facts = page.evaluate(_ACCESSIBILITY)
-    assert facts["lang"] == "en" and facts["title"]
-    assert facts["tablesWithoutHeaders"] == 0 and facts["chartsWithoutText"] == 0
-    assert facts["scripts"] == 0 and facts["externalRefs"] == []
-    if screenshot is not None:
-        page.screenshot(str(screenshot))
-        assert screenshot.stat().st_size > 1000
-    return page
-
 
 def _write(directory: Path, name: str, content: str) -> Path:
     path = directory / name

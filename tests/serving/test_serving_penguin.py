@@ -1,7 +1,9 @@
 """The pipeline's penguin model, served and called over both protocols.
 
-Runs only when ``TFX_KFP_PENGUIN_MODEL_DIR`` points at a pushed penguin model:
-either the pusher's base path (``<base>/<version>/``) or one version directory.
+Uses the checked-in fixture chain's penguin model (the real trainer's output,
+tests/fixtures/penguin_chain/model/Format-Serving) unless
+``TFX_KFP_PENGUIN_MODEL_DIR`` points at another pushed penguin model: either the
+pusher's base path (``<base>/<version>/``) or one version directory.
 """
 
 import base64
@@ -12,7 +14,9 @@ import pytest
 
 from tfx_kfp.serving import InvalidArgument, ServingClient, server
 
-PENGUIN_DIR = os.environ.get("TFX_KFP_PENGUIN_MODEL_DIR", "")
+FIXTURE_MODEL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             "fixtures", "penguin_chain", "model", "Format-Serving")
+PENGUIN_DIR = os.environ.get("TFX_KFP_PENGUIN_MODEL_DIR") or (FIXTURE_MODEL if os.path.isdir(FIXTURE_MODEL) else "")
 FEATURES = ["culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g"]
 
 pytestmark = pytest.mark.skipif(

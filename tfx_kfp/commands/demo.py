@@ -29,20 +29,18 @@ def run(args) -> int:
     if not result.pushed_destination:
         print("demo: FAILED: the model was not pushed (see the evaluator's metrics above)")
         return 1
-    print("demo: [2/2] loading the pushed model and calling serving_default with raw measurements")
-    scores = _call_pushed_model(result.pushed_destination)
-    print(f"demo: serving_default scores for one Adelie penguin: {[round(s, 3) for s in scores]}")
-    print(f"demo: done: model pushed to {result.pushed_destination}, eval accuracy {result.eval_accuracy:.3f}")
+    print("demo: [2/2] serving the pushed model (TF Serving REST + gRPC APIs) and calling it once over each")
+    from tfx_kfp.serving.smoke import serve_and_call
+
+    served = serve_and_call("penguin", serving_base_dir, [SAMPLE])
+    scores = served.responses["rest"]["predictions"][0]
+    print(f"demo: {served.summary}")
+    print(f"demo: scores for one Adelie penguin (species 0/1/2): {[round(s, 3) for s in scores]}")
+    print(f"demo: done: model pushed to {result.pushed_destination}, eval accuracy {result.eval_accuracy:.3f}, "
+          f"served over REST and gRPC")
     return 0
 
 
+# First row of penguins_processed.csv (an Adelie), in the raw units serving_default takes.
 SAMPLE = {"culmen_length_mm": 0.254545, "culmen_depth_mm": 0.666667,
           "flipper_length_mm": 0.152542, "body_mass_g": 0.291667}
-
-
-def _call_pushed_model(path):
-    import tensorflow as tf
-
-    serving = tf.saved_model.load(path).signatures["serving_default"]
-    outputs = serving(**{k: tf.constant([v], tf.float32) for k, v in SAMPLE.items()})
-    return [float(x) for x in outputs["scores"][0]]
