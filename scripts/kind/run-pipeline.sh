@@ -9,5 +9,5 @@ tfx_kfp compile --pipeline penguin --target kind -o .kind/pipeline.yaml
 log "waiting for the Kubeflow Pipelines API at $KFP_API_URL"
 retry curl -fsS "$KFP_API_URL/apis/v2beta1/healthz" \
   || die "expected the KFP API at $KFP_API_URL/apis/v2beta1/healthz; no answer within 5 min"
-tfx_kfp submit --host "$KFP_API_URL" --pipeline-file .kind/pipeline.yaml \
+tfx_kfp submit --host "$KFP_API_URL" --pipeline-file .kind/pipeline.yaml --ui-host "$KFP_UI_URL" \
   --pipeline-name penguin --experiment tfx-kfp --timeout 3600 "$@"
