@@ -10,5 +10,13 @@ if ! docker image inspect "$tag" >/dev/null 2>&1; then
   tfx_kfp image build
 fi
 log "loading $tag into kind cluster $CLUSTER_NAME"
-kind load docker-image "$tag" --name "$CLUSTER_NAME"
+if ! kind load docker-image "$tag" --name "$CLUSTER_NAME"; then
+  # Docker's containerd image store (Docker Desktop) can defeat `load docker-image`;
+  # an archive works with every image store.
+  log "kind load docker-image failed; loading through an image archive instead"
+  mkdir -p .kind
+  docker save "$tag" -o .kind/runtime-image.tar
+  kind load image-archive .kind/runtime-image.tar --name "$CLUSTER_NAME"
+  rm -f .kind/runtime-image.tar
+fi
 log "ok: $tag is on the node"
