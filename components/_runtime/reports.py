@@ -19,17 +19,22 @@ def write_report(artifact, text: str) -> None:
     os.replace(staging, artifact.path)
 
 
-def read_statistics(path: str) -> Dict[str, statistics_pb2.DatasetFeatureStatisticsList]:
-    """``Split-<name>/FeatureStats.pb`` under ``path``, by split name."""
+def read_split_protos(path: str, file_name: str, proto_class) -> Dict[str, object]:
+    """Parses ``Split-<name>/<file_name>`` under ``path`` into ``proto_class``, by split name."""
     result = {}
     for entry in sorted(os.listdir(path)):
-        file = os.path.join(path, entry, STATISTICS_FILE)
+        file = os.path.join(path, entry, file_name)
         if entry.startswith("Split-") and os.path.exists(file):
-            stats = statistics_pb2.DatasetFeatureStatisticsList()
+            message = proto_class()
             with open(file, "rb") as f:
-                stats.ParseFromString(f.read())
-            result[entry[len("Split-"):]] = stats
+                message.ParseFromString(f.read())
+            result[entry[len("Split-"):]] = message
     return result
+
+
+def read_statistics(path: str) -> Dict[str, statistics_pb2.DatasetFeatureStatisticsList]:
+    """``Split-<name>/FeatureStats.pb`` under ``path``, by split name."""
+    return read_split_protos(path, STATISTICS_FILE, statistics_pb2.DatasetFeatureStatisticsList)
 
 
 def read_schema(path: str) -> schema_pb2.Schema:

@@ -1,6 +1,5 @@
 """Builds the TFMA EvalConfig from the evaluator's simple parameters."""
 
-import os
 from typing import List
 
 from google.protobuf import json_format

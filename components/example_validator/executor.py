@@ -1,6 +1,5 @@
 """Runs TFX's ExampleValidator executor and turns anomalies into a readable failure."""
 
-import os
 from typing import Dict, List, Tuple
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
@@ -15,15 +14,7 @@ ANOMALIES_FILE = "SchemaDiff.pb"
 
 def read_anomalies(path: str) -> Dict[str, anomalies_pb2.Anomalies]:
     """Reads ``Split-<name>/SchemaDiff.pb`` files under ``path``."""
-    result = {}
-    for entry in sorted(os.listdir(path)):
-        file = os.path.join(path, entry, ANOMALIES_FILE)
-        if entry.startswith("Split-") and os.path.exists(file):
-            parsed = anomalies_pb2.Anomalies()
-            with open(file, "rb") as f:
-                parsed.ParseFromString(f.read())
-            result[entry[len("Split-"):]] = parsed
-    return result
+    return reports.read_split_protos(path, ANOMALIES_FILE, anomalies_pb2.Anomalies)
 
 
 def anomaly_rows(by_split: Dict[str, anomalies_pb2.Anomalies]) -> List[Tuple[str, str, str, str]]:
