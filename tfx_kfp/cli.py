@@ -9,6 +9,7 @@ import heavy libraries (TensorFlow, TFX) inside ``run`` only, so ``--help`` and
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from typing import List, Optional
@@ -37,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    # TensorFlow's C++ INFO/WARNING lines bury our progress output; errors still show.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
