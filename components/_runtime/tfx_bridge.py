@@ -50,11 +50,10 @@ def to_tfx(type_name: str, kfp_artifact, uri: Optional[str] = None):
     artifact.uri = uri or kfp_artifact.path
     metadata = dict(kfp_artifact.metadata or {})
     properties = artifact.PROPERTIES or {}
-    if names.SPLIT_NAMES in properties:
-        found = split_names(kfp_artifact) if uri is None else None
-        encoded = metadata.get(names.SPLIT_NAMES) or (artifact_utils.encode_split_names(found) if found else None)
-        if encoded:
-            artifact.split_names = encoded
+    if names.SPLIT_NAMES in properties and uri is None:  # an input: from its metadata or its Split-* folders
+        found = split_names(kfp_artifact)
+        if found:
+            artifact.split_names = artifact_utils.encode_split_names(found)
     for key in (names.SPAN, names.VERSION):
         if key in properties and metadata.get(key) is not None:
             setattr(artifact, key, int(metadata[key]))

@@ -43,7 +43,11 @@ def run(*, data_root, examples, input_format, label_key, train_hash_buckets, eva
     else:
         files = validation.check_tfrecord_dir(data_root, label_key)
         executor_class = import_executor.Executor
-        pattern = "*" + os.path.splitext(files[0])[1] if len({os.path.splitext(f)[1] for f in files}) == 1 else "*"
+        extensions = sorted({os.path.splitext(f)[1] for f in files})
+        if len(extensions) > 1:
+            raise InputError(data_root, "TFRecord files must share one file extension (one input glob)",
+                             received=", ".join(extensions))
+        pattern = "*" + extensions[0]
 
     input_config = example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="single_split", pattern=pattern)])
     output_config = _output_config(train_hash_buckets, eval_hash_buckets)
