@@ -105,14 +105,14 @@ def run_example_validator(source: str, out: str, fail_on_anomalies: bool = True)
     return anomalies
 
 
-def run_transform(source: str, out: str, source_text: str = None):
+def run_transform(source: str, out: str, source_text: str = None, beam_args=None):
     from tfx_kfp.components.transform import executor
 
     graph, transformed = artifact(out, "transform_graph"), artifact(out, "transformed_examples")
     executor.run(examples=artifact(source, "examples"), schema=artifact(source, "schema"),
                  module_source=source_text or module_source(), transform_graph=graph,
                  transformed_examples=transformed, report=report(out, "transform.md", Markdown), custom_config="{}",
-                 beam_pipeline_args=BEAM_ARGS)
+                 beam_pipeline_args=beam_args or BEAM_ARGS)
     save_metadata(out, "transformed_examples", transformed)
     return graph, transformed
 

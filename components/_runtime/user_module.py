@@ -10,6 +10,7 @@ import ast
 import hashlib
 import os
 import tempfile
+from typing import Dict, List, Optional
 
 from tfx_kfp.components._runtime.errors import UserModuleError
 
@@ -43,7 +44,8 @@ def materialize(source: str, required_function: str, origin: str = "module_sourc
             f"{origin}: must define a top-level function {required_function!r}; functions found: {found}"
         )
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
-    folder = os.path.join(tempfile.gettempdir(), "tfx-kfp-user-modules")
+    # One folder per module: TFX packages every .py file beside the module into its wheel.
+    folder = os.path.join(tempfile.gettempdir(), "tfx-kfp-user-modules", digest)
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"user_module_{digest}.py")
     if not os.path.exists(path):
@@ -52,3 +54,31 @@ def materialize(source: str, required_function: str, origin: str = "module_sourc
             f.write(source)
         os.replace(staging, path)
     return path
+
+
+def _runs_in_this_process(beam_pipeline_args: List[str]) -> bool:
+    """True for Beam's DirectRunner in in_memory mode, where workers share this interpreter."""
+    args = " ".join(beam_pipeline_args or [])
+    runner_is_direct = "--runner" not in args or "--runner=DirectRunner" in args
+    return runner_is_direct and "--direct_running_mode=in_memory" in args
+
+
+def module_properties(source: str, required_function: str, beam_pipeline_args: Optional[List[str]] = None,
+                      origin: str = "module_source") -> Dict[str, str]:
+    """TFX exec properties that point an executor at the user module.
+
+    For Beam workers in other processes (DirectRunner multi-processing, Flink, Spark,
+    Dataflow) the module is packaged as a wheel, exactly as TFX does for its own runners:
+    the executor then pip-installs it for subprocesses and stages it with
+    ``--extra_package``. In-memory and non-Beam runs load the file directly.
+    """
+    from tfx.types import standard_component_specs as specs
+
+    path = materialize(source, required_function, origin)
+    if beam_pipeline_args is None or _runs_in_this_process(beam_pipeline_args):
+        return {specs.MODULE_FILE_KEY: path}
+    from tfx.components.util import udf_utils
+
+    _, module_key = udf_utils.package_user_module_file(
+        "tfx_kfp", path, tempfile.mkdtemp(prefix="tfx-kfp-user-wheel-"))
+    return {specs.MODULE_PATH_KEY: module_key}

@@ -31,7 +31,8 @@ TRANSFORMED_SCHEMA = os.path.join("transformed_metadata", "schema.pbtxt")
 def run(*, examples, schema, module_source, transform_graph, transformed_examples, report, custom_config,
         beam_pipeline_args):
     """Writes the transform graph and transformed examples."""
-    module_file = user_module.materialize(module_source, "preprocessing_fn")
+    module = user_module.module_properties(module_source, "preprocessing_fn",
+                                           beam_pipeline_args or tfx_bridge.DEFAULT_BEAM_PIPELINE_ARGS)
     config = parse_custom_config(custom_config, "transform")
     tfx_examples = tfx_bridge.to_tfx("Examples", examples)
     tfx_schema = tfx_bridge.to_tfx("Schema", schema)
@@ -42,8 +43,7 @@ def run(*, examples, schema, module_source, transform_graph, transformed_example
         tfx_executor.Executor(tfx_bridge.beam_context(beam_pipeline_args)).Do(
             {specs.EXAMPLES_KEY: [tfx_examples], specs.SCHEMA_KEY: [tfx_schema]},
             {specs.TRANSFORM_GRAPH_KEY: [tfx_graph], specs.TRANSFORMED_EXAMPLES_KEY: [tfx_transformed]},
-            tfx_bridge.exec_properties(**{
-                specs.MODULE_FILE_KEY: module_file,
+            tfx_bridge.exec_properties(**module, **{
                 specs.CUSTOM_CONFIG_KEY: json.dumps(config) if config else None,
                 specs.FORCE_TF_COMPAT_V1_KEY: 0,
                 specs.DISABLE_STATISTICS_KEY: 1,

@@ -143,6 +143,15 @@ def test_transform_on_fixture_examples_and_schema(tmp_path):
     assert "5 output features from 5 input features" in (tmp_path / "reports" / "transform.md").read_text()
 
 
+def test_transform_with_beam_workers_in_other_processes(tmp_path):
+    """The generic pipeline's default: DirectRunner multi-processing; workers must import the user module."""
+    source = _stage_inputs(tmp_path, "examples", "schema")
+    graph, transformed = chain.run_transform(
+        source, source, beam_args=["--direct_running_mode=multi_processing", "--direct_num_workers=2"])
+    assert _split_counts(transformed.path) == _split_counts(os.path.join(FIX, "examples"))
+    assert os.path.exists(os.path.join(graph.path, "transform_fn", "saved_model.pb"))
+
+
 def test_transform_rejects_a_module_without_preprocessing_fn(tmp_path):
     source = _stage_inputs(tmp_path, "examples", "schema")
     with pytest.raises(UserModuleError, match="must define a top-level function 'preprocessing_fn'; functions found: run_fn"):
