@@ -40,6 +40,16 @@ CONFIGS = {
     "subprocess": {"label": "tfx-kfp `--runner subprocess`", "system": "tfx-kfp", "runner": "subprocess",
                    "shim": True},
     "localdag": {"label": "TFX `LocalDagRunner`", "system": "tfx-local-dag-runner"},
+    # The same LocalDagRunner pipeline, its classes imported from their modules instead of `tfx.v1`.
+    "localdag-modules": {"label": "TFX `LocalDagRunner`, module imports", "system": "tfx-local-dag-runner",
+                         "module_imports": True},
+}
+DEFAULT_CONFIGS = "inprocess,subprocess,localdag,localdag-modules"
+# Overhead phases timed from log lines: name -> (first words of the start line, of the end line).
+PHASES = {
+    "TFX sdist builds": ("Attempting to infer TFX Python dependency", "Added --extra_package"),
+    "module wheel builds": ("Generating ephemeral wheel", "Successfully built user code wheel"),
+    "module wheel pip installs": ("Installing '", "Successfully installed '"),
 }
 MULTI_PROCESSING_ARGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=0"]
 STAGES = ["ExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform", "Trainer", "Evaluator",
@@ -49,6 +59,13 @@ VERSIONED = ["tfx", "kfp", "tensorflow", "apache-beam", "tensorflow-transform", 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 KFP_START = re.compile(r"^(\d\d:\d\d:\d\d\.\d{3}) - \w+ - Executing task '([^']+)'")
 KFP_END = re.compile(r"^(\d\d:\d\d:\d\d\.\d{3}) - \w+ - Task '([^']+)' finished with status (\w+)")
+# Log lines with a time: ours from children.py, kfp.local's, and KFP's executor's (tasks in subprocesses).
+TIMED_LINES = [
+    (re.compile(r"^BENCH_LOG (\d+\.\d+) (.*)"), lambda t, near: float(t)),
+    (re.compile(r"^\s*(\d\d:\d\d:\d\d\.\d{3}) - \w+ - (.*)"), lambda t, near: clock_to_epoch(t, near)),
+    (re.compile(r"^\s*\[KFP Executor (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+\]: (.*)"),
+     lambda t, near: datetime.datetime.strptime(t, "%Y-%m-%d %H:%M:%S,%f").timestamp()),
+]
 
 
 def stage_name(task: str) -> str:
@@ -151,6 +168,7 @@ def run_one(config_key: str, beam_args, workdir: str, tag: str, spec_extra: dict
     config = CONFIGS[config_key]
     os.makedirs(workdir)
     spec = dict(spec_extra, system=config["system"], runner=config.get("runner"),
+                module_imports=bool(config.get("module_imports")),
                 beam_pipeline_args=list(beam_args),
                 pipeline_root=os.path.join(workdir, "pipeline_root"),
                 serving_base_dir=os.path.join(workdir, "serving_model", "penguin"),
@@ -167,6 +185,7 @@ def run_one(config_key: str, beam_args, workdir: str, tag: str, spec_extra: dict
     sampler = TreeSampler(proc.pid)
     sampler.start()
     marks, starts, tasks, result, statuses = {}, {}, {}, None, {}
+    phase_open, phases = {}, {name: [] for name in PHASES}
     with open(log_path, "w") as log:
         for raw in proc.stdout:
             log.write(raw)
@@ -185,6 +204,15 @@ def run_one(config_key: str, beam_args, workdir: str, tag: str, spec_extra: dict
             elif KFP_END.match(line):
                 m = KFP_END.match(line)
                 event = ("end", m.group(2), clock_to_epoch(m.group(1), spawned), m.group(3))
+            for pattern, to_epoch in TIMED_LINES:
+                m = pattern.match(line)
+                if m:
+                    for name, (begin, end) in PHASES.items():
+                        if m.group(2).startswith(begin):
+                            phase_open[name] = to_epoch(m.group(1), spawned)
+                        elif m.group(2).startswith(end) and name in phase_open:
+                            phases[name].append(to_epoch(m.group(1), spawned) - phase_open.pop(name))
+                    break
             if event:
                 kind, task, when, status = event
                 stage = stage_name(task)
@@ -227,6 +255,7 @@ def run_one(config_key: str, beam_args, workdir: str, tag: str, spec_extra: dict
         "accuracy": result.get("accuracy"),
         "pushed": result.get("pushed_destination"),
         "tasks": tasks,
+        "phases": {name: [len(v), sum(v)] for name, v in phases.items()},  # count, seconds
         "log": log_path,
     }
     acc = f"{run['accuracy']:.3f}" if run["accuracy"] is not None else "?"
@@ -260,6 +289,8 @@ def summarize(runs):
             "pythons": max(r["pythons"] for r in rs),
             "to_import": median([r["to_import"] for r in rs]),
             "stages": {s: median([r["tasks"][s] for r in rs]) for s in STAGES},
+            "phases": {p: (max(r["phases"][p][0] for r in rs), median([r["phases"][p][1] for r in rs]))
+                       for p in PHASES},
             "accuracy": median([r["accuracy"] for r in rs if r["accuracy"] is not None]),
             "load": median([(r["load_before"] + r["load_after"]) / 2 for r in rs]),
             "others_cpu": median([r["others_cpu"] for r in rs]),
@@ -273,60 +304,51 @@ def ratio(summary, a, b):
     return None
 
 
-PROCESS_KINDS = [  # (substring of the command line, description)
-    ("children.py", "the pipeline process"),
-    ("kfp.dsl.executor_main", "kfp.local task processes (`python3 -m kfp.dsl.executor_main`)"),
-    ("bdist_wheel", "module-file wheel builds (`setup.py bdist_wheel`)"),
-    ("pip install", "`pip install` of those wheels"),
-    ("setup.py sdist", "TFX sdist builds for Beam workers"),
-    ("sdk_worker_main", "Beam SDK worker processes"),
-]
+def phase(x, name):
+    """(count, median seconds) of an overhead phase for a configuration's summary."""
+    return x["phases"][name]
 
 
-def process_kinds(runs) -> str:
-    """'1 the pipeline process, 8 kfp.local task processes, …' (the most seen in one run)."""
-    counts = {}
-    for run in runs:
-        seen = {}
-        for cmd in run.get("python_cmdlines", []):
-            kind = next((d for key, d in PROCESS_KINDS if key in cmd), "other Python processes")
-            seen[kind] = seen.get(kind, 0) + 1
-        for kind, n in seen.items():
-            counts[kind] = max(counts.get(kind, 0), n)
-    order = [d for _, d in PROCESS_KINDS] + ["other Python processes"]
-    return ", ".join(f"{counts[d]} {d}" for d in order if d in counts)
-
-
-def why_text(s, runs) -> str:
+def why_text(s) -> str:
     """The explanation, with this run's numbers."""
     if not {"inprocess", "subprocess", "localdag"} <= set(s):
         return ""
     ip, sp, ld = s["inprocess"], s["subprocess"], s["localdag"]
+    lm = s.get("localdag-modules")
     ip_sum, sp_sum, ld_sum = (sum(x["stages"].values()) for x in (ip, sp, ld))
-    kinds = {k: process_kinds([r for r in runs if r["config"] == k]) for k in ("inprocess", "subprocess", "localdag")}
+    sdist_n, sdist_s = phase(sp, "TFX sdist builds")  # every task a fresh process: all of them are logged
+    wheel_n, wheel_s = phase(ld, "module wheel builds")
+    pip_n, pip_s = phase(ld, "module wheel pip installs")
     lines = [
-        f"**Processes** (Python processes seen in the run's tree): inprocess: {kinds['inprocess']}; "
-        f"subprocess: {kinds['subprocess']}; LocalDagRunner: {kinds['localdag']}. "
-        f"So inprocess and LocalDagRunner import TensorFlow, Beam and TFX once; the subprocess runner imports "
-        f"them again in every task.",
-        f"**Where the time goes.** The stage times add up to {ip_sum:.0f} s inprocess, {sp_sum:.0f} s subprocess "
-        f"and {ld_sum:.0f} s LocalDagRunner. The subprocess runner's extra {sp_sum - ip_sum:.0f} s is start-up: "
-        f"about {(sp_sum - ip_sum) / (len(STAGES) - 1):.0f} s per TensorFlow-using task (SchemaGen, a sub-second "
-        f"job in one process, takes {sp['stages']['SchemaGen']:.1f} s there vs {ip['stages']['SchemaGen']:.1f} s "
-        f"inprocess; Pusher, which imports no TensorFlow, {sp['stages']['Pusher']:.1f} s vs "
-        f"{ip['stages']['Pusher']:.1f} s).",
-        f"**Same imports, different place.** Inprocess pays the TensorFlow/TFX import inside its first task "
-        f"(ExampleGen {ip['stages']['ExampleGen']:.1f} s), LocalDagRunner before its pipeline starts "
-        f"({ld['to_import']:.1f} s from spawn to imports done, then CsvExampleGen {ld['stages']['ExampleGen']:.1f} s): "
-        f"compare whole-process wall clock, not in-pipeline seconds.",
-        f"**Per-stage overheads** decide inprocess vs LocalDagRunner: Transform {ip['stages']['Transform']:.1f} s "
-        f"vs {ld['stages']['Transform']:.1f} s, Trainer {ip['stages']['Trainer']:.1f} s vs "
-        f"{ld['stages']['Trainer']:.1f} s, StatisticsGen {ip['stages']['StatisticsGen']:.1f} s vs "
-        f"{ld['stages']['StatisticsGen']:.1f} s, Evaluator {ip['stages']['Evaluator']:.1f} s vs "
-        f"{ld['stages']['Evaluator']:.1f} s. LocalDagRunner packages the module file as a wheel at pipeline start "
-        f"and `pip install`s it (a fresh interpreter) in Transform and Trainer, and records every execution in "
-        f"MLMD; tfx-kfp hands the executors the module file directly, while kfp.local writes executor "
-        f"input/output JSON per task.",
+        f"**Processes.** inprocess runs all 8 tasks in its one Python process; subprocess starts one more Python "
+        f"process per task (8), each importing TensorFlow, Beam and TFX again; LocalDagRunner runs every "
+        f"component in its one process too, but starts {wheel_n} `setup.py bdist_wheel` (the module file as a "
+        f"wheel, at pipeline start) and {pip_n} `pip install --target` of that wheel (Transform and Trainer). "
+        f"All three run `setup.py sdist` of TFX itself in each Beam stage ({sdist_n} in the subprocess runs, "
+        f"{sdist_s / max(sdist_n, 1):.1f} s each): TFX adds it as `--extra_package` for remote Beam workers even "
+        f"when the in-memory DirectRunner does not use it. Peak RSS is similar (one process holds TensorFlow "
+        f"either way).",
+        f"**subprocess vs the rest.** Stage times add up to {ip_sum:.0f} s inprocess, {sp_sum:.0f} s subprocess "
+        f"and {ld_sum:.0f} s LocalDagRunner. The subprocess runner's extra {sp_sum - ip_sum:.0f} s is process "
+        f"start-up and imports, about {(sp_sum - ip_sum) / (len(STAGES) - 1):.0f} s for each of the 7 tasks that "
+        f"import TensorFlow (SchemaGen: {sp['stages']['SchemaGen']:.1f} s vs {ip['stages']['SchemaGen']:.1f} s "
+        f"inprocess; Pusher, which imports no TensorFlow: {sp['stages']['Pusher']:.1f} s).",
+        f"**inprocess vs LocalDagRunner: imports.** inprocess imports only what each executor needs, inside its "
+        f"first task (ExampleGen {ip['stages']['ExampleGen']:.1f} s, work included). The LocalDagRunner process "
+        f"needs {ld['to_import']:.1f} s from spawn to `from tfx import v1` done"
+        + (f" ({lm['to_import']:.1f} s importing the same classes from their modules, which leaves out "
+           f"`tfx.v1.extensions` and its google-cloud-aiplatform; that variant's median wall is "
+           f"{lm['wall']:.0f} s)" if lm else "")
+        + f", before CsvExampleGen's {ld['stages']['ExampleGen']:.1f} s.",
+        f"**inprocess vs LocalDagRunner: per stage.** Transform {ip['stages']['Transform']:.1f} s vs "
+        f"{ld['stages']['Transform']:.1f} s and Trainer {ip['stages']['Trainer']:.1f} s vs "
+        f"{ld['stages']['Trainer']:.1f} s: LocalDagRunner's wheel builds and pip installs take {wheel_s + pip_s:.1f} s "
+        f"(each `pip` is a fresh interpreter); tfx-kfp hands TFX's executors the module file directly. "
+        f"StatisticsGen {ip['stages']['StatisticsGen']:.1f} s vs {ld['stages']['StatisticsGen']:.1f} s and "
+        f"Evaluator {ip['stages']['Evaluator']:.1f} s vs {ld['stages']['Evaluator']:.1f} s run the same TFX "
+        f"executors. What kfp.local adds per task (executor input/output JSON, log streaming) is small: "
+        f"SchemaGen, ExampleValidator and Pusher take {ip['stages']['SchemaGen']:.1f}, "
+        f"{ip['stages']['ExampleValidator']:.1f} and {ip['stages']['Pusher']:.1f} s inprocess.",
     ]
     return "\n".join(f"- {line}" for line in lines)
 
@@ -386,7 +408,7 @@ def write_report(path, *, args, modes, results, started, finished, load_start, l
         add(f"### Beam args `{' '.join(beam_args[mode])}`" + (" (the penguin preset's)" if mode == "preset" else ""))
         add("")
         add("| configuration | runs: wall s | **median wall s** | median in-pipeline s | median CPU s | peak RSS MiB "
-            "| peak tree RSS MiB | Python procs | eval accuracy | median load |")
+            "| peak tree RSS MiB | Python procs seen¹ | eval accuracy | median load |")
         add("|---|---|---|---|---|---|---|---|---|---|")
         for key in CONFIGS:
             if key in s:
@@ -395,10 +417,11 @@ def write_report(path, *, args, modes, results, started, finished, load_start, l
                     f"| {x['pipeline']:.1f} | {x['cpu']:.0f} | {x['maxrss']:.0f} | {x['tree_rss']:.0f} "
                     f"| {x['pythons']} | {x['accuracy']:.3f} | {x['load']:.1f} |")
         add("")
-        r_ip, r_sp = ratio(s, "inprocess", "localdag"), ratio(s, "subprocess", "localdag")
-        if r_ip is not None:
-            add(f"**Ratios (median wall):** tfx-kfp inprocess / LocalDagRunner = **{r_ip:.2f}**"
-                + (f"; tfx-kfp subprocess / LocalDagRunner = **{r_sp:.2f}**" if r_sp is not None else "") + ".")
+        ratios = [f"tfx-kfp {a} / {CONFIGS[b]['label']} = **{ratio(s, a, b):.2f}**"
+                  for b in ("localdag", "localdag-modules") for a in ("inprocess", "subprocess")
+                  if ratio(s, a, b) is not None]
+        if ratios:
+            add("**Ratios (median wall):** " + "; ".join(ratios) + ".")
             add("")
         add("Median seconds per stage (from kfp.local's `Executing task` / `finished with status` lines and "
             "LocalDagRunner's `Component … is running/finished` lines):")
@@ -409,7 +432,11 @@ def write_report(path, *, args, modes, results, started, finished, load_start, l
         for stage in STAGES:
             add(f"| {stage} | " + " | ".join(f"{s[k]['stages'][stage]:.1f}" for k in keys) + " |")
         add("| sum of stages | " + " | ".join(f"{sum(s[k]['stages'].values()):.1f}" for k in keys) + " |")
-        add("| spawn → imports done | " + " | ".join(f"{s[k]['to_import']:.1f}" for k in keys) + " |")
+        add("| spawn → imports done (LocalDagRunner: TFX imported) | "
+            + " | ".join(f"{s[k]['to_import']:.1f}" for k in keys) + " |")
+        for name in PHASES:
+            add(f"| in stages: {name} (count, s) | "
+                + " | ".join(f"{phase(s[k], name)[0]}, {phase(s[k], name)[1]:.1f}" for k in keys) + " |")
         add("")
         add("<details><summary>Every run</summary>")
         add("")
@@ -422,12 +449,14 @@ def write_report(path, *, args, modes, results, started, finished, load_start, l
         add("</details>")
         add("")
         if mode == modes[0]:
-            why = why_text(s, runs)
+            why = why_text(s)
             if why:
                 add("#### Why")
                 add("")
                 add(why)
                 add("")
+    add("¹ Python processes seen by sampling the process tree every 0.5 s; short-lived ones can be missed.")
+    add("")
     add(NOTES)
     with open(path, "w") as f:
         f.write("\n".join(out).rstrip() + "\n")
@@ -441,11 +470,11 @@ def parse_args(argv):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=2, help="Runs per configuration (default 2).")
     parser.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"), help="Markdown report path.")
-    parser.add_argument("--configs", default=",".join(CONFIGS), help=f"Comma-separated subset of {', '.join(CONFIGS)}.")
+    parser.add_argument("--configs", default=DEFAULT_CONFIGS, help=f"Comma-separated subset of {', '.join(CONFIGS)}.")
     parser.add_argument("--beam-modes", default="preset",
                         help="Comma-separated: preset (the penguin preset's BEAM_PIPELINE_ARGS) and/or "
                              "multi_processing (--direct_running_mode=multi_processing --direct_num_workers=0).")
-    parser.add_argument("--multi-processing-configs", default="inprocess,localdag",
+    parser.add_argument("--multi-processing-configs", default="inprocess,localdag,localdag-modules",
                         help="Configurations to run in multi_processing mode (default: inprocess,localdag).")
     parser.add_argument("--workdir", help="Where runs write logs and outputs (default: a new temp folder).")
     parser.add_argument("--no-shim", action="store_true",

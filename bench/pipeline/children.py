@@ -1,7 +1,8 @@
 """One timed pipeline run, executed as a fresh process by ``bench/pipeline_bench.py``.
 
 Usage (the parent builds this): ``python bench/pipeline/children.py '<json spec>'``.
-The spec names the system ("tfx-kfp" with a runner, or "tfx-local-dag-runner"), the
+The spec names the system ("tfx-kfp" with a runner, or "tfx-local-dag-runner", which
+imports TFX through ``tfx.v1`` unless ``module_imports`` is set), the
 data folder, the module file, the Beam args and a work folder. The process prints
 ``BENCH_MARK <name> <epoch>`` and ``BENCH_TASK start|end <task> <epoch>`` lines while it
 runs and ends with ``BENCH_RESULT <json>``; it exits non-zero if the run failed or
@@ -56,11 +57,17 @@ def run_tfx_kfp(spec: dict) -> dict:
 # ----------------------------------------------------------- TFX's own LocalDagRunner
 
 
-class _NodeTimes:
-    """An absl-logger handler that reports LocalDagRunner's per-component log lines."""
+class _LogTimes:
+    """An absl-logger handler that reports when LocalDagRunner's log lines of interest were written.
+
+    ``BENCH_TASK start|end <node> <epoch>`` for each component, and ``BENCH_LOG <epoch> <message>``
+    for the overhead phases the parent times (TFX sdist builds, module wheel builds, pip installs).
+    """
 
     RUNNING = "Component %s is running."
     FINISHED = "Component %s is finished."
+    PHASES = ("Attempting to infer TFX Python dependency", "Added --extra_package", "Generating ephemeral wheel",
+              "Successfully built user code wheel", "Installing ", "Successfully installed ")
 
     @classmethod
     def install(cls):
@@ -73,15 +80,42 @@ class _NodeTimes:
                 if record.msg in (cls.RUNNING, cls.FINISHED) and record.args:
                     kind = "start" if record.msg == cls.RUNNING else "end"
                     print(f"BENCH_TASK {kind} {record.args[0]} {record.created:.3f}", flush=True)
+                elif isinstance(record.msg, str) and record.msg.startswith(cls.PHASES):
+                    text = record.getMessage().replace("\n", " ")[:300]
+                    print(f"BENCH_LOG {record.created:.3f} {text}", flush=True)
 
         absl_logging.set_verbosity(absl_logging.INFO)
         logging.getLogger("absl").addHandler(Handler(level=logging.INFO))
 
 
-def _local_dag_pipeline(spec: dict):
+def _tfx_api(public: bool):
+    """TFX's classes, from the public ``tfx.v1`` API (what TFX's examples use) or from their modules.
+
+    ``from tfx import v1`` also imports ``tfx.v1.extensions`` (google-cloud-aiplatform and more);
+    the module imports load what a LocalDagRunner pipeline of these stages needs.
+    """
+    from types import SimpleNamespace
+
+    if public:
+        from tfx import v1 as tfx
+
+        return SimpleNamespace(components=tfx.components, proto=tfx.proto, Pipeline=tfx.dsl.Pipeline,
+                               LocalDagRunner=tfx.orchestration.LocalDagRunner,
+                               sqlite_config=tfx.orchestration.metadata.sqlite_metadata_connection_config)
+    from tfx import components
+    from tfx.orchestration import metadata, pipeline
+    from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+    from tfx.proto import pusher_pb2, trainer_pb2
+
+    proto = SimpleNamespace(TrainArgs=trainer_pb2.TrainArgs, EvalArgs=trainer_pb2.EvalArgs,
+                            PushDestination=pusher_pb2.PushDestination)
+    return SimpleNamespace(components=components, proto=proto, Pipeline=pipeline.Pipeline,
+                           LocalDagRunner=LocalDagRunner, sqlite_config=metadata.sqlite_metadata_connection_config)
+
+
+def _local_dag_pipeline(tfx, spec: dict):
     """CsvExampleGen → … → Pusher with TFX's own components, set up like the tfx-kfp penguin preset."""
-    import tensorflow_model_analysis as tfma
-    from tfx import v1 as tfx
+    from tensorflow_model_analysis.proto import config_pb2 as tfma
 
     module_file = spec["module_file"]
     example_gen = tfx.components.CsvExampleGen(input_base=spec["data_root"])  # default split: 2:1 hash buckets
@@ -118,12 +152,12 @@ def _local_dag_pipeline(spec: dict):
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=spec["serving_base_dir"])),
     )
-    return tfx.dsl.Pipeline(
+    return tfx.Pipeline(
         pipeline_name="penguin-local-dag",
         pipeline_root=spec["pipeline_root"],
         components=[example_gen, statistics_gen, schema_gen, example_validator, transform, trainer, evaluator,
                     pusher],
-        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(spec["mlmd_path"]),
+        metadata_connection_config=tfx.sqlite_config(spec["mlmd_path"]),
         beam_pipeline_args=list(spec["beam_pipeline_args"]),
         enable_cache=False,
     )
@@ -163,14 +197,13 @@ def _local_dag_outcome(spec: dict) -> dict:
 
 
 def run_local_dag(spec: dict) -> dict:
-    from tfx import v1 as tfx
-
+    tfx = _tfx_api(public=not spec.get("module_imports"))
     _mark("imported")
-    _NodeTimes.install()
-    pipeline = _local_dag_pipeline(spec)
+    _LogTimes.install()
+    pipeline = _local_dag_pipeline(tfx, spec)
     _mark("pipeline_start")
     started = time.time()
-    tfx.orchestration.LocalDagRunner().run(pipeline)
+    tfx.LocalDagRunner().run(pipeline)
     seconds = time.time() - started
     _mark("pipeline_end")
     return {"pipeline_seconds": seconds, **_local_dag_outcome(spec)}
