@@ -33,12 +33,10 @@ import psutil
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 CHILD = os.path.join(HERE, "pipeline", "children.py")
-RUNTIME_SHIM = os.path.join(HERE, "pipeline", "runtime_shim")  # see its sitecustomize.py
 
 CONFIGS = {
     "inprocess": {"label": "tfx-kfp `--runner inprocess`", "system": "tfx-kfp", "runner": "inprocess"},
-    "subprocess": {"label": "tfx-kfp `--runner subprocess`", "system": "tfx-kfp", "runner": "subprocess",
-                   "shim": True},
+    "subprocess": {"label": "tfx-kfp `--runner subprocess`", "system": "tfx-kfp", "runner": "subprocess"},
     "localdag": {"label": "TFX `LocalDagRunner`", "system": "tfx-local-dag-runner"},
     # The same LocalDagRunner pipeline, its classes imported from their modules instead of `tfx.v1`.
     "localdag-modules": {"label": "TFX `LocalDagRunner`, module imports", "system": "tfx-local-dag-runner",
@@ -168,7 +166,7 @@ def clock_to_epoch(hms: str, near: float) -> float:
     return when + 86400 if when < near - 3600 else when
 
 
-def run_one(config_key: str, beam_args, workdir: str, tag: str, spec_extra: dict, shim: bool = True) -> dict:
+def run_one(config_key: str, beam_args, workdir: str, tag: str, spec_extra: dict) -> dict:
     """Runs one configuration as a fresh process; returns its measurements. Raises SystemExit on failure."""
     config = CONFIGS[config_key]
     os.makedirs(workdir)
@@ -180,8 +178,6 @@ def run_one(config_key: str, beam_args, workdir: str, tag: str, spec_extra: dict
                 mlmd_path=os.path.join(workdir, "metadata.sqlite"))
     log_path = os.path.join(workdir, "run.log")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    if shim and config.get("shim"):
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (RUNTIME_SHIM, env.get("PYTHONPATH")) if p)
     load_before, busy_before = os.getloadavg(), cpu_busy_seconds()
     print(f"{tag} start (load {loadavg()})", flush=True)
     spawned = time.time()
@@ -363,21 +359,10 @@ def why_text(s) -> str:
 NOTES = """\
 ### Notes
 
-- **`--runner subprocess` fails at tfx-kfp 0.1.0 without a workaround.** KFP starts every task with
-  `_KFP_RUNTIME=true`, where `kfp.dsl` has no `component`; the generated task module imports
-  `tfx_kfp.components.types`, which runs `tfx_kfp/components/__init__.py`, which imports every
-  `component.py` and its `@dsl.component` fails (`AttributeError: module 'kfp.dsl' has no attribute
-  'component'`). The same import runs in every task on a KFP cluster and in `--runner docker`. The benchmark
-  puts `bench/pipeline/runtime_shim/` on `PYTHONPATH` for the subprocess configuration only: its
-  `sitecustomize.py` re-exports the real decorator in task processes (about 0.3 s per task).
-  `--no-shim` shows the failure. `--runner inprocess` is unaffected (`kfp.dsl` is already fully imported).
-- **Beam multi-processing mode is not in the default run.** With
-  `--direct_running_mode=multi_processing --direct_num_workers=0`, tfx-kfp's Transform fails
-  (`ModuleNotFoundError: No module named 'user_module_0'` in the Beam workers: the module file is loaded in
-  the main process only, and the workers cannot unpickle `preprocessing_fn`'s references); this is the
-  generic `training` pipeline's default Beam args. TFX's LocalDagRunner succeeds in that mode (it installs
-  the module as a wheel) but every Beam stage starts worker processes, several minutes a run on this machine.
-  Measure it with `--beam-modes multi_processing` (add `--configs localdag` until Transform is fixed).
+- **Beam multi-processing mode** (`--beam-modes multi_processing`, the generic `training` pipeline's
+  default) starts Beam worker processes in every Beam stage; each imports TensorFlow and TFX, which costs
+  minutes per run on 2 cores for 342 rows. tfx-kfp packages the module file as a wheel for those workers,
+  as TFX does. The penguin preset therefore runs Beam in memory.
 - Transform runs with `disable_statistics=True` under LocalDagRunner too, matching tfx-kfp's transform
   (TFX's default would also compute pre- and post-transform statistics).
 """
@@ -490,9 +475,6 @@ def parse_args(argv):
     parser.add_argument("--multi-processing-configs", default="inprocess,localdag,localdag-modules",
                         help="Configurations to run in multi_processing mode (default: inprocess,localdag).")
     parser.add_argument("--workdir", help="Where runs write logs and outputs (default: a new temp folder).")
-    parser.add_argument("--no-shim", action="store_true",
-                        help="Run --runner subprocess without bench/pipeline/runtime_shim (it then fails at "
-                             "tfx-kfp 0.1.0: see that folder's sitecustomize.py).")
     parser.add_argument("--keep", action="store_true", help="Keep every run's pipeline outputs (logs are always kept).")
     args = parser.parse_args(argv)
     args.argv = argv
@@ -544,7 +526,7 @@ def main(argv=None) -> int:
     for i, (mode, repeat, key) in enumerate(plan, 1):
         tag = f"[{i}/{len(plan)} {key} {mode} #{repeat + 1}]"
         run_dir = os.path.join(workdir, f"{i:02d}-{key}-{mode}")
-        results[mode].append(run_one(key, beam_args[mode], run_dir, tag, spec_extra, shim=not args.no_shim))
+        results[mode].append(run_one(key, beam_args[mode], run_dir, tag, spec_extra))
         if not args.keep:
             for sub in ("pipeline_root", "serving_model", "metadata.sqlite"):
                 target = os.path.join(run_dir, sub)
