@@ -30,27 +30,10 @@ from tfx_kfp.serving.errors import (
     Unknown,
 )
 
-__all__ = [
-    "ServingClient",
-    "ServingError",
-    "Cancelled",
-    "Unknown",
-    "InvalidArgument",
-    "DeadlineExceeded",
-    "NotFound",
-    "AlreadyExists",
-    "PermissionDenied",
-    "ResourceExhausted",
-    "FailedPrecondition",
-    "Aborted",
-    "OutOfRange",
-    "Unimplemented",
-    "Internal",
-    "Unavailable",
-    "DataLoss",
-    "Unauthenticated",
-    "RequestTooLarge",
-]
+from tfx_kfp.serving import errors as _errors
+
+# The client, plus every exception class (not the errors module's lookup helpers).
+__all__ = ["ServingClient"] + [name for name in _errors.__all__ if not name.startswith("error_for_")]
 
 
 def __getattr__(name):
