@@ -93,9 +93,13 @@ mods = ['tensorflow', 'tf_keras', 'keras', 'kfp.dsl', 'kfp.dsl.executor_main', '
 # --------------------------------------------------------------------------
 FROM builder AS wheel
 COPY README.md setup.py ./
-COPY tfx_kfp ./tfx_kfp
+COPY __init__.py kfp_workarounds.py ./
+COPY cli ./cli
 COPY components ./components
+COPY local ./local
 COPY pipelines ./pipelines
+COPY reports ./reports
+COPY runtime ./runtime
 COPY serving ./serving
 RUN uv build --wheel --out-dir /wheels .
 

@@ -1,31 +1,27 @@
-"""Maps the repository's top-level folders into one import namespace.
+"""The repository root is the ``tfx_kfp`` package: top-level folder X is ``tfx_kfp.X``.
 
-``components/``, ``pipelines/`` and ``serving/`` install as ``tfx_kfp.components``,
-``tfx_kfp.pipelines`` and ``tfx_kfp.serving``: a wheel never puts generic
-top-level modules named ``components`` or ``pipelines`` into site-packages.
-All other metadata lives in pyproject.toml.
+``.pkg/tfx_kfp`` is a committed symlink to the repository root, and ``.pkg`` is the
+package directory. An editable install is then a plain ``.pth`` entry for ``.pkg``
+(no import hook), so Python, Pyright/Pylance and mypy all resolve ``tfx_kfp.X`` to
+the folder ``X`` the same way. Only the folders in SUBPACKAGES ship; tests, bench,
+docs and cluster files do not. All other metadata lives in pyproject.toml.
 """
 
 from setuptools import find_packages, setup
 
-PACKAGE_ROOTS = {
-    "tfx_kfp": "tfx_kfp",
-    "tfx_kfp.components": "components",
-    "tfx_kfp.pipelines": "pipelines",
-    "tfx_kfp.serving": "serving",
-}
+SUBPACKAGES = ("cli", "components", "local", "pipelines", "reports", "runtime", "serving")
 
 
 def _packages():
-    for package, folder in PACKAGE_ROOTS.items():
-        yield package
+    yield "tfx_kfp"
+    for folder in SUBPACKAGES:
+        yield f"tfx_kfp.{folder}"
         for sub in find_packages(folder):
-            yield f"{package}.{sub}"
+            yield f"tfx_kfp.{folder}.{sub}"
 
 
 setup(
     packages=list(_packages()),
-    package_dir=PACKAGE_ROOTS,
-    package_data={"": ["*.csv", "data/*.csv", "*.pbtxt", "*.json", "*.yaml", "py.typed"]},
-    include_package_data=True,
+    package_dir={"": ".pkg"},
+    package_data={"tfx_kfp.pipelines.penguin": ["data/*.csv"]},
 )

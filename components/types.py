@@ -10,9 +10,6 @@ import …`` to every lightweight component that uses these types.
 """
 
 from kfp import dsl
-from tfx_kfp import kfp_compat
-
-kfp_compat.allow_tfx_artifact_namespace()
 
 
 class _TfxArtifact(dsl.Artifact):

@@ -11,10 +11,8 @@ from typing import Any, Callable, Dict, List, Optional
 
 from kfp import dsl
 
-from tfx_kfp import components, kfp_compat
+from tfx_kfp import components
 from tfx_kfp.components import names
-
-kfp_compat.comment_multiline_defaults()
 
 DEFAULT_BEAM_PIPELINE_ARGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=0"]
 

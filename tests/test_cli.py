@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from tfx_kfp.cli import main
-from tfx_kfp.commands._pipeline_args import parse_params
+from tfx_kfp.cli.commands._pipeline_args import parse_params
 from tfx_kfp.pipelines import cluster
 
 

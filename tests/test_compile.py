@@ -11,13 +11,12 @@ import re
 import pytest
 import yaml
 from google.protobuf import json_format
-from kfp import compiler
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 import tfx_kfp
 from tfx_kfp.components import names
-from tfx_kfp.image import RUNTIME_IMAGE
-from tfx_kfp.pipelines import cluster, create_training_pipeline, penguin_pipeline
+from tfx_kfp.components.image import RUNTIME_IMAGE
+from tfx_kfp.pipelines import cluster, compile_pipeline, create_training_pipeline, penguin_pipeline
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 REGENERATE = "UPDATE_GOLDEN=1 uv run pytest tests/test_compile.py"
@@ -27,7 +26,7 @@ STAGES = ["example-gen", "statistics-gen", "schema-gen", "example-validator", "t
 
 def _compile(pipeline, tmp_path) -> str:
     path = tmp_path / "pipeline.yaml"
-    compiler.Compiler().compile(pipeline, str(path))
+    compile_pipeline(pipeline, str(path))
     return path.read_text()
 
 

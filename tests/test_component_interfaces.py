@@ -4,7 +4,7 @@ import pytest
 
 from tfx_kfp import components
 from tfx_kfp.components import names
-from tfx_kfp.image import RUNTIME_IMAGE
+from tfx_kfp.components.image import RUNTIME_IMAGE
 
 ARTIFACTS = {
     "example_gen": ({}, {names.EXAMPLES: "tfx.Examples"}),
@@ -77,7 +77,7 @@ def test_evaluator_exposes_the_blessing_as_a_parameter_for_dsl_if():
 
 def test_image_tag_follows_the_package_version():
     import tfx_kfp
-    from tfx_kfp.image import image_tag
+    from tfx_kfp.components.image import image_tag
 
     assert image_tag().endswith(f":{tfx_kfp.__version__}")
     assert image_tag("gpu").endswith(f":{tfx_kfp.__version__}-gpu")

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from tfx_kfp.components._runtime.errors import InputError
+from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.components.example_gen import validation
 
 HEADER = "species,culmen_length_mm,body_mass_g\n"

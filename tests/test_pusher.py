@@ -11,7 +11,7 @@ import threading
 import pytest
 from kfp.dsl import Markdown
 
-from tfx_kfp.components._runtime.errors import PushError
+from tfx_kfp.runtime.errors import PushError
 from tfx_kfp.components.pusher import push
 from tfx_kfp.components.types import Model, ModelBlessing, PushedModel
 

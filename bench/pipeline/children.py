@@ -32,7 +32,7 @@ def _saved_model_under(path: str) -> bool:
 
 
 def run_tfx_kfp(spec: dict) -> dict:
-    from tfx_kfp.commands import run as run_command
+    from tfx_kfp.cli.commands import run as run_command
 
     _mark("imported")
     params = {

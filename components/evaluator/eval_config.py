@@ -5,7 +5,7 @@ from typing import List
 from google.protobuf import json_format
 from tensorflow_model_analysis.proto import config_pb2
 
-from tfx_kfp.components._runtime.errors import InputError
+from tfx_kfp.runtime.errors import InputError
 
 ACCURACY_METRIC = "SparseCategoricalAccuracy"
 CONFUSION_MATRIX_PLOT = "MultiClassConfusionMatrixPlot"
@@ -18,7 +18,7 @@ def examples_signature(saved_model_dir: str) -> str:
     TFMA feeds serialized examples. Our exported models keep ``serving_default`` for raw feature
     values and add ``serving_examples``; TFX-style modules export ``serving_default`` on examples.
     """
-    from tfx_kfp.components._runtime.signatures import read_signatures
+    from tfx_kfp.runtime.signatures import read_signatures
 
     signatures = read_signatures(saved_model_dir)
     for name in EXAMPLES_SIGNATURES:

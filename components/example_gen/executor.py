@@ -9,9 +9,9 @@ from tfx.proto import example_gen_pb2
 from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
-from tfx_kfp.components._runtime import tfx_bridge
-from tfx_kfp.components._runtime.errors import InputError
-from tfx_kfp.components._runtime.staging import staged_dir
+from tfx_kfp.runtime import tfx_bridge
+from tfx_kfp.runtime.errors import InputError
+from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.example_gen import validation
 
 INPUT_FORMATS = {"csv": validation.CSV_PATTERN, "tfrecord": "*"}

@@ -5,7 +5,7 @@ import glob
 import os
 from typing import List
 
-from tfx_kfp.components._runtime.errors import InputError
+from tfx_kfp.runtime.errors import InputError
 
 CSV_PATTERN = "*.csv"
 TFRECORD_PATTERNS = ("*.tfrecord", "*.tfrecord.gz", "*.tfrecords", "*.gz")

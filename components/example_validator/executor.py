@@ -4,9 +4,9 @@ from typing import Dict, List, Tuple
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
-from tfx_kfp.components._runtime import reports, tfx_bridge
-from tfx_kfp.components._runtime.errors import AnomaliesFoundError
-from tfx_kfp.components._runtime.staging import staged_dir
+from tfx_kfp.runtime import reports, tfx_bridge
+from tfx_kfp.runtime.errors import AnomaliesFoundError
+from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.reports import render_anomalies_html
 
 ANOMALIES_FILE = "SchemaDiff.pb"

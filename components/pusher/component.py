@@ -4,7 +4,7 @@ from kfp import dsl
 from kfp.dsl import Input, Markdown, Output
 
 from tfx_kfp.components.types import Model, ModelBlessing, PushedModel
-from tfx_kfp.image import RUNTIME_IMAGE
+from tfx_kfp.components.image import RUNTIME_IMAGE
 
 
 @dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)

@@ -12,7 +12,7 @@ import uuid
 from typing import Dict, Optional, Tuple
 
 from tfx_kfp.components import names
-from tfx_kfp.components._runtime.errors import PushError
+from tfx_kfp.runtime.errors import PushError
 
 SERVING_SUBDIR = "Format-Serving"
 BLESSED_FILE = "BLESSED"
@@ -94,7 +94,7 @@ def push_saved_model(saved_model_dir: str, base_dir: str) -> Tuple[int, str, boo
 
 
 def _write_report(report, model, *, pushed: bool, path=None, version=None, reason: str) -> None:
-    from tfx_kfp.components._runtime.reports import write_report
+    from tfx_kfp.runtime.reports import write_report
     from tfx_kfp.reports import render_push_markdown
 
     signatures = (model.metadata or {}).get("signatures") or {}

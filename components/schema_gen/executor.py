@@ -5,9 +5,9 @@ import os
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from tfx_kfp.components._runtime import reports, tfx_bridge
-from tfx_kfp.components._runtime.errors import InputError
-from tfx_kfp.components._runtime.staging import staged_dir
+from tfx_kfp.runtime import reports, tfx_bridge
+from tfx_kfp.runtime.errors import InputError
+from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.reports import render_schema_markdown
 
 SCHEMA_FILE = "schema.pbtxt"

@@ -3,8 +3,8 @@
 from tfx.components.statistics_gen import executor as tfx_executor
 from tfx.types import standard_component_specs as specs
 
-from tfx_kfp.components._runtime import reports, tfx_bridge
-from tfx_kfp.components._runtime.staging import staged_dir
+from tfx_kfp.runtime import reports, tfx_bridge
+from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.reports import render_statistics_html
 
 

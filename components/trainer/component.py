@@ -4,7 +4,7 @@ from kfp import dsl
 from kfp.dsl import HTML, Input, Metrics, Output
 
 from tfx_kfp.components.types import Examples, Model, ModelRun, Schema, TransformGraph
-from tfx_kfp.image import RUNTIME_IMAGE
+from tfx_kfp.components.image import RUNTIME_IMAGE
 
 
 @dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)

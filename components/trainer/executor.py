@@ -8,10 +8,10 @@ from tfx.components.trainer import executor as tfx_executor
 from tfx.proto import trainer_pb2
 from tfx.types import standard_component_specs as specs
 
-from tfx_kfp.components._runtime import reports, tfx_bridge, user_module
-from tfx_kfp.components._runtime.signatures import read_signatures
-from tfx_kfp.components._runtime.errors import InputError
-from tfx_kfp.components._runtime.staging import staged_dir
+from tfx_kfp.runtime import reports, tfx_bridge, user_module
+from tfx_kfp.runtime.signatures import read_signatures
+from tfx_kfp.runtime.errors import InputError
+from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.trainer.history import read_history
 from tfx_kfp.reports import render_training_html
 from tfx_kfp.components.transform.executor import parse_custom_config

@@ -7,9 +7,9 @@ from tfx.types import standard_component_specs as specs
 
 import os
 
-from tfx_kfp.components._runtime import reports, tfx_bridge, user_module
-from tfx_kfp.components._runtime.errors import InputError
-from tfx_kfp.components._runtime.staging import staged_dir
+from tfx_kfp.runtime import reports, tfx_bridge, user_module
+from tfx_kfp.runtime.errors import InputError
+from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.reports import render_transform_markdown
 
 

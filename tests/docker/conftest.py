@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tfx_kfp.image import image_tag
+from tfx_kfp.components.image import image_tag
 
 
 def docker(*args, check=True, **kwargs) -> subprocess.CompletedProcess:

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from tfx_kfp import __version__
-from tfx_kfp.image import image_tag
+from tfx_kfp.components.image import image_tag
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

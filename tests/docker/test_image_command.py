@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tfx_kfp import __version__, cli
-from tfx_kfp.commands import image
+from tfx_kfp.cli.commands import image
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ def test_tag_prints_the_versioned_reference(capsys, monkeypatch):
 
 def test_dry_run_prints_the_docker_command(capsys, monkeypatch):
     monkeypatch.setenv("TFX_KFP_IMAGE_REPOSITORY", "localhost:5000/me/tfx-kfp")
-    monkeypatch.chdir(REPO / "tfx_kfp")  # found by walking up
+    monkeypatch.chdir(REPO / "components")  # found by walking up
     assert cli.main(["image", "build", "--variant", "gpu", "--dry-run", "--build-arg", "UID=2000"]) == 0
     cmd = capsys.readouterr().out.split()
     assert cmd[:2] == ["docker", "build"]

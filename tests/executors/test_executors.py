@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 import chain
-from tfx_kfp.components._runtime.errors import AnomaliesFoundError, InputError, UserModuleError
+from tfx_kfp.runtime.errors import AnomaliesFoundError, InputError, UserModuleError
 
 pytestmark = pytest.mark.slow
 FIX = chain.FIXTURES
@@ -66,7 +66,7 @@ def test_example_gen_rejects_a_missing_label_before_running_beam(tmp_path):
 
 
 def test_statistics_gen_on_fixture_examples(tmp_path):
-    from tfx_kfp.components._runtime.reports import read_statistics
+    from tfx_kfp.runtime.reports import read_statistics
 
     source = _stage_inputs(tmp_path, "examples")
     out = tmp_path / "out"
@@ -81,7 +81,7 @@ def test_statistics_gen_on_fixture_examples(tmp_path):
 
 
 def test_schema_gen_infers_the_fixture_schema(tmp_path):
-    from tfx_kfp.components._runtime.reports import read_schema
+    from tfx_kfp.runtime.reports import read_schema
 
     source = _stage_inputs(tmp_path, "statistics")
     schema = chain.run_schema_gen(source, source)
@@ -92,7 +92,7 @@ def test_schema_gen_infers_the_fixture_schema(tmp_path):
 def test_import_schema_round_trips_the_fixture_schema(tmp_path):
     from kfp.dsl import Markdown
 
-    from tfx_kfp.components._runtime.reports import read_schema
+    from tfx_kfp.runtime.reports import read_schema
     from tfx_kfp.components.schema_gen import executor
     from tfx_kfp.components.types import Schema
 
@@ -132,7 +132,7 @@ def test_example_validator_fails_listing_each_anomaly(tmp_path):
 
 
 def test_transform_on_fixture_examples_and_schema(tmp_path):
-    from tfx_kfp.components._runtime.reports import read_schema
+    from tfx_kfp.runtime.reports import read_schema
 
     source = _stage_inputs(tmp_path, "examples", "schema")
     graph, transformed = chain.run_transform(source, source)

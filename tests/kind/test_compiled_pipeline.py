@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tfx_kfp import __version__, cli
-from tfx_kfp.image import image_tag
+from tfx_kfp.components.image import image_tag
 from tfx_kfp.pipelines import cluster
 
 from kind.cluster_files import REPO, _serving, one, render, versions

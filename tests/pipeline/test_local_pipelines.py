@@ -11,7 +11,7 @@ import random
 import pytest
 
 from tfx_kfp.cli import main
-from tfx_kfp.commands.run import execute
+from tfx_kfp.cli.commands.run import execute
 
 pytestmark = pytest.mark.slow
 HERE = os.path.dirname(os.path.abspath(__file__))

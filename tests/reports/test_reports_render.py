@@ -59,7 +59,7 @@ def _stats(text: str = STATS) -> statistics_pb2.DatasetFeatureStatisticsList:
 
 def test_renderers_import_no_tensorflow_tfdv_tfma_or_tfx():
     code = (
-        "import sys, tfx_kfp.reports, tfx_kfp.reports.run_index, tfx_kfp.commands.report\n"
+        "import sys, tfx_kfp.reports, tfx_kfp.reports.run_index, tfx_kfp.cli.commands.report\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('tensorflow', 'tfx', 'tensorflow_data_validation', 'tensorflow_model_analysis', 'apache_beam', 'numpy'))\n"
         "print(heavy)\n"

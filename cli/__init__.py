@@ -1,6 +1,6 @@
 """The ``tfx-kfp`` command line.
 
-Each sub-command lives in its own module under ``tfx_kfp.commands`` and defines
+Each sub-command lives in its own module under ``tfx_kfp.cli.commands`` and defines
 ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``. Modules
 are discovered, so adding a command never edits this file. Command modules
 import heavy libraries (TensorFlow, TFX) inside ``run`` only, so ``--help`` and
@@ -14,7 +14,8 @@ import pkgutil
 import sys
 from typing import List, Optional
 
-from tfx_kfp import __version__, commands
+from tfx_kfp import __version__
+from tfx_kfp.cli import commands
 
 
 def _command_modules():
@@ -48,5 +49,3 @@ def main(argv: Optional[List[str]] = None) -> int:
     return int(args._run(args) or 0)
 
 
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,7 +2,7 @@
 
 import os
 
-from tfx_kfp.commands import _pipeline_args
+from tfx_kfp.cli.commands import _pipeline_args
 from tfx_kfp.local import RUNNERS
 
 NAME = "run"

@@ -3,7 +3,7 @@
     tfx-kfp image build [--variant cpu|gpu] [--context DIR] [--network host]
     tfx-kfp image tag [--variant cpu|gpu]      # print the tag the pipeline uses
 
-The tag comes from :func:`tfx_kfp.image.image_tag` (package version, never
+The tag comes from :func:`tfx_kfp.components.image.image_tag` (package version, never
 ``:latest``), which is also what the compiled pipeline references.
 """
 
@@ -85,7 +85,7 @@ def _fmt_time(seconds: float) -> str:
 
 def _build(args: argparse.Namespace) -> int:
     from tfx_kfp import __version__
-    from tfx_kfp.image import image_tag
+    from tfx_kfp.components.image import image_tag
 
     context = args.context.resolve() if args.context else find_context()
     if context is None or not (context / "Dockerfile").is_file():
@@ -148,7 +148,7 @@ def _build(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     action = getattr(args, "image_action", None)
     if action == "tag":
-        from tfx_kfp.image import image_tag
+        from tfx_kfp.components.image import image_tag
 
         print(image_tag(args.variant))
         return 0

@@ -14,7 +14,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from tfx_kfp.commands.run import execute, summarize
+    from tfx_kfp.cli.commands.run import execute, summarize
 
     workdir = os.path.abspath(args.workdir)
     serving_base_dir = os.path.join(workdir, "serving_model", "penguin")

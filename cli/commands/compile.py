@@ -2,7 +2,7 @@
 
 import os
 
-from tfx_kfp.commands import _pipeline_args
+from tfx_kfp.cli.commands import _pipeline_args
 
 NAME = "compile"
 HELP = "Compile a pipeline to KFP v2 YAML (PipelineSpec) for upload to Kubeflow Pipelines."
@@ -16,10 +16,10 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from kfp import compiler
+    from tfx_kfp.pipelines import compile_pipeline
 
     params = _pipeline_args.parse_params(args.param, args.module_file, args.schema_file)
     pipeline = _pipeline_args.build_pipeline(args.pipeline, target=args.target, gate_push=True, params=params)
-    compiler.Compiler().compile(pipeline, args.output)
+    compile_pipeline(pipeline, args.output)
     print(f"compile: wrote {args.pipeline} pipeline ({args.target}) to {os.path.abspath(args.output)}")
     return 0

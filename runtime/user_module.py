@@ -12,7 +12,7 @@ import os
 import tempfile
 from typing import Dict, List, Optional
 
-from tfx_kfp.components._runtime.errors import UserModuleError
+from tfx_kfp.runtime.errors import UserModuleError
 
 
 def defined_functions(source: str, origin: str = "module_source") -> set:

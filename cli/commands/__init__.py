@@ -1,0 +1,1 @@
+"""The tfx-kfp sub-commands, one module each (discovered by tfx_kfp.cli)."""

@@ -1,1 +1,0 @@
-"""Sub-commands of the tfx-kfp CLI; see tfx_kfp.cli."""
