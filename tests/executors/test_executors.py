@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-import chain
+from tests._support import chain
 from tfx_kfp.runtime.errors import AnomaliesFoundError, InputError, UserModuleError
 
 pytestmark = pytest.mark.slow

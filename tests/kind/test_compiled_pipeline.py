@@ -14,7 +14,7 @@ from tfx_kfp import __version__, cli
 from tfx_kfp.components.image import image_tag
 from tfx_kfp.pipelines import cluster
 
-from kind.cluster_files import REPO, _serving, one, render, versions
+from tests._support.cluster_files import REPO, _serving, one, render, versions
 
 SCRIPTS = REPO / "scripts" / "kind"
 

@@ -20,7 +20,7 @@ import kubernetes_validate
 import kubernetes_validate.utils
 import pytest
 import yaml
-from kind.cluster_files import (CLUSTER_SCOPED, DEPLOY, KIND_CONFIG, KUSTOMIZATION_FIELDS, _load_kustomization,
+from tests._support.cluster_files import (CLUSTER_SCOPED, DEPLOY, KIND_CONFIG, KUSTOMIZATION_FIELDS, _load_kustomization,
                                 _serving, kubernetes_minor_schema, one, render, versions)
 
 from tfx_kfp.pipelines import cluster

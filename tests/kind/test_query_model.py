@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from kind.cluster_files import REPO
+from tests._support.cluster_files import REPO
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 import yaml
 
-from kind.cluster_files import REPO, versions
+from tests._support.cluster_files import REPO, versions
 
 SCRIPTS = REPO / "scripts" / "kind"
 WORKFLOW = REPO / ".github" / "workflows" / "e2e-kind.yml"

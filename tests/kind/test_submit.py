@@ -5,10 +5,9 @@ JSON bodies, filters) and parses the replies with kfp_server_api.
 """
 
 import pytest
-from kfp import compiler
 
 from tfx_kfp import cli
-from tfx_kfp.pipelines import penguin_pipeline
+from tfx_kfp.pipelines import compile_pipeline, penguin_pipeline
 
 ARGS = ["--poll-interval", "0.01", "--timeout", "30"]
 
@@ -16,7 +15,7 @@ ARGS = ["--poll-interval", "0.01", "--timeout", "30"]
 @pytest.fixture(scope="module")
 def pipeline_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("submit") / "pipeline.yaml"
-    compiler.Compiler().compile(penguin_pipeline("kind"), str(path))
+    compile_pipeline(penguin_pipeline("kind"), str(path))
     return str(path)
 
 

@@ -172,7 +172,7 @@ def test_every_html_report_of_the_run_renders_offline_in_chromium(penguin_run):
     """The real run's HTML reports in headless Chromium: nothing external loads, content from the DOM."""
     from pathlib import Path
 
-    from reports_browser import Chromium, find_chromium, load_offline
+    from tests._support.browser import Chromium, find_chromium, load_offline
     from tfx_kfp.reports.run_index import write_run_index
 
     binary = find_chromium()

@@ -8,8 +8,8 @@ from typing import Dict
 
 import pytest
 
-from reports_browser import Chromium, find_chromium
-from reports_samples import PENGUIN_CSV, SCREENSHOT_DIR
+from tests._support.browser import Chromium, find_chromium
+from tests._support.report_samples import PENGUIN_CSV, SCREENSHOT_DIR
 
 
 @pytest.fixture(scope="session")

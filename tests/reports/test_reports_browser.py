@@ -12,8 +12,8 @@ import pytest
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
-from reports_browser import load_offline
-from reports_samples import (
+from tests._support.browser import load_offline
+from tests._support.report_samples import (
     MAX_REPORT_BYTES,
     PENGUIN_FEATURES,
     SPECIES,

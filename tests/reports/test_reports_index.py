@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reports_samples import (
+from tests._support.report_samples import (
     SPECIES,
     classification_metadata,
     evaluation_kwargs,

@@ -8,7 +8,7 @@ import pytest
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
-from reports_samples import MAX_REPORT_BYTES, evaluation_kwargs, external_references, push_kwargs, sample_history
+from tests._support.report_samples import MAX_REPORT_BYTES, evaluation_kwargs, external_references, push_kwargs, sample_history
 from tfx_kfp.reports import (
     render_anomalies_html,
     render_evaluation_html,

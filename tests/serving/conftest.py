@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from serving_helpers import MODEL_NAME, MODEL_VERSION, PUSH_BOOKKEEPING, RawHttp
+from tests._support.serving import MODEL_NAME, MODEL_VERSION, PUSH_BOOKKEEPING, RawHttp
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from serving_helpers import MODEL_NAME
+from tests._support.serving import MODEL_NAME
 from tfx_kfp import cli
 
 

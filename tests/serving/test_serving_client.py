@@ -10,7 +10,7 @@ from concurrent import futures
 import grpc
 import pytest
 
-from serving_helpers import MODEL_NAME
+from tests._support.serving import MODEL_NAME
 from tfx_kfp.serving import (
     DeadlineExceeded,
     InvalidArgument,

@@ -16,7 +16,7 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
-from serving_helpers import MODEL_NAME
+from tests._support.serving import MODEL_NAME
 
 
 def parse(message_type, text):

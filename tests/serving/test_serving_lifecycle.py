@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from serving_helpers import RawHttp
+from tests._support.serving import RawHttp
 from tfx_kfp.serving import NotFound, ServingClient, Unavailable, server, testing
 
 

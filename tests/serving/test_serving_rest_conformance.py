@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from serving_helpers import MODEL_NAME, RawHttp
+from tests._support.serving import MODEL_NAME, RawHttp
 
 STATUS_AVAILABLE = (
     b'{\n "model_version_status": [\n  {\n   "version": "123",\n   "state": "AVAILABLE",\n'

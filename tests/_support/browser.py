@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from reports_samples import MAX_REPORT_BYTES, external_references
+from tests._support.report_samples import MAX_REPORT_BYTES, external_references
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 

@@ -2,7 +2,7 @@
 
 Regenerate the golden files after an intended change with:
 
-    UPDATE_GOLDEN=1 uv run pytest tests/test_compile.py
+    UPDATE_GOLDEN=1 uv run pytest tests/unit/test_compile.py
 """
 
 import os
@@ -18,8 +18,8 @@ from tfx_kfp.components import names
 from tfx_kfp.components.image import RUNTIME_IMAGE
 from tfx_kfp.pipelines import cluster, compile_pipeline, create_training_pipeline, penguin_pipeline
 
-GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
-REGENERATE = "UPDATE_GOLDEN=1 uv run pytest tests/test_compile.py"
+GOLDEN = os.path.join(os.path.dirname(os.path.dirname(__file__)), "golden")
+REGENERATE = "UPDATE_GOLDEN=1 uv run pytest tests/unit/test_compile.py"
 STAGES = ["example-gen", "statistics-gen", "schema-gen", "example-validator", "transform", "trainer",
           "evaluator", "pusher"]
 

@@ -14,7 +14,7 @@ from kfp.dsl import HTML, ClassificationMetrics, Markdown, Metrics
 
 from tfx_kfp.components import types
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(REPO, "tests", "fixtures", "penguin_chain")
 PENGUIN_DATA = os.path.join(REPO, "pipelines", "penguin", "data")
 PENGUIN_MODULE = os.path.join(REPO, "pipelines", "penguin", "penguin_module.py")
