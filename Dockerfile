@@ -51,7 +51,7 @@ WORKDIR /src
 #    imports at run time; test suites and test data of third-party packages
 #    are never imported either.
 COPY pyproject.toml uv.lock ./
-RUN uv sync --frozen --no-dev --no-install-project \
+RUN uv sync --frozen --no-dev --all-extras --no-install-project \
       --no-install-package tensorflow --no-install-package libclang \
  && cd /opt/venv/lib/python3.11/site-packages \
  && rm -rf tfx/components/testdata google/genai/tests IPython/core/tests h5py/tests \

@@ -10,5 +10,5 @@ if ! command -v uv >/dev/null 2>&1; then
   export PATH="$HOME/.local/bin:$PATH"
 fi
 echo "setup: uv $(uv --version | awk '{print $2}'); syncing the locked environment (first run downloads ~1.5 GB)"
-uv sync --frozen
+uv sync --frozen --all-extras
 echo "setup: done: $(uv run --frozen tfx-kfp --version) in $(pwd)/.venv"

@@ -1,10 +1,51 @@
-"""Shared test settings.
+"""Test tiers, assigned by folder so that a marker always tells the truth.
 
-Tiers: unmarked tests are fast (no TensorFlow import); ``slow`` tests run real
-TFX/TF/Beam work; ``docker`` tests build or run the runtime image. Select with
-``-m "not slow"`` for the quick tier.
+    tests/unit/          unit            no TensorFlow/TFX/Beam import (asserted below)
+    tests/serving/       serving         model server and client on real SavedModels
+    tests/executors/, tests/pipeline/    beam    real TFX executors and pipelines
+    tests/docker/        docker          the runtime image
+    tests/kind/          cluster_static  cluster files checked offline
+    tests/reports/       unit, except browser (Chromium) and beam tests marked in the file
+
+Select a tier with ``-m``, e.g. ``uv run pytest -m unit``.
 """
 
 import os
+import sys
+
+import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+TIER_BY_FOLDER = {
+    "unit": "unit",
+    "serving": "serving",
+    "executors": "beam",
+    "pipeline": "beam",
+    "docker": "docker",
+    "kind": "cluster_static",
+    "reports": "unit",
+}
+TIERS = set(TIER_BY_FOLDER.values()) | {"browser"}
+HEAVY_MODULES = ("tensorflow", "tfx", "apache_beam")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    tests_root = os.path.dirname(__file__)
+    for item in items:
+        if any(item.get_closest_marker(tier) for tier in TIERS):
+            continue
+        folder = os.path.relpath(str(item.path), tests_root).split(os.sep)[0]
+        item.add_marker(TIER_BY_FOLDER.get(folder, "unit"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A run of only unit tests must not have imported TensorFlow, TFX or Beam."""
+    items = getattr(session, "items", [])
+    if not items or exitstatus != 0 or not all(item.get_closest_marker("unit") for item in items):
+        return
+    loaded = sorted(name for name in HEAVY_MODULES if name in sys.modules)
+    if loaded:
+        session.exitstatus = 1
+        print(f"\nunit tier imported {', '.join(loaded)}: a unit test (or what it imports) is not TF-free")

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+pytestmark = pytest.mark.docker
 
 CSV = os.path.join(os.path.dirname(__file__), "..", "..", "pipelines", "penguin", "data", "penguins_processed.csv")
 

@@ -8,7 +8,7 @@ import pytest
 from tfx_kfp import __version__
 from tfx_kfp.components.image import image_tag
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+pytestmark = pytest.mark.docker
 
 SIZE_LIMIT_BYTES = 2.5e9  # the target for the CPU image
 

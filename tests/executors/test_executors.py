@@ -12,7 +12,6 @@ import pytest
 from tests._support import chain
 from tfx_kfp.runtime.errors import AnomaliesFoundError, InputError, UserModuleError
 
-pytestmark = pytest.mark.slow
 FIX = chain.FIXTURES
 
 

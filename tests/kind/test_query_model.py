@@ -13,7 +13,7 @@ import pytest
 
 from tests._support.cluster_files import REPO
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.serving
 
 MODEL = REPO / "tests" / "fixtures" / "penguin_chain" / "model" / "Format-Serving"
 CSV = REPO / "pipelines" / "penguin" / "data" / "penguins_processed.csv"

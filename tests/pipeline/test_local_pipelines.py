@@ -13,7 +13,6 @@ import pytest
 from tfx_kfp.cli import main
 from tfx_kfp.cli.commands.run import execute
 
-pytestmark = pytest.mark.slow
 HERE = os.path.dirname(os.path.abspath(__file__))
 FRUIT_MODULE = os.path.join(os.path.dirname(HERE), "data", "fruit_module.py")
 STAGES = ["example-gen", "statistics-gen", "schema-gen", "example-validator", "transform", "trainer", "evaluator",

@@ -132,7 +132,7 @@ def _report(run, task: str) -> Path:
     return run["index"].parent / "index_files" / task / "report.html"
 
 
-@pytest.mark.slow
+@pytest.mark.browser
 def test_statistics_report_of_penguin_run(chromium, penguin_run, penguin_tfdv, screenshot_dir):
     page = load_offline(chromium, _report(penguin_run, "statistics-gen"),
                         screenshot_dir / "statistics.png")
@@ -155,7 +155,7 @@ def test_statistics_report_of_penguin_run(chromium, penguin_run, penguin_tfdv, s
         page.close()
 
 
-@pytest.mark.slow
+@pytest.mark.browser
 def test_anomalies_report_without_anomalies(chromium, penguin_run, screenshot_dir):
     page = load_offline(chromium, _report(penguin_run, "example-validator"),
                         screenshot_dir / "anomalies-none.png")
@@ -165,7 +165,7 @@ def test_anomalies_report_without_anomalies(chromium, penguin_run, screenshot_di
         page.close()
 
 
-@pytest.mark.slow
+@pytest.mark.browser
 def test_anomalies_report_of_a_broken_split(chromium, penguin_tfdv, tmp_path, screenshot_dir):
     broken = penguin_tfdv["broken_anomalies"]
     expected = sorted(broken["eval"].anomaly_info)
@@ -181,7 +181,7 @@ def test_anomalies_report_of_a_broken_split(chromium, penguin_tfdv, tmp_path, sc
         page.close()
 
 
-@pytest.mark.slow
+@pytest.mark.browser
 def test_training_report_of_penguin_run(chromium, penguin_run, screenshot_dir):
     page = load_offline(chromium, _report(penguin_run, "trainer"), screenshot_dir / "training.png")
     try:
@@ -196,7 +196,7 @@ def test_training_report_of_penguin_run(chromium, penguin_run, screenshot_dir):
         page.close()
 
 
-@pytest.mark.slow
+@pytest.mark.browser
 def test_evaluation_report_of_penguin_run(chromium, penguin_run, screenshot_dir):
     page = load_offline(chromium, _report(penguin_run, "evaluator"), screenshot_dir / "evaluation.png")
     try:
@@ -211,7 +211,7 @@ def test_evaluation_report_of_penguin_run(chromium, penguin_run, screenshot_dir)
         page.close()
 
 
-@pytest.mark.slow
+@pytest.mark.browser
 def test_index_of_penguin_run_links_every_report(chromium, penguin_run, penguin_tfdv, screenshot_dir):
     index = penguin_run["index"]
     page = load_offline(chromium, index, screenshot_dir / "index.png")

@@ -43,7 +43,7 @@ def report_smoke():
     evaluator().after(schema_gen())
 
 
-@pytest.mark.slow
+@pytest.mark.beam
 def test_index_of_a_real_kfp_local_run(tmp_path):
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "root"))
     report_smoke()

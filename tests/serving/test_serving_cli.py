@@ -56,7 +56,6 @@ def test_predict_errors_are_one_line(hpt_server, capsys):
     assert code == 2 and "--instances is not valid JSON" in err
 
 
-@pytest.mark.slow
 def test_serve_command_end_to_end(half_plus_two_base):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     process = subprocess.Popen(

@@ -53,7 +53,6 @@ def _assert_client_error(status: int, body: bytes):
             assert set(json.loads(body.decode("utf-8", "surrogateescape"))) == {"error"}
 
 
-@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(doc=request_objects, signature=signature_names,
        verb=st.sampled_from(["predict", "classify", "regress"]), data=st.data())
@@ -66,7 +65,6 @@ def test_malformed_rest_bodies_get_client_errors(rest: RawHttp, doc, signature, 
     _assert_client_error(status, payload)
 
 
-@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(body=st.binary(max_size=64), path=st.sampled_from([
     f"/v1/models/{MODEL_NAME}:predict", f"/v1/models/{MODEL_NAME}/versions/123:regress",
@@ -95,7 +93,6 @@ def _tensor_protos():
         st.binary(max_size=12), st.lists(st.integers(-5, 5), max_size=3))
 
 
-@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(data=st.data())
 def test_malformed_grpc_predict_requests(grpc_stubs, data):
@@ -116,7 +113,6 @@ def test_malformed_grpc_predict_requests(grpc_stubs, data):
         assert error.code() in CLIENT_ERROR_CODES, (error.code(), error.details())
 
 
-@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(payload=st.binary(max_size=64), method=st.sampled_from(
     ["Predict", "Classify", "Regress", "MultiInference", "GetModelMetadata"]))
@@ -133,7 +129,6 @@ def test_undecodable_grpc_messages(hpt_server, payload, method):
                 (error.code(), error.details())
 
 
-@pytest.mark.slow
 def test_server_still_serves_after_fuzzing(rest: RawHttp, grpc_stubs):
     assert rest.post(f"/v1/models/{MODEL_NAME}:predict", b'{"instances": [1.0]}') == (
         200, b'{\n    "predictions": [2.5\n    ]\n}')

@@ -22,7 +22,6 @@ def _wait(predicate, timeout=60.0):
     return False
 
 
-@pytest.mark.slow
 def test_hot_swap_under_steady_traffic(tmp_path):
     source = str(tmp_path / "source")
     for version in (1, 2, 3, 4):  # version n computes y = 0.5x + n
