@@ -29,12 +29,12 @@ fetch() {
   chmod +x "$dest.tmp" && mv "$dest.tmp" "$dest"
 }
 
-kind_url="https://github.com/kubernetes-sigs/kind/releases/download/$KIND_VERSION/kind-linux-amd64"
+kind_url="$KIND_RELEASES/$KIND_VERSION/kind-linux-amd64"
 if [[ "$(.kind/bin/kind version 2>/dev/null | awk '{print $2}')" != "$KIND_VERSION" ]]; then
   log "kind $KIND_VERSION"
   fetch "$kind_url" "$kind_url.sha256sum" "$KIND_SHA256" .kind/bin/kind
 fi
-kubectl_url="https://dl.k8s.io/release/$KUBERNETES_VERSION/bin/linux/amd64/kubectl"
+kubectl_url="$KUBERNETES_RELEASES/$KUBERNETES_VERSION/bin/linux/amd64/kubectl"
 if ! .kind/bin/kubectl version --client 2>/dev/null | grep -q "$KUBERNETES_VERSION"; then
   log "kubectl $KUBERNETES_VERSION"
   fetch "$kubectl_url" "$kubectl_url.sha256" "$KUBECTL_SHA256" .kind/bin/kubectl
