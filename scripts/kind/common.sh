@@ -20,7 +20,8 @@ else
   TFX_KFP_CMD=(uv run --frozen tfx-kfp)
 fi
 tfx_kfp() { "${TFX_KFP_CMD[@]}" "$@"; }
-project_python() { uv run --frozen python "$@"; }
+# query_model.py uses tfx_kfp.serving.client (the serving extra: gRPC).
+project_python() { uv run --frozen --extra serving python "$@"; }
 
 STEP="$(basename "$0" .sh)"
 log() { echo "kind/$STEP: $*"; }
