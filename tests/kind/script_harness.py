@@ -4,8 +4,8 @@ The scripts run unchanged (bash, curl, sha256sum, chmod, chown are real); only
 what needs a cluster or Docker Hub is replaced by small executables on PATH:
 ``docker`` (``exec NODE CMD...`` runs CMD here, ``cp SRC NODE:DEST`` copies
 here), ``kind``, ``kubectl``, and the tfx-kfp CLI (``$TFX_KFP``). versions.env
-in the copy points the model store's node folder at a temporary folder and the
-tool downloads at a loopback HTTP server.
+in the copy points the model store's node folder at the host folder it is
+bind-mounted from, and the tool downloads at a loopback HTTP server.
 """
 
 import http.server
@@ -41,7 +41,8 @@ class Sandbox:
         (root / "pipelines" / "penguin" / "data").mkdir(parents=True)
         shutil.copy(REPO / "pipelines/penguin/data/penguins_processed.csv", root / "pipelines/penguin/data/")
         shutil.copy(REPO / "kind-cluster.yaml", root)
-        self.node_store = root / "node-store"
+        # The node's folder is the host's model store (a bind mount, kind-cluster.yaml extraMounts).
+        self.node_store = root / ".kind" / "model-store"
         self.set_versions({"MODEL_STORE_NODE_DIR": str(self.node_store), "PIPELINE_UID": str(os.getuid()),
                            **(overrides or {})})
         self.bin.mkdir()

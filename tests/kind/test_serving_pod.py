@@ -1,7 +1,8 @@
 """The TF Serving pod as a cluster gets it: probes, security context, limits, image digest.
 
-Rendered by real kustomize from the overlay scripts/kind/deploy.sh writes and
-applies (common.sh ``write_deploy_overlay``).
+Rendered by real kustomize: deploy/ itself, and the overlay scripts/kind/deploy.sh
+writes and applies (common.sh ``write_deploy_overlay``: deploy/ with the image
+pinned by digest).
 """
 
 import re
@@ -18,6 +19,11 @@ DIGEST = "sha256:" + "3" * 64
 # The first push comes after the whole pipeline ran (~10 min on the build machine; longer on a
 # laptop with a cold image pull), or never when the model is not blessed.
 FIRST_PUSH_BUDGET_S = 6 * 3600
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    return render()
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +54,9 @@ def test_overlay_refuses_what_is_not_a_digest(tmp_path):
     assert result.returncode != 0 and "expected a digest sha256:<64 hex>" in result.stderr
 
 
-def test_no_probe_can_restart_tf_serving_before_its_first_model(deployed):
+def test_no_probe_can_restart_tf_serving_before_its_first_model(rendered):
     """Issue 8 item 3: a liveness probe on a port that is closed until the first push restarts TF Serving."""
-    _, _, container, _ = _serving(deployed)
+    _, _, container, _ = _serving(rendered)
     startup = container.get("startupProbe")
     assert startup, "liveness and readiness must wait for a startup probe"
     assert startup["periodSeconds"] * startup["failureThreshold"] >= FIRST_PUSH_BUDGET_S
@@ -59,9 +65,9 @@ def test_no_probe_can_restart_tf_serving_before_its_first_model(deployed):
     assert container["livenessProbe"]["tcpSocket"]["port"] == startup["tcpSocket"]["port"]
 
 
-def test_tf_serving_pod_is_hardened(deployed):
+def test_tf_serving_pod_is_hardened(rendered):
     """Issue 14 item 11: non-root, read-only root filesystem, no capabilities, no escalation, limits."""
-    _, spec, container, _ = _serving(deployed)
+    _, spec, container, _ = _serving(rendered)
     pod, ctx = spec["securityContext"], container["securityContext"]
     assert pod["runAsNonRoot"] is True and pod["seccompProfile"]["type"] == "RuntimeDefault"
     assert pod["runAsUser"] not in (0, int(versions()["PIPELINE_UID"])), \
@@ -79,9 +85,9 @@ def test_tf_serving_pod_is_hardened(deployed):
         assert path == "/tmp" or mount.get("readOnly") is True, path
 
 
-def test_tf_serving_pod_meets_the_restricted_pod_security_standard(deployed):
+def test_tf_serving_pod_meets_the_restricted_pod_security_standard(rendered):
     """KFP 2.17 labels namespace kubeflow `enforce: baseline`, `warn: restricted`; this pod meets restricted."""
-    _, spec, container, _ = _serving(deployed)
+    _, spec, container, _ = _serving(rendered)
     assert not spec.get("hostNetwork") and not spec.get("hostPID") and not spec.get("hostIPC")
     assert all(set(v) - {"name"} <= {"persistentVolumeClaim", "emptyDir", "configMap", "secret", "projected"}
                for v in spec["volumes"])
