@@ -23,7 +23,7 @@ from tfx_kfp.local.events import TaskEvent
 from tfx_kfp.local.executors import RUNNERS, Mounts
 from tfx_kfp.local.spec import CompiledPipeline, load, parse
 
-__all__ = ["RUNNERS", "LocalRun", "Mounts", "TaskEvent", "TaskFailed", "BackendRejection", "UnsupportedSpec",
+__all__ = ["RUN_RECORD", "SPEC_FILE", "RUNNERS", "LocalRun", "Mounts", "TaskEvent", "TaskFailed", "BackendRejection", "UnsupportedSpec",
            "CompiledPipeline", "compile_for_local", "load", "parse", "run_compiled", "run_pipeline"]
 
 RUN_RECORD = "run.json"

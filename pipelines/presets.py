@@ -2,6 +2,7 @@
 
 from typing import Any, Dict
 
+from tfx_kfp.pipelines import cluster
 from tfx_kfp.pipelines.penguin import penguin_pipeline
 from tfx_kfp.pipelines.training import (PARAMETERS, SCHEMA_PARAMETER, SEPARATE_MODULE_PARAMETERS,
                                         create_training_pipeline)
@@ -47,6 +48,8 @@ def build_pipeline(name: str, *, target: str = "local", params: Dict[str, Any]):
         pipeline = penguin_pipeline(target, import_schema=import_schema, separate_modules=separate_modules,
                                     overrides=params)
     else:
+        if target == "kind":
+            params = cluster.escape_for_kubernetes(params)
         pipeline = create_training_pipeline("tfx-kfp-training", defaults=params, import_schema=import_schema,
                                             separate_modules=separate_modules)
     missing = [key for key, spec in pipeline.component_spec.inputs.items() if spec.default is None and not spec.optional]
