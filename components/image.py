@@ -2,7 +2,7 @@
 
 The tag is ``<package version>-<source digest>``: the digest is a SHA-256 over
 the files the Dockerfile builds the image from (BUILD_INPUTS, the same list as
-.dockerignore's allowlist), so code rebuilt under the same package version gets
+.dockerignore's allowlist, less PARAMETER_ONLY), so code rebuilt under the same package version gets
 a new tag. A cluster then never runs stale code under an old tag, and the KFP
 backend's cache (keyed on the component spec, which names the image) never
 reuses outputs of older code. It is computed from the files alone, without
@@ -29,6 +29,10 @@ DIGEST_LENGTH = 12
 # (tests/docker/test_image_command.py keeps the three lists equal).
 BUILD_INPUTS = ("Dockerfile", "pyproject.toml", "uv.lock", "README.md", "setup.py", "__init__.py",
                 "kfp_workarounds.py", "cli", "components", "local", "pipelines", "reports", "runtime", "serving")
+# The preset's module and data reach tasks only as parameter values (module_source, data_root),
+# never run from the image: editing them must not change the tag, or every task's cache entry
+# would miss although only the Trainer's input changed.
+PARAMETER_ONLY = ("pipelines/penguin/penguin_module.py", "pipelines/penguin/data")
 # .dockerignore keeps these out of the build context, so they never change the image.
 _IGNORED_DIRS = {"__pycache__"}
 _IGNORED_SUFFIXES = (".pyc",)
@@ -41,6 +45,13 @@ def image_repository() -> str:
 
 
 def _build_files(root: Path) -> Iterator[Path]:
+    for path in _build_context_files(root):
+        relative = path.relative_to(root).as_posix()
+        if not any(relative == skip or relative.startswith(skip + "/") for skip in PARAMETER_ONLY):
+            yield path
+
+
+def _build_context_files(root: Path) -> Iterator[Path]:
     for name in BUILD_INPUTS:
         path = root / name
         if path.is_file():

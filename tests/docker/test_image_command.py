@@ -53,6 +53,19 @@ def test_source_digest_changes_with_any_build_input_and_nothing_else(tmp_path):
     assert runtime_image.compute_source_digest(tree) not in (DIGEST, changed)
 
 
+def test_editing_the_presets_module_or_data_keeps_the_tag(tmp_path):
+    """They reach tasks as parameter values only; a new tag would make every cached task miss."""
+    from tfx_kfp.pipelines import penguin
+
+    assert {Path(penguin.MODULE_FILE).resolve().relative_to(REPO).as_posix(),
+            Path(penguin.DATA_DIR).resolve().relative_to(REPO).as_posix()} == set(runtime_image.PARAMETER_ONLY)
+    tree = copy_build_inputs(tmp_path / "tree")
+    module = tree / "pipelines/penguin/penguin_module.py"
+    module.write_text(module.read_text() + "\n# tuned\n")
+    (tree / "pipelines/penguin/data/penguins_processed.csv").write_text("species\n0\n")
+    assert runtime_image.compute_source_digest(tree) == DIGEST
+
+
 def test_build_inputs_are_what_dockerignore_admits_and_the_dockerfile_copies():
     admitted = {line[1:].rstrip("/") for line in (REPO / ".dockerignore").read_text().splitlines()
                 if line.startswith("!")}

@@ -37,6 +37,7 @@ VARIANTS = {
     "penguin-local": lambda: penguin_pipeline("local"),
     "penguin-local-ungated": lambda: penguin_pipeline("local", gate_push=False),
     "penguin-kind-import-schema": lambda: penguin_pipeline("kind", import_schema=True),
+    "penguin-kind-separate-modules": lambda: penguin_pipeline("kind", separate_modules=True),
     "training": lambda: create_training_pipeline(),
     "training-import-schema": lambda: create_training_pipeline(import_schema=True),
 }
