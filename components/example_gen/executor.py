@@ -2,6 +2,7 @@
 
 import os
 
+from kfp.dsl import Output
 from tfx.components.example_gen import utils as example_gen_utils
 from tfx.components.example_gen.csv_example_gen import executor as csv_executor
 from tfx.components.example_gen.import_example_gen import executor as import_executor
@@ -9,6 +10,7 @@ from tfx.proto import example_gen_pb2
 from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
+from tfx_kfp.components.types import Examples
 from tfx_kfp.runtime import tfx_bridge
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
@@ -31,8 +33,12 @@ def _output_config(train_hash_buckets: int, eval_hash_buckets: int) -> example_g
     )
 
 
-def run(*, data_root, examples, input_format, label_key, train_hash_buckets, eval_hash_buckets, beam_pipeline_args):
-    """Validates the input folder, then writes split tf.Examples to ``examples.path``."""
+def run(*, data_root: str, examples: Output[Examples], input_format: str, label_key: str, train_hash_buckets: int,
+        eval_hash_buckets: int, beam_pipeline_args: list) -> None:
+    """The ``example_gen`` component's body (arguments as documented there).
+
+    Validates the input folder, then writes split tf.Examples to ``examples.path``.
+    """
     if input_format not in INPUT_FORMATS:
         raise InputError("example_gen", f"input_format must be one of {sorted(INPUT_FORMATS)}",
                          field="input_format", received=repr(input_format))

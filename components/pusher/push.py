@@ -25,7 +25,6 @@ from tfx_kfp.runtime import lease, staging
 from tfx_kfp.runtime.errors import PushError
 from tfx_kfp.serving.versions import INT64_MAX, parse_version
 
-BLESSED_FILE = "BLESSED"
 PUSH_RECORD = os.path.join("assets.extra", "tfx_kfp_push.json")
 # How long a push waits while another live push of the same model (a racing retry) finishes.
 SAME_MODEL_WAIT_S = 3600.0
@@ -154,7 +153,7 @@ def push_saved_model(saved_model_dir: str, base_dir: str, *,
 def is_blessed(blessing_path: str, metadata: dict) -> bool:
     if names.META_BLESSED in metadata:
         return int(metadata[names.META_BLESSED]) == 1
-    return os.path.exists(os.path.join(blessing_path, BLESSED_FILE))
+    return os.path.exists(os.path.join(blessing_path, names.BLESSED_FILE))
 
 
 def _write_report(report, model, *, pushed: bool, path=None, version=None, reason: str) -> None:
