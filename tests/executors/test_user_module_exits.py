@@ -7,7 +7,6 @@ import pytest
 from kfp.dsl import HTML, Markdown, Metrics
 
 from tests._support import chain
-from tfx_kfp.components import names
 from tfx_kfp.runtime.errors import UserModuleError
 
 
@@ -49,9 +48,3 @@ def test_module_exiting_at_import_fails_the_transform(tmp_path):
                      report=Markdown(uri=str(tmp_path / "transform.md")), custom_config="{}",
                      beam_pipeline_args=chain.BEAM_ARGS)
     assert not (tmp_path / "transform_graph").exists()
-
-
-def test_serving_model_dir_is_tfx_s():
-    from tfx.utils import path_constants
-
-    assert names.SERVING_MODEL_DIR == path_constants.SERVING_MODEL_DIR
