@@ -11,13 +11,11 @@ from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
 from tfx_kfp.components.types import Examples, Model, ModelRun, Schema, TransformGraph
-from tfx_kfp.runtime import reports, tfx_bridge, user_module
+from tfx_kfp.runtime import arguments, reports, tfx_bridge, user_module
 from tfx_kfp.runtime.signatures import read_signatures
-from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.trainer.history import read_history
 from tfx_kfp.reports import render_training_html
-from tfx_kfp.components.transform.executor import parse_custom_config
 
 
 def run(*, examples: Input[Examples], transform_graph: Input[TransformGraph], schema: Input[Schema],
@@ -27,10 +25,9 @@ def run(*, examples: Input[Examples], transform_graph: Input[TransformGraph], sc
 
     Calls ``run_fn`` and writes the model, its logs and its final metrics.
     """
-    for field, value in (("train_steps", train_steps), ("eval_steps", eval_steps)):
-        if value < 1:
-            raise InputError("trainer", "must be a positive number of steps", field=field, received=str(value))
-    config = parse_custom_config(custom_config, "trainer")
+    arguments.check_steps("trainer", "train_steps", train_steps)
+    arguments.check_steps("trainer", "eval_steps", eval_steps)
+    config = arguments.parse_custom_config("trainer", custom_config)
     inputs = {
         specs.EXAMPLES_KEY: [tfx_bridge.to_tfx("Examples", examples)],
         specs.TRANSFORM_GRAPH_KEY: [tfx_bridge.to_tfx("TransformGraph", transform_graph)],

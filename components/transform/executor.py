@@ -8,22 +8,9 @@ from tfx.components.transform import executor as tfx_executor
 from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components.types import Examples, Schema, TransformGraph
-from tfx_kfp.runtime import reports, tfx_bridge, user_module
-from tfx_kfp.runtime.errors import InputError
+from tfx_kfp.runtime import arguments, reports, tfx_bridge, user_module
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.reports import render_transform_markdown
-
-
-def parse_custom_config(text: str, component: str) -> dict:
-    """Parses a ``custom_config`` JSON object; raises InputError on anything else."""
-    try:
-        value = json.loads(text or "{}")
-    except json.JSONDecodeError as e:
-        raise InputError(component, "custom_config must be a JSON object", field="custom_config", received=str(e)) from e
-    if not isinstance(value, dict):
-        raise InputError(component, "custom_config must be a JSON object", field="custom_config",
-                         received=type(value).__name__)
-    return value
 
 
 TRANSFORMED_SCHEMA = os.path.join("transformed_metadata", "schema.pbtxt")
@@ -36,7 +23,7 @@ def run(*, examples: Input[Examples], schema: Input[Schema], module_source: str,
 
     Writes the transform graph and transformed examples.
     """
-    config = parse_custom_config(custom_config, "transform")
+    config = arguments.parse_custom_config("transform", custom_config)
     tfx_examples = tfx_bridge.to_tfx("Examples", examples)
     tfx_schema = tfx_bridge.to_tfx("Schema", schema)
     module_args = beam_pipeline_args or tfx_bridge.DEFAULT_BEAM_PIPELINE_ARGS
