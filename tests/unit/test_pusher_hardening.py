@@ -72,6 +72,29 @@ def test_leftovers_of_killed_pushes_are_removed_and_a_live_push_is_left_alone(tm
         alive.wait()
 
 
+def test_a_push_killed_mid_copy_leaves_nothing_behind_after_the_next_push(tmp_path):
+    base = tmp_path / "serving"
+    base.mkdir()
+    big = _saved_model(tmp_path / "big", size=64 << 20)
+    pusher = subprocess.Popen([sys.executable, "-c", "import sys\nfrom tfx_kfp.components.pusher import push\n"
+                               "push.push_saved_model(sys.argv[1], sys.argv[2])", big, str(base)])
+    try:
+        deadline = time.monotonic() + 60
+        while not any(os.path.isdir(base / n) and n.startswith(".") for n in os.listdir(base)):
+            assert pusher.poll() is None and time.monotonic() < deadline, "the push ended before it was killed"
+            time.sleep(0.005)
+    finally:
+        pusher.send_signal(signal.SIGKILL)
+        pusher.wait()
+    leftovers = [base / n for n in os.listdir(base)]
+    assert any(n.name.startswith(".") for n in leftovers)
+    _backdate(*leftovers)  # the next push comes long after the kill
+
+    version, _, created = push.push_saved_model(_saved_model(tmp_path / "model"), str(base))
+
+    assert created and os.listdir(base) == [str(version)]
+
+
 def test_a_fresh_leftover_is_kept_until_it_is_older_than_the_bound(tmp_path):
     leftover = tmp_path / ".push.partial-0123abcd"
     leftover.mkdir()
@@ -148,13 +171,13 @@ def _version_with_record(base, version, record_text):
 def test_a_truncated_push_record_is_named_and_does_not_break_later_pushes(tmp_path, capsys):
     base = tmp_path / "serving"
     record = _version_with_record(base, 5, '{"fingerprint": "ab')
-    with pytest.raises(PushError, match=f"^{record}: unreadable push record"):
-        push.read_push_record(os.path.dirname(os.path.dirname(record)))
 
     version, _, created = push.push_saved_model(_saved_model(tmp_path / "model"), str(base))
 
     assert created and version > 5
     assert record in capsys.readouterr().out
+    with pytest.raises(PushError, match=f"^{record}: unreadable push record"):
+        push.read_push_record(os.path.dirname(os.path.dirname(record)))
 
 
 def test_a_push_record_that_is_not_an_object_is_named(tmp_path):
