@@ -29,7 +29,7 @@ STALE_AFTER_S = 15 * 60.0
 
 def _remove(path: str) -> None:
     if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(path)
     elif os.path.lexists(path):
         with contextlib.suppress(FileNotFoundError):
             os.remove(path)
@@ -51,12 +51,15 @@ def staging_dir(final_path: str) -> Iterator[str]:
     os.makedirs(parent, exist_ok=True)
     remove_stale(parent)
     staging = staging_path(final_path)
-    owner = lease.try_acquire(staging + LEASE_SUFFIX)  # before the folder: never an unowned live one
+    try:
+        owner = lease.try_acquire(staging + LEASE_SUFFIX)  # before the folder: never an unowned live one
+    except OSError:  # a volume without exclusive create: the age bound alone then guards the folder
+        owner = None
     try:
         os.makedirs(staging)
         yield staging
     finally:
-        _remove(staging)
+        shutil.rmtree(staging, ignore_errors=True)  # left only when the caller did not rename it
         if owner is not None:
             owner.release()
 
@@ -88,7 +91,8 @@ def write_file(path: str, content: Union[str, bytes], mode: int = 0o644) -> None
             f.write(data)
         os.replace(staging, path)
     except BaseException:
-        _remove(staging)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(staging)
         raise
 
 
@@ -122,15 +126,23 @@ def remove_stale(parent: str, older_than: float = STALE_AFTER_S) -> List[str]:
     now, removed = time.time(), []
     for name in entries:
         path = os.path.join(parent, name)
-        owner = path + LEASE_SUFFIX
-        if _is_staging_entry(name):
-            if now - _last_touched(path, owner) < older_than:
-                continue
-            if os.path.exists(owner) and not lease.break_if_stale(owner):
-                continue
-            _remove(path)
-            removed.append(path)
-        elif name.endswith(LEASE_SUFFIX) and not os.path.lexists(path[: -len(LEASE_SUFFIX)]):
-            if now - _last_touched(path) >= older_than and lease.break_if_stale(path):
+        try:
+            if _remove_if_stale(path, name, now, older_than):
                 removed.append(path)
+        except OSError as e:  # cleaning up is a courtesy: it never fails the step that does it
+            print(f"staging: could not remove the leftover {path}: {e}")
     return removed
+
+
+def _remove_if_stale(path: str, name: str, now: float, older_than: float) -> bool:
+    owner = path + LEASE_SUFFIX
+    if _is_staging_entry(name):
+        if now - _last_touched(path, owner) < older_than:
+            return False
+        if os.path.exists(owner) and not lease.break_if_stale(owner):
+            return False
+        _remove(path)
+        return True
+    if name.endswith(LEASE_SUFFIX) and not os.path.lexists(path[: -len(LEASE_SUFFIX)]):
+        return now - _last_touched(path) >= older_than and lease.break_if_stale(path)
+    return False
