@@ -40,7 +40,7 @@ def _decoded_lines(path: str) -> Iterator[str]:
                 yield raw.decode("utf-8")
             except UnicodeDecodeError as e:
                 before = raw[:e.start].decode("utf-8", errors="replace")
-                field = len(next(csv.reader([before]), [""]))
+                field = max(1, len(next(csv.reader([before]), [])))
                 raise _NotUtf8(number, len(before) + 1, field, raw[e.start]) from e
 
 

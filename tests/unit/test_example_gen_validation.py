@@ -152,3 +152,9 @@ def test_text_columns_and_missing_values_are_fine(tmp_path):
                                         ("9223372036854775808", "text")])
 def test_value_types(value, kind):
     assert validation.value_type(value) == kind
+
+
+def test_a_bad_byte_at_the_start_of_a_line_is_in_column_1(tmp_path):
+    _write_bytes(tmp_path, "a.csv", HEADER.encode() + b"\x80x,0.1,0.2\n")
+    with pytest.raises(InputError, match="field 'species': line 2, column 1, character 1: byte 0x80"):
+        validation.check_csv_dir(str(tmp_path))
