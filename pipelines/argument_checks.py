@@ -14,18 +14,23 @@ from tfx_kfp.runtime.errors import InputError, UserModuleError
 WHERE = "pipeline arguments"
 
 
-def _module_source(value: Any) -> None:
-    rules.check_text(WHERE, "module_source", value, required=True)
-    for function in ("preprocessing_fn", "run_fn"):
-        try:
-            user_module.check_source(value, function, origin="module_source")
-        except UserModuleError as e:
-            raise InputError(WHERE, str(e), field="module_source") from e
+def _module(field: str, *functions: str) -> Callable[[Any], None]:
+    """A module's source: Python text defining ``functions`` at top level."""
+    def check(value: Any) -> None:
+        rules.check_text(WHERE, field, value, required=True)
+        for function in functions:
+            try:
+                user_module.check_source(value, function, origin=field)
+            except UserModuleError as e:
+                raise InputError(WHERE, str(e), field=field) from e
+    return check
 
 
 CHECKS: Dict[str, Callable[[Any], None]] = {
     "data_root": lambda value: rules.check_text(WHERE, "data_root", value, required=True),
-    "module_source": _module_source,
+    "module_source": _module("module_source", "preprocessing_fn", "run_fn"),
+    "transform_module_source": _module("transform_module_source", "preprocessing_fn"),
+    "trainer_module_source": _module("trainer_module_source", "run_fn"),
     "label_key": lambda value: rules.check_text(WHERE, "label_key", value),
     "serving_base_dir": lambda value: rules.check_text(WHERE, "serving_base_dir", value, required=True),
     "input_format": lambda value: rules.check_input_format(WHERE, value),
@@ -45,7 +50,8 @@ def check_arguments(arguments: Mapping[str, Any]) -> None:
 
     Args:
         arguments: Pipeline parameter name → value (Python values, after parsing), for the
-            parameters of ``tfx_kfp.pipelines.training.PARAMETERS`` (and ``schema_pbtxt``).
+            parameters of ``tfx_kfp.pipelines.training.PARAMETERS`` (and ``schema_pbtxt``,
+            ``transform_module_source``, ``trainer_module_source``).
             Parameters left out take their defaults, which are valid; names without a rule
             are left to the pipeline's signature.
     """

@@ -11,7 +11,7 @@ from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
 from tfx_kfp.components.types import Examples, Model, ModelRun, Schema, TransformGraph
-from tfx_kfp.runtime import arguments, reports, tfx_bridge, user_module
+from tfx_kfp.runtime import arguments, metadata, reports, tfx_bridge, user_module
 from tfx_kfp.runtime.signatures import read_signatures
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.trainer.history import read_history
@@ -51,7 +51,7 @@ def run(*, examples: Input[Examples], transform_graph: Input[TransformGraph], sc
         signatures = read_signatures(os.path.join(model_dir, names.SERVING_MODEL_DIR))
     for name, values in history.items():
         if values and math.isfinite(values[-1]):
-            metrics.log_metric(name, round(values[-1], 6))
+            metadata.log_finite_metric(metrics, name, values[-1])
     model.metadata["signatures"] = signatures
     reports.write_report(report, render_training_html(history))
     print(f"trainer: model in {model.path}; final metrics: "

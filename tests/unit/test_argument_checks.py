@@ -6,7 +6,8 @@ import pytest
 
 from tests._support.chain import module_source
 from tfx_kfp.pipelines.argument_checks import CHECKS, check_arguments
-from tfx_kfp.pipelines.training import PARAMETERS, SCHEMA_PARAMETER
+from tfx_kfp.pipelines.presets import PARAMETER_TYPES
+from tfx_kfp.pipelines.training import PARAMETERS
 from tfx_kfp.runtime.errors import InputError
 
 VALID = {"data_root": "/data", "module_source": module_source(), "label_key": "species",
@@ -14,14 +15,13 @@ VALID = {"data_root": "/data", "module_source": module_source(), "label_key": "s
 
 
 def test_every_pipeline_parameter_has_a_check():
-    assert set(CHECKS) == set(PARAMETERS) | {"schema_pbtxt"}
+    assert set(CHECKS) == set(PARAMETER_TYPES)
 
 
 def test_defaults_and_valid_arguments_pass():
     defaults = {name: spec.default for name, spec in PARAMETERS.items() if spec.default is not inspect.Parameter.empty}
     check_arguments({**defaults, **VALID, "custom_config": '{"epochs": 2}', "accuracy_threshold": 1,
                      "eval_config_json": '{"model_specs": []}', "input_format": "tfrecord"})
-    assert SCHEMA_PARAMETER.type is str
 
 
 @pytest.mark.parametrize("name,value,rule", [
@@ -56,6 +56,16 @@ def test_a_module_without_run_fn_is_refused_before_any_stage():
     with pytest.raises(InputError, match="module_source: must define a top-level function 'run_fn'") as error:
         check_arguments({**VALID, "module_source": "def preprocessing_fn(inputs):\n    return inputs\n"})
     assert error.value.field == "module_source"
+
+
+def test_separate_modules_each_need_their_own_function():
+    transform = "def preprocessing_fn(inputs):\n    return inputs\n"
+    trainer = "def run_fn(fn_args):\n    pass\n"
+    check_arguments({"transform_module_source": transform, "trainer_module_source": trainer})
+    with pytest.raises(InputError, match="field 'trainer_module_source': .*: must define .*'run_fn'"):
+        check_arguments({"transform_module_source": transform, "trainer_module_source": transform})
+    with pytest.raises(InputError, match="field 'transform_module_source': transform_module_source: line 1: not valid"):
+        check_arguments({"transform_module_source": "def preprocessing_fn(:\n", "trainer_module_source": trainer})
 
 
 def test_an_empty_label_needs_an_eval_config():
