@@ -65,6 +65,11 @@ def verify(path: str, source: str, origin: str = "module_source") -> None:
                               f"(sha256 {found[:12]}, expected {expected[:12]}); refusing to load it")
 
 
+def file_name(source: str) -> str:
+    """The base name the module file gets (its folder is random): how tracebacks and warnings name it."""
+    return f"user_module_{hashlib.sha256(source.encode()).hexdigest()[:12]}.py"
+
+
 @contextlib.contextmanager
 def materialized(source: str, required_function: str, origin: str = "module_source") -> Iterator[str]:
     """Yields the path of a verified ``.py`` file holding ``source`` in a private folder; removes it after.
@@ -78,9 +83,8 @@ def materialized(source: str, required_function: str, origin: str = "module_sour
     folder = tempfile.mkdtemp(prefix="tfx-kfp-user-module-")
     try:
         check_private(folder)
-        digest = hashlib.sha256(source.encode()).hexdigest()[:12]
         # A folder of its own: TFX packages every .py file beside the module into its wheel.
-        path = os.path.join(folder, "module", f"user_module_{digest}.py")
+        path = os.path.join(folder, "module", file_name(source))
         write_file(path, source, mode=0o600)
         verify(path, source, origin)
         yield path

@@ -53,6 +53,7 @@ def test_a_module_planted_at_the_old_shared_path_never_runs(planted):
         info = os.lstat(folder)
         assert info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) == 0o700
         assert open(path).read() == SOURCE
+        assert os.path.basename(path) == user_module.file_name(SOURCE)
     assert module.run_fn(None) == "trusted"
     assert not planted.exists()
     assert not os.path.exists(folder)  # removed once the task is done with it
