@@ -75,14 +75,14 @@ def test_leftovers_of_killed_pushes_are_removed_and_a_live_push_is_left_alone(tm
 def test_a_push_killed_mid_copy_leaves_nothing_behind_after_the_next_push(tmp_path):
     base = tmp_path / "serving"
     base.mkdir()
-    big = _saved_model(tmp_path / "big", size=64 << 20)
+    big = _saved_model(tmp_path / "big", size=128 << 20)  # copying it takes a while: time to kill it
     pusher = subprocess.Popen([sys.executable, "-c", "import sys\nfrom tfx_kfp.components.pusher import push\n"
                                "push.push_saved_model(sys.argv[1], sys.argv[2])", big, str(base)])
     try:
         deadline = time.monotonic() + 60
         while not any(os.path.isdir(base / n) and n.startswith(".") for n in os.listdir(base)):
             assert pusher.poll() is None and time.monotonic() < deadline, "the push ended before it was killed"
-            time.sleep(0.005)
+            time.sleep(0.001)
     finally:
         pusher.send_signal(signal.SIGKILL)
         pusher.wait()
