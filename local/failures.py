@@ -9,9 +9,9 @@ is shown as its last exception and the root cause it was raised from. Beam, TFX 
 
 import os
 import traceback
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Mapping, Optional
 
-from tfx_kfp.local.logs import is_user_file
+from tfx_kfp.local.logs import is_user_file, shown_names
 from tfx_kfp.runtime.errors import TfxKfpError
 
 MAX_LINES = 14  # the summary, the log line included; the issue's budget is "under 15"
@@ -60,11 +60,13 @@ def _describe(error: BaseException) -> str:
 
 
 def summary_lines(task: str, error: BaseException, log_path: Optional[str] = None, *,
-                  user_module_paths: Iterable[str] = ()) -> List[str]:
+                  user_module_paths: Iterable[str] = (), module_names: Optional[Mapping[str, str]] = None) -> List[str]:
     """The failure of ``task`` in at most MAX_LINES lines (see :func:`summarize_failure`)."""
+    module_names = module_names or {}
     chain = exception_chain(error)
     ours = next((e for e in chain if isinstance(e, TfxKfpError)), None)
-    paths = tuple(user_module_paths)
+    paths = tuple(user_module_paths) + tuple(module_names)
+    names = shown_names(module_names)
     frames: List[traceback.FrameSummary] = []
     cause = None
     in_user_code = [(e, f) for e, f in ((e, _user_frames(e, paths)) for e in chain) if f]
@@ -86,7 +88,8 @@ def summary_lines(task: str, error: BaseException, log_path: Optional[str] = Non
         lines.append("  in your code" + (f" (last {len(kept)} of {len(frames)} frames)" if len(kept) < len(frames)
                                          else "") + ":")
         for frame in kept:
-            lines.append(f"    {os.path.basename(frame.filename)}, line {frame.lineno}, in {frame.name}")
+            shown = names.get(os.path.realpath(frame.filename), frame.filename)
+            lines.append(f"    {os.path.basename(shown)}, line {frame.lineno}, in {frame.name}")
             if frame.line:
                 lines.append(f"      {_clip(frame.line.strip())}")
     if log_path:
@@ -95,17 +98,21 @@ def summary_lines(task: str, error: BaseException, log_path: Optional[str] = Non
 
 
 def summarize_failure(task: str, error: BaseException, log_path: Optional[str] = None, *,
-                      user_module_paths: Iterable[str] = ()) -> str:
+                      user_module_paths: Iterable[str] = (), module_names: Optional[Mapping[str, str]] = None) -> str:
     """A short failure summary: the stage, the error that matters and the log path.
 
     Args:
         task: The failed task (stage), e.g. ``transform``.
         error: The exception the task raised.
         log_path: The task's full log.
-        user_module_paths: The user's module files (as given and as materialized);
-            the traceback is trimmed to frames in these (and other non-library) files.
+        user_module_paths: The user's module files; the traceback is trimmed to
+            frames in these (and other files outside the standard library,
+            site-packages and tfx_kfp).
+        module_names: The file a user module runs from -> the name to show (see
+            ``local.logs.capture_task_output``).
 
     Returns:
         At most MAX_LINES lines of text, no trailing newline.
     """
-    return "\n".join(summary_lines(task, error, log_path, user_module_paths=user_module_paths))
+    return "\n".join(summary_lines(task, error, log_path, user_module_paths=user_module_paths,
+                                   module_names=module_names))

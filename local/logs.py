@@ -23,7 +23,7 @@ import site
 import sys
 import sysconfig
 import warnings
-from typing import Callable, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 # (action, message regex, category, module regex): the exact warnings that do
 # not concern a tfx-kfp user, filtered where they are raised.
@@ -58,6 +58,11 @@ def tf_cpp_logs_to_task_files(environ=None) -> None:
     """
     environ = os.environ if environ is None else environ
     environ.setdefault(TF_CPP_MIN_LOG_LEVEL, "0")
+
+
+def shown_names(module_names: Mapping[str, str]) -> Dict[str, str]:
+    """``module_names`` keyed by real path: the file a module runs from -> the name the user knows."""
+    return {os.path.realpath(run_from): shown for run_from, shown in module_names.items()}
 
 
 def _library_roots() -> List[str]:
@@ -177,13 +182,18 @@ def _fds_to(log_fd: int) -> Iterator[Optional[int]]:
 
 @contextlib.contextmanager
 def _warnings_routed(log: io.TextIOBase, show_user_warning: Callable[[str], None],
-                     user_module_paths: Tuple[str, ...]) -> Iterator[None]:
+                     user_module_paths: Tuple[str, ...], names: Dict[str, str]) -> Iterator[None]:
     with warnings.catch_warnings():
         for action, message, category, module in THIRD_PARTY_CHATTER:
             warnings.filterwarnings(action, message=message, category=category, module=module)
 
         def show(message, category, filename, lineno, file=None, line=None):
-            text = warnings.formatwarning(message, category, filename, lineno, line)
+            if line is None:  # read it from the file that ran, before naming it as the user knows it
+                import linecache
+
+                line = linecache.getline(filename, lineno)
+            shown = names.get(os.path.realpath(filename), filename) if filename else filename
+            text = warnings.formatwarning(message, category, shown, lineno, line)
             log.write(text)
             if is_user_file(filename, user_module_paths):
                 show_user_warning(text)
@@ -194,18 +204,23 @@ def _warnings_routed(log: io.TextIOBase, show_user_warning: Callable[[str], None
 
 @contextlib.contextmanager
 def capture_task_output(log_path: str, *, user_module_paths: Iterable[str] = (),
+                        module_names: Optional[Mapping[str, str]] = None,
                         show_user_warning: Optional[Callable[[str], None]] = None) -> Iterator[str]:
     """Sends everything one task prints to ``log_path`` (appending); yields the path.
 
     Args:
         log_path: The task's log file; its folder is created.
-        user_module_paths: The user's module files (as given and as materialized);
-            warnings raised from them are shown to the user as well as logged.
+        user_module_paths: The user's module files; warnings raised from them (and
+            from any other file outside the standard library, site-packages and
+            tfx_kfp) are shown to the user as well as logged.
+        module_names: The file a user module runs from -> the name to show, e.g.
+            ``{runtime.user_module.materialize(source, fn): "my_module.py"}``.
         show_user_warning: Where a user warning is shown (e.g. the live view's
             console); default: the terminal's stderr as it was before the task.
     """
     os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
-    user_paths = tuple(user_module_paths)
+    module_names = module_names or {}
+    user_paths = tuple(user_module_paths) + tuple(module_names)
     _flush_quietly(sys.stdout, sys.stderr)
     log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     log = open(log_path, "a", buffering=1, encoding="utf-8", errors="backslashreplace")
@@ -223,7 +238,8 @@ def capture_task_output(log_path: str, *, user_module_paths: Iterable[str] = (),
             for logger, _ in quiet:
                 logger.setLevel(max(logger.level, logging.WARNING))
             try:
-                with _warnings_routed(log, show_user_warning or to_terminal, user_paths):
+                route = _warnings_routed(log, show_user_warning or to_terminal, user_paths, shown_names(module_names))
+                with route:
                     yield log_path
             finally:
                 for (logger, level) in quiet:

@@ -28,18 +28,20 @@ CHILD = textwrap.dedent("""
     import sys
     from tfx_kfp.local.failures import summarize_failure
     from tfx_kfp.local.logs import capture_task_output, tf_cpp_logs_to_task_files
+    from tfx_kfp.runtime.user_module import materialize
 
     source, out, module_file, log_path = sys.argv[1:5]
     tf_cpp_logs_to_task_files()
     with open(module_file) as f:
         module_text = f.read()
+    names = {materialize(module_text, "preprocessing_fn"): module_file}  # the copy TFX loads -> the user's file
     print("runner: transform running")
     try:
-        with capture_task_output(log_path):
+        with capture_task_output(log_path, module_names=names):
             from tests._support import chain
             chain.run_transform(source, out, source_text=module_text)
     except Exception as error:
-        print(summarize_failure("transform", error, log_path), file=sys.stderr)
+        print(summarize_failure("transform", error, log_path, module_names=names), file=sys.stderr)
         sys.exit(1)
 """)
 
@@ -60,11 +62,12 @@ def test_a_failing_user_module_shows_its_warning_and_error_and_nothing_else(tmp_
     assert result.returncode == 1, result.stderr
     assert result.stdout == "runner: transform running\n"
     err = result.stderr.splitlines()
-    warning = [i for i, line in enumerate(err) if "UserWarning: my module: body_mass_g is in grams" in line]
+    warning = [line for line in err if "UserWarning: my module: body_mass_g is in grams" in line]
     summary = err[err.index(next(line for line in err if line.startswith("transform failed:"))):]
-    assert len(warning) == 1 and len(summary) < 15
+    assert warning == [f"{module}:7: UserWarning: my module: body_mass_g is in grams, scaling it"]
+    assert len(summary) < 15
     assert summary[0] == "transform failed: KeyError: 'body_mass_kilos'"
-    assert any("in preprocessing_fn" in line for line in summary)
+    assert "    my_module.py, line 8, in preprocessing_fn" in summary
     assert summary[-1] == f"  full log: {log_path}"
     assert len(err) == len(summary) + 2  # the warning (2 lines: where, and the source line) and the summary
     assert "my module: body_mass_g is in grams" in log and "Traceback" not in result.stderr

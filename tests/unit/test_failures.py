@@ -110,3 +110,10 @@ def test_any_other_error_shows_the_last_exception_and_its_root_cause_without_lib
     assert text.splitlines() == ["trainer failed: OSError: cannot write gs://bucket/x",
                                  "  caused by: KeyError: 'missing'", f"  full log: {LOG}"]
     assert summarize_failure("trainer", MemoryError()).splitlines() == ["trainer failed: MemoryError"]
+
+
+def test_frames_are_named_as_the_user_knows_the_module(tmp_path):
+    module, path = load_user_module(tmp_path)
+    text = summarize_failure("transform", raised(library_call, module.preprocessing_fn, {}),
+                             module_names={path: "/home/me/penguin_module.py"})
+    assert "    penguin_module.py, line 2, in _scale" in text.splitlines()

@@ -22,7 +22,7 @@ CHILD = textwrap.dedent("""
 
     print("before the task")
     try:
-        with capture_task_output(log_path, user_module_paths=[user_module.__file__]):
+        with capture_task_output(log_path, module_names={user_module.__file__: "/home/me/my_module.py"}):
             print("print to stdout")
             print("print to stderr", file=sys.stderr)
             os.write(1, b"fd 1 write\\n")
@@ -75,7 +75,8 @@ def test_nothing_of_the_task_reaches_the_terminal_but_the_user_warning(child_run
     terminal = out + err
     for line in ("print to", "fd 1 write", "fd 2 write", "logging record", "absl record", "a library talks"):
         assert line not in terminal, line
-    assert "user_module.py:4: UserWarning: the user module warns you" in err
+    assert err.splitlines()[:2] == ["/home/me/my_module.py:4: UserWarning: the user module warns you",
+                                    "  warnings.warn('the user module warns you', UserWarning)"]
 
 
 def test_known_third_party_chatter_is_filtered_at_the_source(child_run):
