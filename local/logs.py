@@ -45,6 +45,10 @@ QUIET_LOGGERS = (
     "apache_beam.typehints.native_type_compatibility",  # "Using Any for unsupported type: ..."
 )
 
+# The file KFP writes a lightweight component's source to before running it: our components'
+# thin wrappers around their executors, not the user's code.
+COMPONENT_SOURCE_FILE = "ephemeral_component.py"
+
 # TensorFlow reads this once, before its first C++ log line.
 TF_CPP_MIN_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
 
@@ -77,9 +81,9 @@ def is_user_file(filename: str, user_module_paths: Iterable[str] = ()) -> bool:
     """Whether a warning or a frame from ``filename`` belongs to the user's code.
 
     A user module path always does; otherwise any real file that is neither in
-    the standard library, in site-packages, nor in tfx_kfp.
+    the standard library, in site-packages, in tfx_kfp, nor a component's source.
     """
-    if not filename or filename.startswith("<"):
+    if not filename or filename.startswith("<") or os.path.basename(filename) == COMPONENT_SOURCE_FILE:
         return False
     real = os.path.realpath(filename)
     if real in {os.path.realpath(p) for p in user_module_paths}:

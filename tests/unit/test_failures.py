@@ -117,3 +117,13 @@ def test_frames_are_named_as_the_user_knows_the_module(tmp_path):
     text = summarize_failure("transform", raised(library_call, module.preprocessing_fn, {}),
                              module_names={path: "/home/me/penguin_module.py"})
     assert "    penguin_module.py, line 2, in _scale" in text.splitlines()
+
+
+def test_a_components_own_source_is_not_the_users_code(tmp_path):
+    wrapper = tmp_path / "ephemeral_component.py"  # where KFP writes a lightweight component's source
+    wrapper.write_text("def trainer(config):\n    return config['train_steps']\n")
+    spec = importlib.util.spec_from_file_location("ephemeral_component", wrapper)
+    component = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(component)
+    text = summarize_failure("trainer", raised(component.trainer, {}), LOG)
+    assert text.splitlines() == ["trainer failed: KeyError: 'train_steps'", f"  full log: {LOG}"]
