@@ -19,7 +19,7 @@ import os
 import sys
 import threading
 import time
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, TextIO
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, TextIO
 
 from rich import box
 from rich.console import Console
@@ -64,12 +64,14 @@ class RunView:
         live: Draw the live table (default: when the output is a terminal).
         console: The rich Console to draw on (default: one on a duplicate of stdout).
         user_module_paths: The user's module files, to trim failure tracebacks to.
+        module_names: The file a user module runs from -> the name to show
+            (see ``local.logs.capture_task_output``).
     """
 
     def __init__(self, stages: Sequence[str] = (), *, title: str = "", log_dir: Optional[str] = None,
                  display_names: Optional[Dict[str, str]] = None, live: Optional[bool] = None,
                  console: Optional[Console] = None, user_module_paths: Iterable[str] = (),
-                 clock: Callable[[], float] = time.monotonic):
+                 module_names: Optional[Mapping[str, str]] = None, clock: Callable[[], float] = time.monotonic):
         self.console = console or Console(file=_own_stream(sys.stdout, 1))
         self.err_console = console or Console(file=_own_stream(sys.stderr, 2), stderr=True)
         self.live = self.console.is_terminal if live is None else live
@@ -77,6 +79,7 @@ class RunView:
         self.log_dir = log_dir
         self.display_names = dict(display_names or {})
         self.user_module_paths = tuple(user_module_paths)
+        self.module_names = dict(module_names or {})
         self.clock = clock
         self.events: Dict[str, TaskEvent] = {t: TaskEvent(t, WAITING) for t in stages}
         self._started_at: Dict[str, float] = {}
@@ -176,10 +179,8 @@ class RunView:
         """Prints the summary of each failed task (stage, the error that matters, log path)."""
         failed = self.failed()
         for event in failed:
-            text = (summarize_failure(self.name(event.task), event.error, event.log_path,
-                                      user_module_paths=self.user_module_paths)
-                    if event.error is not None else
-                    f"{self.name(event.task)} failed" + (f"\n  full log: {event.log_path}" if event.log_path else ""))
+            text = summarize_failure(self.name(event.task), event.error, event.log_path,
+                                     user_module_paths=self.user_module_paths, module_names=self.module_names)
             self.err_console.print(text, markup=False, highlight=False, soft_wrap=True)
         return len(failed)
 

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from tfx_kfp.local.failures import MAX_LINES, summarize_failure
+from tfx_kfp.local.errors import TaskFailed
 from tfx_kfp.runtime.errors import AnomaliesFoundError, InputError
 
 LOG = "/runs/penguin-1/logs/transform.log"
@@ -127,3 +128,52 @@ def test_a_components_own_source_is_not_the_users_code(tmp_path):
     spec.loader.exec_module(component)
     text = summarize_failure("trainer", raised(component.trainer, {}), LOG)
     assert text.splitlines() == ["trainer failed: KeyError: 'train_steps'", f"  full log: {LOG}"]
+
+
+def run_child_into_log(tmp_path, code):
+    """A task in another process (subprocess/Docker runners): all we keep is its log."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "logs" / "task.log"
+    log.parent.mkdir(exist_ok=True)
+    with open(log, "wb") as f:
+        f.write(b"INFO:absl:some chatter before\n")
+        f.flush()
+        code = subprocess.run([sys.executable, "-c", code], stdout=f, stderr=subprocess.STDOUT, timeout=120,
+                              cwd=str(tmp_path)).returncode
+    assert code == 1
+    return str(log)
+
+
+def test_a_task_run_in_another_process_is_summarised_from_its_log(tmp_path):
+    load_user_module(tmp_path)  # writes user_module_0123abcd.py into tmp_path, the child's folder
+    log = run_child_into_log(tmp_path, (
+        "import user_module_0123abcd as m\n"
+        "try:\n    m.preprocessing_fn({})\n"
+        "except KeyError as e:\n    raise RuntimeError(f'{e!r} [while running AnalyzeDataset]') from e\n"))
+    failure = TaskFailed("transform", "exit code 1", log)  # the runner's word: no exception object
+    lines = summarize_failure("transform", failure, log).splitlines()
+    assert lines[0] == "transform failed: KeyError: 'body_mass'"
+    assert lines[1] == "  in your code (last 3 of 6 frames):"  # Python prints a recursion's repeats once
+    assert lines[-3:] == ["    user_module_0123abcd.py, line 2, in _scale", "      return inputs[name] * 2",
+                          f"  full log: {log}"]
+
+
+def test_our_error_printed_by_another_process_is_shown_as_is(tmp_path):
+    log = run_child_into_log(tmp_path, (
+        "from tfx_kfp.runtime.errors import InputError\n"
+        "print('example_gen: reading /data')\n"
+        "raise InputError('/data/penguins.csv', 'must be a number', field='body_mass_g', received=\"'heavy'\")\n"))
+    assert summarize_failure("example-gen", None, log).splitlines() == [
+        "example-gen failed: /data/penguins.csv: field 'body_mass_g': must be a number (received: 'heavy')",
+        f"  full log: {log}"]
+
+
+def test_the_runners_task_failed_is_looked_through_to_the_task_exception(tmp_path):
+    module, path = load_user_module(tmp_path)
+    cause = raised(library_call, module.preprocessing_fn, {})
+    failure = TaskFailed("transform", repr(cause), LOG, cause)
+    assert summarize_failure("transform", failure, LOG).splitlines()[0] == "transform failed: KeyError: 'body_mass'"
+    no_log = summarize_failure("trainer", TaskFailed("trainer", "exit code 137", LOG), LOG).splitlines()
+    assert no_log == ["trainer failed: task 'trainer' failed: exit code 137", f"  full log: {LOG}"]
