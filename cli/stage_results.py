@@ -124,6 +124,9 @@ def pusher_result(event: TaskEvent) -> Optional[str]:
     if not pushed:
         return f"not pushed: {GATED_SKIP_REASON}"
     version = metadata.get(names.META_PUSHED_VERSION)
+    number = _number(version)
+    if number is not None and number.is_integer():  # ML Metadata keeps every number as a double
+        version = int(number)
     return f"pushed version {version}" if version is not None else "pushed"
 
 

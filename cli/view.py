@@ -90,6 +90,10 @@ class RunView:
 
     # -- observer ------------------------------------------------------------------------------
     def __call__(self, event: TaskEvent) -> None:
+        if self.log_dir is None and event.log_path:  # named once, as soon as the run has a folder
+            self.log_dir = os.path.dirname(event.log_path)
+            if not self.live:
+                self.console.print(f"logs: {self.log_dir}", markup=False, highlight=False, soft_wrap=True)
         with self._lock:
             previous = self.events.get(event.task)
             if previous is not None and previous.state == event.state:

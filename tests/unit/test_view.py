@@ -178,6 +178,8 @@ def test_key_results_from_metadata_in_both_shapes():
     assert key_result(rows) == "344 rows · splits train, eval"
     anomalies = TaskEvent("example-validator", DONE, outputs={"anomalies": {"anomaly_count": 3.0}})
     assert key_result(anomalies) == "3 anomalies found"
+    after_mlmd = TaskEvent("pusher", DONE, outputs={"pushed_model": {"pushed": 1.0, "pushed_version": 1796028461.0}})
+    assert key_result(after_mlmd) == "pushed version 1796028461"
     not_pushed = TaskEvent("pusher", DONE, outputs={"pushed_model": {"pushed": 0}})
     assert key_result(not_pushed) == "not pushed: not blessed"
     # the backend stores bools as numbers; the output parameter may be a real bool
