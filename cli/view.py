@@ -22,7 +22,7 @@ import time
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, TextIO
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.spinner import Spinner
 from rich.table import Table
@@ -50,6 +50,8 @@ def _own_stream(stream: TextIO, fd: int) -> TextIO:
 
 
 def _seconds(value: float) -> str:
+    if value < 0.1:
+        return f"{value * 1000:.0f}ms"
     return f"{value:.1f}s" if value < 60 else f"{int(value // 60)}m{int(value % 60):02d}s"
 
 
@@ -154,13 +156,11 @@ class RunView:
         duration = _seconds(elapsed) if elapsed is not None else ""
         return f"{text} {duration:>6}  {key_result(event)}".rstrip()
 
-    def render(self) -> Table:
-        """The live table: one row per stage."""
+    def render(self) -> Group:
+        """The live view: the title, one table row per stage, the log folder."""
         with self._lock:
             events = list(self.events.values())
-        caption = f"logs: {self.log_dir}" if self.log_dir else None
-        table = Table(title=self.title or None, caption=caption, box=box.SIMPLE_HEAD, expand=False,
-                      title_justify="left", caption_justify="left")
+        table = Table(box=box.SIMPLE_HEAD, expand=False)
         table.add_column("stage", no_wrap=True)
         table.add_column("state", no_wrap=True)
         table.add_column("time", justify="right", no_wrap=True)
@@ -174,7 +174,11 @@ class RunView:
                 state = spinner
             table.add_row(self.name(event.task), state, _seconds(elapsed) if elapsed is not None else "",
                           key_result(event))
-        return table
+        parts = [Text(self.title, style="bold")] if self.title else []
+        parts.append(table)
+        if self.log_dir:  # outside the table, so a long path wraps at the terminal's width, not the table's
+            parts.append(Text(f"logs: {self.log_dir}", style="dim"))
+        return Group(*parts)
 
     def failed(self) -> List[TaskEvent]:
         return [e for e in self.events.values() if e.state == FAILED]
