@@ -146,7 +146,7 @@ def _writes_to_terminal(handler: logging.Handler) -> bool:
 
 def _terminal_handlers() -> List[logging.StreamHandler]:
     loggers = [logging.getLogger()] + [
-        logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)]
+        logger for logger in list(logging.Logger.manager.loggerDict.values()) if isinstance(logger, logging.Logger)]
     found = []
     for logger in loggers:
         for handler in logger.handlers:
