@@ -1,8 +1,9 @@
 """A Kubeflow Pipelines run per pipeline task (not per pod), as TaskEvents for the RunView.
 
-KFP 2.5.0's API server lists a run's ``task_details`` from the Argo workflow's
-nodes (``backend/src/apiserver/server/api_converter.go``, ``toModelTasks``),
-each with the node's ``DisplayName``. The Argo compiler
+The KFP API server (read at kubeflow/pipelines 2.17.0, commit 4a3592cb, the
+version scripts/kind installs; the same at 2.5.0) lists a run's ``task_details``
+from the Argo workflow's nodes (``backend/src/apiserver/server/api_converter.go``,
+``toModelTasks``), each with the node's ``DisplayName``. The Argo compiler
 (``backend/src/v2/compiler/argocompiler``) turns every container task of the
 spec into a ``<task>-driver`` pod, a DAG node named after the task key, and
 under it a pod named ``executor`` (``container.go``, the same name for every

@@ -3,7 +3,7 @@
 kfp.Client is not mocked: it sends its real requests (multipart uploads,
 JSON bodies, filters) and parses the replies with kfp_server_api. The
 ``kfp_backend`` fixture makes the stand-in list a run's task details the way
-KFP 2.5.0 does: one entry per Argo node (see tfx_kfp/cli/cluster_tasks.py).
+KFP (2.17.0, as 2.5.0) does: one entry per Argo node (see tfx_kfp/cli/cluster_tasks.py).
 """
 
 import pytest
@@ -28,7 +28,7 @@ def submit(*extra):
 
 
 def argo_nodes(entries, gates, blessed=True):
-    """The stand-in's one entry per task, as KFP 2.5.0 lists an Argo workflow's nodes: the workflow,
+    """The stand-in's one entry per task, as KFP 2.17.0 lists an Argo workflow's nodes: the workflow,
     root, and per task a ``<task>-driver`` pod, a DAG node named after the task and an ``executor`` pod;
     a task under ``dsl.If`` sits in a condition DAG, SKIPPED (its tasks absent) when the gate is false."""
     times = {"start_time": "2026-01-01T00:00:00Z", "end_time": "2026-01-01T00:00:42Z"}
