@@ -90,6 +90,19 @@ class RunView:
         self._live: Optional[Live] = None
         self.started = clock()
 
+    @classmethod
+    def for_spec(cls, spec: Mapping, **options) -> "RunView":
+        """A view of a compiled pipeline's container tasks, upstream first, under their display names.
+
+        Args:
+            spec: The PipelineSpec document (``yaml.safe_load`` of the compiled YAML's first document).
+            options: As for the constructor.
+        """
+        from tfx_kfp.cli.cluster_tasks import spec_tasks
+
+        tasks = spec_tasks(spec)
+        return cls([t.key for t in tasks], display_names={t.key: t.display_name for t in tasks}, **options)
+
     # -- observer ------------------------------------------------------------------------------
     def __call__(self, event: TaskEvent) -> None:
         if self.log_dir is None and event.log_path:  # named once, as soon as the run has a folder

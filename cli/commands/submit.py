@@ -262,9 +262,8 @@ def run(args: argparse.Namespace) -> int:
         if args.no_wait:
             print(f"submit: run {run_id} started; not following it (--no-wait)")
             return 0
-        tasks = spec_tasks(spec)
-        with RunView([t.key for t in tasks], display_names={t.key: t.display_name for t in tasks}) as view:
-            final = follow(client, run_id, args.timeout, args.poll_interval, view, tasks, link)
+        with RunView.for_spec(spec) as view:
+            final = follow(client, run_id, args.timeout, args.poll_interval, view, spec_tasks(spec), link)
     except SubmitError as e:
         print(f"submit: {e}", file=sys.stderr)
         return 1

@@ -75,3 +75,15 @@ def test_a_task_in_a_false_condition_is_skipped_and_a_failed_one_carries_the_api
     assert isinstance(use.error, ClusterTaskError) and str(use.error) == "exit code 1"
     no_message = task_events(tasks, [detail("make", "CANCELED", 1)], run_link="l", run_error="the run failed")
     assert str(no_message[0].error) == "the run failed"
+
+
+def test_a_view_for_a_spec_lists_its_tasks_under_their_display_names(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from tfx_kfp.cli.view import RunView
+
+    view = RunView.for_spec(compiled(tmp_path, gated), live=False, console=Console(file=io.StringIO()))
+    assert list(view.events) == ["make", "use", "use-2"]
+    assert [view.name(t) for t in view.events] == ["Make it", "use", "Use it later"]
