@@ -108,7 +108,7 @@ class RunView:
         if self.log_dir is None and event.log_path:  # named once, as soon as the run has a folder
             self.log_dir = os.path.dirname(event.log_path)
             if not self.live:
-                self.console.print(f"logs: {self.log_dir}", markup=False, highlight=False, soft_wrap=True)
+                self._print_header()
         with self._lock:
             previous = self.events.get(event.task)
             if previous is not None and previous.state == event.state:
@@ -139,11 +139,13 @@ class RunView:
             self._live = Live(console=self.console, get_renderable=self.render, refresh_per_second=8,
                               transient=False, redirect_stdout=True, redirect_stderr=True)
             self._live.start()
-        else:
-            header = " · ".join(p for p in (self.title, f"logs: {self.log_dir}" if self.log_dir else "") if p)
-            if header:
-                self.console.print(header, markup=False, highlight=False, soft_wrap=True)
+        elif self.log_dir:  # else with the first event that names the run's log folder
+            self._print_header()
         return self
+
+    def _print_header(self) -> None:
+        header = " · ".join(p for p in (self.title, f"logs: {self.log_dir}") if p)
+        self.console.print(header, markup=False, highlight=False, soft_wrap=True)
 
     def __exit__(self, *exc_info) -> None:
         if self._live is not None:

@@ -207,3 +207,13 @@ def test_a_user_module_failure_in_the_live_view_ends_with_a_summary_under_15_lin
     assert after[0] == "transform failed: KeyError: 'body_mass'"
     assert after[-1] == f"  full log: {LOGS}/transform.log"
     assert all("site-packages" not in line and "test_failures.py" not in line for line in after)
+
+
+def test_the_log_folder_is_named_once_with_the_title_when_the_first_event_names_it():
+    out = io.StringIO()
+    view = RunView(STAGES, title="penguin", console=Console(file=out, width=200), live=False, clock=ManualClock())
+    with view:
+        feed(view, list(run_events())[:3])
+    lines = out.getvalue().splitlines()
+    assert lines[0] == f"penguin · logs: {LOGS}" and sum("logs:" in line for line in lines) == 1
+    assert lines[1] == "[    0.5s] example-gen        running"
