@@ -118,7 +118,7 @@ class RunView:
             if event.state == RUNNING:
                 self._started_at[event.task] = self.clock()
                 self._spinners[event.task] = Spinner("dots", style="cyan")
-        if not self.live:
+        if not self.live and event.state != WAITING:  # every stage starts waiting: no line for that
             self.console.print(self.plain_line(event), markup=False, highlight=False, soft_wrap=True)
         elif self._live is not None:
             self._live.refresh()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, List, Mapping, Optional
 
 from tfx_kfp.local.errors import TaskFailed
-from tfx_kfp.local.logs import is_user_file, shown_names
+from tfx_kfp.local.logs import is_user_file, shown_name, shown_names
 from tfx_kfp.runtime.errors import TfxKfpError
 
 MAX_LINES = 14  # the summary, the log line included; the budget is "under 15"
@@ -177,7 +177,7 @@ def summary_lines(task: str, error: Optional[BaseException], log_path: Optional[
         lines.append("  in your code" + (f" (last {len(kept)} of {len(frames)} frames)" if len(kept) < len(frames)
                                          else "") + ":")
         for frame in kept:
-            shown_file = names.get(os.path.realpath(frame.filename), frame.filename)
+            shown_file = shown_name(names, frame.filename)
             lines.append(f"    {os.path.basename(shown_file)}, line {frame.lineno}, in {frame.name}")
             if frame.line:
                 lines.append(f"      {_clip(frame.line.strip())}")

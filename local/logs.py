@@ -65,8 +65,15 @@ def tf_cpp_logs_to_task_files(environ=None) -> None:
 
 
 def shown_names(module_names: Mapping[str, str]) -> Dict[str, str]:
-    """``module_names`` keyed by real path: the file a module runs from -> the name the user knows."""
-    return {os.path.realpath(run_from): shown for run_from, shown in module_names.items()}
+    """``module_names`` keyed by real path and by base name: the file a module runs from (or its base
+    name, as ``runtime.user_module.file_name`` gives it; the folder is random) -> the name the user knows."""
+    names = {os.path.basename(run_from): shown for run_from, shown in module_names.items()}
+    names.update({os.path.realpath(run_from): shown for run_from, shown in module_names.items()})
+    return names
+
+
+def shown_name(names: Mapping[str, str], filename: str) -> str:
+    return names.get(os.path.realpath(filename)) or names.get(os.path.basename(filename)) or filename
 
 
 def _library_roots() -> List[str]:
@@ -196,7 +203,7 @@ def _warnings_routed(log: io.TextIOBase, show_user_warning: Callable[[str], None
                 import linecache
 
                 line = linecache.getline(filename, lineno)
-            shown = names.get(os.path.realpath(filename), filename) if filename else filename
+            shown = shown_name(names, filename) if filename else filename
             text = warnings.formatwarning(message, category, shown, lineno, line)
             log.write(text)
             if is_user_file(filename, user_module_paths):
