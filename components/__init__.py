@@ -18,6 +18,7 @@ if os.environ.get("_KFP_RUNTIME", "false") != "true":
         from tfx_kfp.components.evaluator.component import evaluator
         from tfx_kfp.components.example_gen.component import example_gen
         from tfx_kfp.components.example_validator.component import example_validator
+        from tfx_kfp.components.latest_pushed_model.component import latest_pushed_model
         from tfx_kfp.components.pusher.component import pusher
         from tfx_kfp.components.schema_gen.component import import_schema, schema_gen
         from tfx_kfp.components.statistics_gen.component import statistics_gen
@@ -32,6 +33,7 @@ __all__ = [
     "example_validator",
     "transform",
     "trainer",
+    "latest_pushed_model",
     "evaluator",
     "pusher",
 ]

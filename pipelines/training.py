@@ -1,8 +1,8 @@
 """The generic TFX training pipeline: CSV in, a blessed SavedModel pushed to TF Serving out.
 
 ExampleGen → StatisticsGen → SchemaGen (or ImportSchema) → ExampleValidator →
-Transform → Trainer → Evaluator → Pusher, the Pusher under ``dsl.If`` on the
-Evaluator's blessing.
+Transform → Trainer → Evaluator (against LatestPushedModel, the model being
+served) → Pusher, the Pusher under ``dsl.If`` on the Evaluator's blessing.
 """
 
 import inspect
@@ -36,6 +36,8 @@ PARAMETERS: Dict[str, Parameter] = {
     "train_steps": Parameter(int, 100, "Training steps (fn_args.train_steps)."),
     "eval_steps": Parameter(int, 5, "Evaluation steps during training (fn_args.eval_steps)."),
     "accuracy_threshold": Parameter(float, 0.6, "Lowest overall accuracy the Evaluator blesses."),
+    "min_improvement": Parameter(float, 0.0, "How much the candidate's accuracy must exceed the served model's "
+                                             "(0: at least as good); ignored on a first run."),
     "fail_on_anomalies": Parameter(bool, True, "Stop at the ExampleValidator when the data has anomalies."),
     "custom_config": Parameter(str, "{}", "JSON object passed to preprocessing_fn and run_fn as custom_config."),
     "eval_config_json": Parameter(str, "", "A full TFMA EvalConfig as JSON; replaces the accuracy threshold."),
@@ -102,17 +104,21 @@ def _wire(p: Dict[str, Any], *, import_schema: bool, gate_push: bool, mount: Opt
         schema=schema, module_source=p.get("trainer_module_source", p.get("module_source")),
         train_steps=p["train_steps"], eval_steps=p["eval_steps"], custom_config=p["custom_config"],
     )
+    served = components.latest_pushed_model(serving_base_dir=p["serving_base_dir"])
+    served.set_caching_options(False)  # what is served changes outside the pipeline
     evaluator = components.evaluator(
         examples=example_gen.outputs[names.EXAMPLES], model=trainer.outputs[names.MODEL],
-        label_key=p["label_key"], accuracy_threshold=p["accuracy_threshold"],
+        baseline_model=served.outputs[names.BASELINE_MODEL], label_key=p["label_key"],
+        accuracy_threshold=p["accuracy_threshold"], min_improvement=p["min_improvement"],
         eval_config_json=p["eval_config_json"], beam_pipeline_args=p["beam_pipeline_args"],
     )
-    tasks += [example_gen, statistics_gen, schema_task, example_validator, transform, trainer, evaluator]
+    tasks += [example_gen, statistics_gen, schema_task, example_validator, transform, trainer, served, evaluator]
 
     def push() -> dsl.PipelineTask:
         task = components.pusher(
             model=trainer.outputs[names.MODEL], blessing=evaluator.outputs[names.BLESSING],
-            serving_base_dir=p["serving_base_dir"],
+            serving_base_dir=p["serving_base_dir"], evaluation_metrics=evaluator.outputs[names.METRICS],
+            source_run=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
         )
         task.set_caching_options(False)  # its effect is outside the pipeline root
         return task

@@ -12,16 +12,17 @@ Pure file operations: no TensorFlow import, so the push step starts fast.
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import time
 from typing import Dict, Optional, Tuple
 
-from kfp.dsl import Input, Markdown, Output
+from kfp.dsl import Input, Markdown, Metrics, Output
 
 from tfx_kfp.components import names
 from tfx_kfp.components.types import Model, ModelBlessing, PushedModel
-from tfx_kfp.runtime import lease, staging
+from tfx_kfp.runtime import lease, metadata, staging
 from tfx_kfp.runtime.errors import PushError
 from tfx_kfp.serving.versions import INT64_MAX, parse_version
 
@@ -113,7 +114,7 @@ def _publish(folder: str, base_dir: str) -> Tuple[int, str]:
             version = next_version(base_dir)
 
 
-def push_saved_model(saved_model_dir: str, base_dir: str, *,
+def push_saved_model(saved_model_dir: str, base_dir: str, *, record: Optional[dict] = None,
                      wait_s: float = SAME_MODEL_WAIT_S) -> Tuple[int, str, bool]:
     """Copies ``saved_model_dir`` to ``base_dir/<version>`` atomically.
 
@@ -145,7 +146,8 @@ def push_saved_model(saved_model_dir: str, base_dir: str, *,
         with staging.staging_dir(os.path.join(base_dir, "push")) as folder:
             shutil.copytree(saved_model_dir, folder, dirs_exist_ok=True)
             staging.write_file(os.path.join(folder, PUSH_RECORD), json.dumps(
-                {"fingerprint": fingerprint, "source": os.path.abspath(saved_model_dir), "pushed_at": time.time()}))
+                {**(record or {}), "fingerprint": fingerprint, "source": os.path.abspath(saved_model_dir),
+                 "pushed_at": time.time()}))
             version, target = _publish(folder, base_dir)
     return version, target, True
 
@@ -160,18 +162,34 @@ def _write_report(report, model, *, pushed: bool, path=None, version=None, reaso
     from tfx_kfp.runtime.reports import write_report
     from tfx_kfp.reports import render_push_markdown
 
-    from tfx_kfp.runtime import metadata
-
     signatures = metadata.value(model.metadata or {}, "signatures") or {}
     write_report(report, render_push_markdown(pushed=pushed, pushed_path=path, version=version,
                                               signatures=signatures, reason=reason))
 
 
+def served_version(base_dir: str) -> Optional[int]:
+    """The version TF Serving serves now: the newest version folder holding a SavedModel."""
+    for version, path in sorted(existing_versions(base_dir).items(), reverse=True):
+        if any(os.path.isfile(os.path.join(path, f)) for f in ("saved_model.pb", "saved_model.pbtxt")):
+            return version
+    return None
+
+
+def _record(blessing, evaluation_metrics, source_run: str, replaced: Optional[int]) -> dict:
+    """What the next run's baseline lookup reads back: blessing, metrics, run, the version replaced."""
+    finite = {k: v for k, v in dict(evaluation_metrics.metadata if evaluation_metrics else {}).items()
+              if isinstance(v, (int, float)) and math.isfinite(v)}
+    return {"blessing": {k: metadata.value(blessing.metadata or {}, k) for k in (blessing.metadata or {})},
+            "metrics": finite, "run": source_run, "replaced_version": replaced}
+
+
 def run(*, model: Input[Model], blessing: Input[ModelBlessing], serving_base_dir: str,
-        pushed_model: Output[PushedModel], report: Output[Markdown]) -> None:
+        pushed_model: Output[PushedModel], report: Output[Markdown],
+        evaluation_metrics: Optional[Input[Metrics]], source_run: str) -> None:
     """The ``pusher`` component's body (arguments as documented there).
 
-    Pushes ``model`` if ``blessing`` says so; records the outcome in ``pushed_model.metadata``.
+    Pushes ``model`` if ``blessing`` says so; records the outcome in ``pushed_model.metadata`` and,
+    next to the pushed version, the push record the next run's baseline lookup reads.
     """
     if not serving_base_dir:
         raise PushError("pusher: serving_base_dir is required: the model base path TF Serving watches")
@@ -181,13 +199,19 @@ def run(*, model: Input[Model], blessing: Input[ModelBlessing], serving_base_dir
         _write_report(report, model, pushed=False, reason="the evaluator did not bless the model")
         print("pusher: model is not blessed; nothing pushed")
         return
-    version, target, created = push_saved_model(os.path.join(model.path, names.SERVING_MODEL_DIR),
-                                                serving_base_dir)
+    replaced = served_version(serving_base_dir)
+    version, target, created = push_saved_model(
+        os.path.join(model.path, names.SERVING_MODEL_DIR), serving_base_dir,
+        record=_record(blessing, evaluation_metrics, source_run, replaced))
     pushed_model.metadata.update({
         names.META_PUSHED: 1,
         names.META_PUSHED_DESTINATION: target,
         names.META_PUSHED_VERSION: version,
+        names.META_REPLACED_VERSION: replaced or 0,
     })
-    reason = "blessed by the evaluator" if created else f"this model was already pushed as version {version}"
+    if not created:
+        reason = f"this model was already pushed as version {version}"
+    else:
+        reason = "blessed by the evaluator" + (f"; replaces version {replaced}" if replaced else "; first version")
     _write_report(report, model, pushed=True, path=target, version=version, reason=reason)
     print(f"pusher: {'pushed' if created else 'already pushed as'} version {version} at {target}")
