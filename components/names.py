@@ -34,6 +34,7 @@ BLESSED = "blessed"
 # TFX artifact properties carried in KFP artifact metadata
 SPLIT_NAMES = "split_names"
 SPAN = "span"
+SPANS = "spans"  # ExampleGen: every span read, as a JSON list (the latest is SPAN)
 VERSION = "version"
 META_BLESSED = "blessed"
 META_PUSHED = "pushed"

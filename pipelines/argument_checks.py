@@ -43,6 +43,8 @@ CHECKS: Dict[str, Callable[[Any], None]] = {
     "eval_config_json": lambda value: rules.check_eval_config_json(WHERE, value),
     "beam_pipeline_args": lambda value: rules.check_string_list(WHERE, "beam_pipeline_args", value),
     "schema_pbtxt": lambda value: rules.check_text(WHERE, "schema_pbtxt", value, required=True),
+    "input_pattern": lambda value: rules.check_text(WHERE, "input_pattern", value),
+    "span_range": lambda value: rules.check_span_range(WHERE, value),
 }
 
 

@@ -33,6 +33,9 @@ PARAMETERS: Dict[str, Parameter] = {
     "label_key": Parameter(str, REQUIRED, "The label column."),
     "serving_base_dir": Parameter(str, REQUIRED, "TF Serving model base path the Pusher writes versions into."),
     "input_format": Parameter(str, "csv", "Input file format: csv or tfrecord."),
+    "input_pattern": Parameter(str, "", "Files to read under data_root as a TFX input pattern, e.g. "
+                                        "span-{SPAN}/*.csv (latest span by default); empty: every file."),
+    "span_range": Parameter(list, [], "[first, last] span to read with input_pattern; empty: the latest span."),
     "train_steps": Parameter(int, 100, "Training steps (fn_args.train_steps)."),
     "eval_steps": Parameter(int, 5, "Evaluation steps during training (fn_args.eval_steps)."),
     "accuracy_threshold": Parameter(float, 0.6, "Lowest overall accuracy the Evaluator blesses."),
@@ -79,7 +82,7 @@ def _wire(p: Dict[str, Any], *, import_schema: bool, gate_push: bool, mount: Opt
 
     example_gen = components.example_gen(
         data_root=p["data_root"], input_format=p["input_format"], label_key=p["label_key"],
-        beam_pipeline_args=p["beam_pipeline_args"],
+        beam_pipeline_args=p["beam_pipeline_args"], input_pattern=p["input_pattern"], span_range=p["span_range"],
     )
     statistics_gen = components.statistics_gen(
         examples=example_gen.outputs[names.EXAMPLES], beam_pipeline_args=p["beam_pipeline_args"],

@@ -84,3 +84,13 @@ def check_string_list(where: str, field: str, value: Any) -> None:
         if not isinstance(item, str):
             raise InputError(where, f"must be a list of strings; item {index} is a {type(item).__name__}",
                              field=field, received=repr(item))
+
+
+def check_span_range(where: str, value: Any) -> None:
+    """Empty (the latest span) or ``[first, last]``: two non-negative integers, first <= last."""
+    if value in ([], ()):
+        return
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in value) or value[0] > value[1]):
+        raise InputError(where, "must be [] (latest span) or [first, last] with 0 <= first <= last",
+                         field="span_range", received=repr(value))

@@ -77,7 +77,7 @@ def _judged(thresholds: List[Dict], failures: List[Tuple[str, bool, str]]) -> Li
 
 def run(*, examples: Input[Examples], model: Input[Model], label_key: str, evaluation: Output[ModelEvaluation],
         blessing: Output[ModelBlessing], metrics: Output[Metrics], confusion_matrix: Output[ClassificationMetrics],
-        report: Output[HTML], baseline_model: Optional[Input[Model]], accuracy_threshold: float,
+        report: Output[HTML], baseline_model: Input[Model], accuracy_threshold: float,
         min_improvement: float, slice_features: list, eval_config_json: str, beam_pipeline_args: list) -> bool:
     """The ``evaluator`` component's body (arguments as documented there).
 

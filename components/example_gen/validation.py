@@ -140,6 +140,11 @@ def check_csv_dir(data_root: str, label_key: str = "") -> List[str]:
     if not files:
         found = sorted(os.listdir(data_root))[:5]
         raise InputError(data_root, f"no {CSV_PATTERN} files found", received=f"{found}" if found else "an empty directory")
+    return check_csv_files(files, label_key)
+
+
+def check_csv_files(files: List[str], label_key: str = "") -> List[str]:
+    """Validates the given CSV files by the rules of ``check_csv_dir``; returns the header's column names."""
     header: List[str] = []
     columns = _ColumnTypes()
     for path in files:

@@ -185,7 +185,7 @@ def _record(blessing, evaluation_metrics, source_run: str, replaced: Optional[in
 
 def run(*, model: Input[Model], blessing: Input[ModelBlessing], serving_base_dir: str,
         pushed_model: Output[PushedModel], report: Output[Markdown],
-        evaluation_metrics: Optional[Input[Metrics]], source_run: str) -> None:
+        evaluation_metrics: Input[Metrics], source_run: str) -> None:
     """The ``pusher`` component's body (arguments as documented there).
 
     Pushes ``model`` if ``blessing`` says so; records the outcome in ``pushed_model.metadata`` and,

@@ -90,7 +90,8 @@ def test_rerunning_does_not_push_the_same_model_twice(penguin_run):
     blessing = os.path.join(result.run_dir, "evaluator", "blessing")
     pushed = PushedModel(uri=str(root / "retry"))
     push.run(model=Model(uri=trainer_model), blessing=ModelBlessing(uri=blessing, metadata={"blessed": 1}),
-             serving_base_dir=str(root / "serving"), pushed_model=pushed, report=Markdown(uri=str(root / "r.md")))
+             serving_base_dir=str(root / "serving"), pushed_model=pushed, report=Markdown(uri=str(root / "r.md")),
+             evaluation_metrics=None, source_run="")
     assert pushed.metadata["pushed_destination"] == result.pushed_destination
     assert len(os.listdir(root / "serving")) == 1
 
