@@ -22,15 +22,15 @@ AVAILABLE, UNLOADING, END (with the error for failed loads).
 """
 
 import logging
-import os
-import re
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
+from tfx_kfp.serving import storage
 from tfx_kfp.serving.errors import (
+    FailedPrecondition,
     InvalidArgument,
     NotFound,
     ServingError,
@@ -44,7 +44,6 @@ __all__ = ["ModelManager", "VersionStatus", "START", "LOADING", "AVAILABLE", "UN
 log = logging.getLogger(__name__)
 
 START, LOADING, AVAILABLE, UNLOADING, END = "START", "LOADING", "AVAILABLE", "UNLOADING", "END"
-_VERSION_DIR = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass
@@ -86,14 +85,22 @@ class ModelManager:
         warmup: Callable(version) that replays the version's warmup requests;
             raises to fail the load. ``None`` disables warmup.
         on_event: Optional callable(message) for progress lines.
+        batcher: Optional ``Batcher``: loaded versions run their requests through it.
+        allow_unavailable_labels: TF Serving's
+            ``--allow_version_labels_for_unavailable_models`` (new labels only).
     """
 
     def __init__(self, configs: Sequence[ModelConfig], poll_seconds: float = 1.0,
                  session_options: Optional[SessionOptions] = None,
                  max_num_load_retries: int = 5, load_retry_interval_seconds: float = 60.0,
                  warmup: Optional[Callable[[LoadedVersion], None]] = None,
-                 on_event: Optional[Callable[[str], None]] = None):
+                 on_event: Optional[Callable[[str], None]] = None, batcher=None,
+                 allow_unavailable_labels: bool = False):
+        for config in configs:
+            storage.check_base_path(config.name, config.base_path)
         self._models: Dict[str, _Model] = {c.name: _Model(c) for c in configs}
+        self._batcher = batcher
+        self._allow_unavailable_labels = allow_unavailable_labels
         self._poll_seconds = poll_seconds
         self._session_options = session_options or SessionOptions()
         self._max_retries = max(0, int(max_num_load_retries))
@@ -139,23 +146,62 @@ class ModelManager:
         """Asks the poller to look at the file system without waiting for the interval."""
         self._poll_now.set()
 
-    def reconfigure(self, configs: Sequence[ModelConfig]) -> None:
-        """Replaces the served model list (TF Serving's config reload).
+    def reconfigure(self, configs: Sequence[ModelConfig], timeout: Optional[float] = None) -> None:
+        """Replaces the served model list (TF Serving's ``ServerCore::ReloadConfig``).
 
-        New models are added, removed models are unloaded, and changed
-        policies and labels apply from the next poll (which starts now).
+        New models are added and removed ones unloaded; changed policies apply from
+        the next poll (which starts now). With a ``timeout`` this waits, as TF Serving
+        does, until every new model is AVAILABLE, then checks and applies the version
+        labels; without one, labels apply at once.
+
+        Raises:
+            InvalidArgument: A base path TensorFlow cannot read.
+            Unavailable: A new model failed to load or did not load in time.
+            FailedPrecondition: A label names a version that is not AVAILABLE.
         """
+        for config in configs:
+            storage.check_base_path(config.name, config.base_path)
         with self._lock:
             wanted = {c.name: c for c in configs}
+            new_names = [name for name in wanted if name not in self._models]
             for name, model in self._models.items():
                 model.removed = name not in wanted
             for name, config in wanted.items():
                 if name in self._models:
                     self._models[name].config = config
-                    self._models[name].labels = dict(config.version_labels)
+                    if timeout is None:
+                        self._models[name].labels = dict(config.version_labels)
                 else:
                     self._models[name] = _Model(config)
+                    if timeout is not None:
+                        self._models[name].labels = {}
         self.poll_now()
+        if timeout is not None:
+            self.wait_until_available(timeout, new_names)
+            self.check_labels(apply=True)
+
+    def check_labels(self, apply: bool = False) -> None:
+        """Checks configured labels point at AVAILABLE versions (``UpdateModelVersionLabelMap``).
+
+        Args:
+            apply: Also make the configured labels the served ones.
+
+        Raises:
+            FailedPrecondition: TF Serving's message for the first bad label.
+        """
+        with self._lock:
+            for name, model in self._models.items():
+                for label, version in model.config.version_labels.items():
+                    new_label = model.labels.get(label, version) == version
+                    if version in model.available or (self._allow_unavailable_labels
+                                                      and new_label):
+                        continue
+                    raise FailedPrecondition(
+                        f"Request to assign label to version {version} of model {name}, "
+                        "which is not currently available for inference")
+            if apply:
+                for model in self._models.values():
+                    model.labels = dict(model.config.version_labels)
 
     def _poll_loop(self) -> None:
         while not self._stop.is_set():
@@ -179,22 +225,6 @@ class ModelManager:
 
     # ------------------------------------------------------------ polling
 
-    @staticmethod
-    def _list_versions(config: ModelConfig) -> Optional[Dict[int, str]]:
-        if not config.base_path or not os.path.isdir(config.base_path):
-            return None
-        found: Dict[int, str] = {}
-        try:
-            children = os.listdir(config.base_path)
-        except OSError:
-            return None
-        for child in sorted(children):
-            if _VERSION_DIR.fullmatch(child):
-                path = os.path.join(config.base_path, child)
-                if os.path.isdir(path):
-                    found[int(child)] = path
-        return found
-
     def poll_once(self) -> None:
         """Lists every base path once and loads/unloads versions to match."""
         for name in list(self._models):
@@ -207,7 +237,7 @@ class ModelManager:
                     if model.removed and not model.available:
                         del self._models[name]
                 continue
-            found = self._list_versions(model.config)
+            found = storage.list_versions(model.config.base_path)
             if found is None:
                 if not model.statuses:
                     log.warning("No versions of servable %s found under base path %s",
@@ -269,6 +299,8 @@ class ModelManager:
             started = time.monotonic()
             try:
                 version = load_version(name, number, path, self._session_options)
+                if self._batcher is not None:
+                    version.batch_queue = self._batcher.queue_for(version)
                 try:
                     if self._warmup is not None:
                         self._warmup(version)
@@ -289,7 +321,7 @@ class ModelManager:
                 self._event(f"{name} version {number} is AVAILABLE "
                             f"(loaded in {time.monotonic() - started:.1f}s)")
                 return
-            still_aspired = os.path.isdir(path)
+            still_aspired = storage.is_dir(path)
             if attempt >= self._max_retries or not still_aspired or self._stop.is_set():
                 with self._lock:
                     model.statuses[number] = VersionStatus(number, END, failure)
@@ -421,10 +453,14 @@ class ModelManager:
         """
         names = list(names) if names is not None else self.model_names()
 
-        def ready() -> bool:
-            return all(self._models[n].available for n in names if n in self._models)
+        def done(model: _Model) -> bool:
+            # AVAILABLE, or every aspired version failed for good (TF Serving gives up too).
+            return bool(model.available) or bool(model.aspired) and all(
+                v in model.failed for v in model.aspired)
 
-        if self.wait_for(ready, timeout):
+        if self.wait_for(lambda: all(done(self._models[n]) for n in names
+                                     if n in self._models), timeout) and all(
+                self._models[n].available for n in names if n in self._models):
             return
         problems = []
         with self._lock:

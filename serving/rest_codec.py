@@ -46,8 +46,10 @@ _INT32_RANGE = (-(1 << 31), (1 << 31) - 1)
 _INT64_RANGE = (-(1 << 63), (1 << 63) - 1)
 _UINT32_RANGE = (0, (1 << 32) - 1)
 _UINT64_RANGE = (0, (1 << 64) - 1)
-# absl::Base64Unescape: standard alphabet, padding optional.
-_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+# absl::Base64Unescape (absl/strings/escaping.cc): standard alphabet, ASCII whitespace
+# skipped anywhere, padding optional but, when present, exactly what the length needs.
+_BASE64_TEXT = re.compile(r"([A-Za-z0-9+/]*)(=*)")
+_ASCII_SPACE = str.maketrans("", "", " \t\n\v\f\r")
 
 
 def _is_int(value: Any, bounds: Tuple[int, int]) -> bool:
@@ -89,10 +91,12 @@ def decode_base64_object(value: Any) -> bytes:
     if not is_base64_object(value):
         raise InvalidArgument(
             f"JSON Value: {debug_string(value)} not formatted correctly for base64 data")
-    text = value["b64"]
-    if _BASE64_TEXT.fullmatch(text) is None or len(text.rstrip("=")) % 4 == 1:
+    match = _BASE64_TEXT.fullmatch(value["b64"].translate(_ASCII_SPACE))
+    if match is None:
         raise InvalidArgument("Unable to base64 decode")
-    text = text.rstrip("=")
+    text, padding = match.groups()
+    if len(text) % 4 == 1 or (padding and len(padding) != -len(text) % 4):
+        raise InvalidArgument("Unable to base64 decode")
     try:
         return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):
