@@ -7,7 +7,7 @@ TF Serving 2.16.1 (``servables/tensorflow/util.cc``) counts
 its exporter (``util/prometheus_exporter.cc``) turns every character outside
 ``[a-zA-Z0-9_]`` into ``:``, giving ``:tensorflow:serving:request_count``.
 prometheus-client renders the text format; a custom collector keeps those exact
-names (its ``Counter`` would add ``_total``).
+names (its counters would add ``_total``, so the count is exposed untyped).
 """
 
 import threading
@@ -56,7 +56,9 @@ class Metrics:
         with self._lock:
             counts = dict(self._counts)
             latency = {key: list(cell) for key, cell in self._latency.items()}
-        counter = Metric(_REQUEST_COUNT, "The total number of requests.", "counter")
+        # Typed "unknown" (untyped): prometheus-client renames counters to *_total,
+        # and the name is what dashboards query.
+        counter = Metric(_REQUEST_COUNT, "The total number of requests.", "unknown")
         for (model, status), value in sorted(counts.items()):
             counter.add_sample(_REQUEST_COUNT, {"model_name": model, "status": status}, value)
         yield counter

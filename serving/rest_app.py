@@ -30,10 +30,8 @@ from dataclasses import dataclass
 from typing import Optional, Set
 
 import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from tfx_kfp.serving.errors import InvalidArgument, RequestTooLarge, ServingError, Unavailable
@@ -232,15 +230,21 @@ class RestServer:
         self._socket.bind((host, port))
         self.host = host
         self.port = self._socket.getsockname()[1]
-        app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=None)])
-        app.router.redirect_slashes = False
         connections = _Connections(self.limits)
         self._config = uvicorn.Config(
-            app, http=_protocol_class(connections), lifespan="off", access_log=False,
+            self._app, http=_protocol_class(connections), interface="asgi3", lifespan="off",
+            proxy_headers=False, access_log=False,
             log_level="warning", timeout_keep_alive=int(max(1, self.limits.keep_alive_timeout)),
             loop="auto", server_header=False, date_header=True)
         self._server = uvicorn.Server(self._config)
         self._thread: Optional[threading.Thread] = None
+
+    async def _app(self, scope, receive, send) -> None:
+        # Starlette's Request/Response without its router: TF Serving routes every
+        # method and path itself (RestApi), including "Malformed request" answers.
+        if scope["type"] == "http":
+            response = await self._endpoint(Request(scope, receive))
+            await response(scope, receive, send)
 
     async def _endpoint(self, request: Request) -> Response:
         scope = request.scope

@@ -63,6 +63,10 @@ def _read_meta_graph(path: str, tags: Sequence[str]):
         except (text_format.ParseError, tf.errors.OpError, UnicodeDecodeError):
             raise DataLoss(f"Can't parse {pbtxt_path} as text proto") from None
     else:
+        raise NotFound(
+            "Could not find SavedModel .pb or .pbtxt at supplied export directory path: "
+            f"{path}. Check that the directory exists and that you have the right "
+            "permissions for accessing it.")
     wanted = set(tags)
     for meta_graph in saved_model.meta_graphs:
         if set(meta_graph.meta_info_def.tags) == wanted:
@@ -79,6 +83,11 @@ def as_serving_error(error: Exception) -> ServingError:
 
     if isinstance(error, ServingError):
         return error
+    if isinstance(error, UnicodeDecodeError):
+        # TensorFlow's message quoted non-UTF-8 input bytes (e.g. ParseExample's "Could
+        # not parse example input, value: ..."); the Python binding failed to decode it.
+        message = bytes(error.object).decode("utf-8", "backslashreplace")
+        return error_for_code("INVALID_ARGUMENT", message)
     if isinstance(error, tf.errors.OpError):
         return error_for_code(error.error_code, error.message)
     return error_for_code("UNKNOWN", f"{type(error).__name__}: {error}")

@@ -128,6 +128,11 @@ class ServerHandle:
 
 def _start(configs: Sequence[ModelConfig], rest_port: Optional[int], grpc_port: Optional[int],
            host: str, options: ServerOptions) -> ServerHandle:
+    # Import TensorFlow here, before the poller thread imports it too: two threads
+    # importing it at once deadlock on its module locks.
+    import tensorflow  # noqa: F401
+    from tensorflow_serving.apis import prediction_service_pb2_grpc  # noqa: F401
+
     from tfx_kfp.serving.batching import Batcher
     from tfx_kfp.serving.grpc_service import create_grpc_server
     from tfx_kfp.serving.metrics import Metrics
