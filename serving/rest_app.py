@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 _TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
                      b"Connection: close\r\n\r\n")
+_SHED_GRACE_SECONDS = 1.0
+_MAX_URL_BYTES = 8192
+_MAX_HEADER_BYTES = 65536
 
 
 @dataclass
@@ -106,10 +109,18 @@ class _Connections:
         self.open: Set = set()
 
     def shed(self) -> None:
+        """Closes the longest-waiting connections beyond ``max_connections``.
+
+        Connections waiting less than a second are spared, so a flood of new
+        connections cannot push out a client that is about to send its request.
+        """
         excess = len(self.open) - self.limits.max_connections
         if excess <= 0:
             return
-        for protocol in sorted(self.waiting, key=self.waiting.get)[:excess]:
+        spare_after = time.monotonic() - _SHED_GRACE_SECONDS
+        oldest = sorted((since, id(p), p) for p, since in self.waiting.items()
+                        if since < spare_after)
+        for _, _, protocol in oldest[:excess]:
             protocol.transport.close()
 
 
@@ -120,6 +131,7 @@ def _protocol_class(connections: _Connections):
         """uvicorn's httptools protocol plus a header deadline and shedding."""
 
         _header_timer = None
+        _head_bytes = 0
 
         def connection_made(self, transport) -> None:
             super().connection_made(transport)
@@ -134,9 +146,29 @@ def _protocol_class(connections: _Connections):
             super().connection_lost(exc)
 
         def on_message_begin(self) -> None:
+            self._head_bytes = 0
             super().on_message_begin()
             if self._header_timer is None:
                 self._header_timer = self.loop.call_later(limits.header_timeout, self._late)
+
+        def on_url(self, url: bytes) -> None:
+            self._count(len(url), _MAX_URL_BYTES, b"414 URI Too Long")
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._count(len(name) + len(value), _MAX_HEADER_BYTES,
+                        b"431 Request Header Fields Too Large")
+            super().on_header(name, value)
+
+        def _count(self, size: int, limit: int, status: bytes) -> None:
+            # httptools sets no limits; answer, close, and stop the parser (raising here
+            # makes uvicorn drop the connection).
+            self._head_bytes += size
+            if self._head_bytes > limit:
+                self.transport.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\n"
+                                     b"Connection: close\r\n\r\n")
+                self.transport.close()
+                raise ValueError("request head too large")
 
         def on_headers_complete(self) -> None:
             self._disarm()
@@ -170,6 +202,10 @@ class _RequestTimeout(Exception):
     pass
 
 
+class _Disconnected(Exception):
+    pass
+
+
 async def _read_body(request: Request, charge: _Charge, timeout: float) -> bytes:
     """Reads the body within the deadline, charging every byte to the budget as it arrives."""
     declared = request.headers.get("content-length", "")
@@ -188,7 +224,7 @@ async def _read_body(request: Request, charge: _Charge, timeout: float) -> bytes
         except asyncio.TimeoutError:
             raise _RequestTimeout() from None
         if message["type"] == "http.disconnect":
-            raise ConnectionResetError("client disconnected")
+            raise _Disconnected()
         chunk = message.get("body", b"")
         if chunk:
             charge.take(len(chunk))
@@ -244,9 +280,10 @@ class RestServer:
         # method and path itself (RestApi), including "Malformed request" answers.
         if scope["type"] == "http":
             response = await self._endpoint(Request(scope, receive))
-            await response(scope, receive, send)
+            if response is not None:  # None: the client went away mid-request
+                await response(scope, receive, send)
 
-    async def _endpoint(self, request: Request) -> Response:
+    async def _endpoint(self, request: Request) -> Optional[Response]:
         scope = request.scope
         path = scope["raw_path"].decode("latin-1")
         if scope["query_string"]:
@@ -264,6 +301,8 @@ class RestServer:
             return Response(answer.body, answer.status, dict(answer.headers))
         except _RequestTimeout:
             return Response(b"", 408, {"Connection": "close"})
+        except _Disconnected:
+            return None
         except ServingError as error:
             return Response(error_body(error.message), error.http_status,
                             {"Content-Type": "application/json"})
