@@ -36,7 +36,7 @@ PENGUIN_MODEL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__f
                              "tests", "fixtures", "penguin_chain", "model", "Format-Serving")
 PENGUIN_ROW = {"culmen_length_mm": 0.25, "culmen_depth_mm": 0.66, "flipper_length_mm": 0.15,
                "body_mass_g": 0.29}
-BATCHING = {"max_batch_size": 32, "batch_timeout_micros": 2000, "num_batch_threads": 2}
+BATCHING = {"max_batch_size": 32, "batch_timeout_micros": 0, "num_batch_threads": 1}
 
 SERVER_PROCESS = r"""
 import json, sys

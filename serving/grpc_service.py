@@ -13,7 +13,6 @@ default) unless the network in front of it is trusted.
 """
 
 import logging
-import time
 from concurrent import futures
 from typing import Callable, Optional
 
@@ -22,6 +21,7 @@ import grpc
 from tfx_kfp.serving import proto_handlers
 from tfx_kfp.serving.errors import InvalidArgument, ServingError, Unknown
 from tfx_kfp.serving.manager import ModelManager
+from tfx_kfp.serving.metrics import recorded
 from tfx_kfp.serving.model_config import configs_from_proto
 
 __all__ = ["create_grpc_server", "GRPC_ERROR_MESSAGE_LIMIT"]
@@ -62,23 +62,6 @@ def _require_model_spec(request) -> None:
         raise InvalidArgument("Missing ModelSpec")
 
 
-def _recorded(metrics, api: str, request, context, work):
-    started = time.perf_counter()
-    status = "OK"
-    try:
-        return work()
-    except ServingError as error:
-        status = error.grpc_code
-        raise
-    except Exception:
-        status = "UNKNOWN"
-        raise
-    finally:
-        if metrics is not None:
-            name = request.model_spec.name if hasattr(request, "model_spec") else ""
-            metrics.record(name, api, "GRPC", status, time.perf_counter() - started)
-
-
 def _servicers(manager: ModelManager, metrics, reload_timeout: float):
     from tensorflow_serving.apis import (
         classification_pb2, get_model_metadata_pb2, get_model_status_pb2, inference_pb2,
@@ -99,7 +82,8 @@ def _servicers(manager: ModelManager, metrics, reload_timeout: float):
                 _require_model_spec(request)
                 return run_on_version(request.model_spec, context, lambda v, t: (
                     proto_handlers.run_predict(v, request, predict_pb2.PredictResponse(), t)))
-            return _handle(context, lambda: _recorded(metrics, "Predict", request, context, work))
+            return _handle(context, lambda: recorded(
+                metrics, request.model_spec.name, "Predict", "GRPC", work))
 
         def Classify(self, request, context):  # noqa: N802
             def work():
@@ -107,7 +91,8 @@ def _servicers(manager: ModelManager, metrics, reload_timeout: float):
                 return run_on_version(request.model_spec, context, lambda v, t: (
                     proto_handlers.run_classify(
                         v, request, classification_pb2.ClassificationResponse(), t)))
-            return _handle(context, lambda: _recorded(metrics, "Classify", request, context, work))
+            return _handle(context, lambda: recorded(
+                metrics, request.model_spec.name, "Classify", "GRPC", work))
 
         def Regress(self, request, context):  # noqa: N802
             def work():
@@ -115,7 +100,8 @@ def _servicers(manager: ModelManager, metrics, reload_timeout: float):
                 return run_on_version(request.model_spec, context, lambda v, t: (
                     proto_handlers.run_regress(v, request, regression_pb2.RegressionResponse(),
                                                t)))
-            return _handle(context, lambda: _recorded(metrics, "Regress", request, context, work))
+            return _handle(context, lambda: recorded(
+                metrics, request.model_spec.name, "Regress", "GRPC", work))
 
         def MultiInference(self, request, context):  # noqa: N802
             def work():

@@ -11,13 +11,16 @@ names (its counters would add ``_total``, so the count is exposed untyped).
 """
 
 import threading
+import time
 from collections import defaultdict
 from typing import Dict, List, Tuple
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import HistogramMetricFamily, Metric
 
-__all__ = ["Metrics", "DEFAULT_PATH", "CONTENT_TYPE"]
+from tfx_kfp.serving.errors import ServingError
+
+__all__ = ["Metrics", "DEFAULT_PATH", "CONTENT_TYPE", "recorded"]
 
 DEFAULT_PATH = "/monitoring/prometheus/metrics"  # PrometheusExporter::kPrometheusPath
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -77,3 +80,20 @@ class Metrics:
     def exposition(self) -> bytes:
         """The Prometheus text page."""
         return generate_latest(self.registry)
+
+
+def recorded(metrics: "Metrics", model_name: str, api: str, entrypoint: str, work):
+    """Returns ``work()``, counting its outcome and latency in ``metrics`` (None: not at all)."""
+    started = time.perf_counter()
+    status = "OK"
+    try:
+        return work()
+    except ServingError as error:
+        status = error.grpc_code
+        raise
+    except Exception:
+        status = "UNKNOWN"
+        raise
+    finally:
+        if metrics is not None:
+            metrics.record(model_name, api, entrypoint, status, time.perf_counter() - started)

@@ -8,7 +8,6 @@ the same JSON bodies, and the status mapping of ``http_server.cc``.
 
 import logging
 import re
-import time
 from typing import List, Optional, Tuple
 from urllib.parse import unquote_to_bytes
 
@@ -17,6 +16,7 @@ from tfx_kfp.serving.errors import FailedPrecondition, InvalidArgument, ServingE
 from tfx_kfp.serving.json_reader import parse_json_object
 from tfx_kfp.serving.json_writer import classify_body, error_body, regress_body
 from tfx_kfp.serving.manager import ModelManager
+from tfx_kfp.serving.metrics import recorded
 from tfx_kfp.serving.rest_codec import (
     examples_from_json,
     predict_inputs_from_json,
@@ -140,11 +140,12 @@ class RestApi:
         label = _decode_arg(label_text) if label_text else None
         if match and method == "POST":
             if verb == "predict":
-                return self._recorded(name, "Predict",
-                                      lambda: self._predict(name, version, label, body))
+                return recorded(self._metrics, name, "Predict", "REST",
+                                lambda: self._predict(name, version, label, body))
             if verb in ("classify", "regress"):
-                return self._recorded(name, verb.capitalize(), lambda: self._classify_or_regress(
-                    verb, name, version, label, body))
+                return recorded(self._metrics, name, verb.capitalize(), "REST",
+                                lambda: self._classify_or_regress(verb, name, version, label,
+                                                                  body))
         elif match and method == "GET":
             if not name:
                 raise InvalidArgument("Missing model name in request.")
@@ -152,21 +153,6 @@ class RestApi:
                 return self._metadata(name, version, label)
             return self._status(name, version)
         raise InvalidArgument(f"Malformed request: {method} {path}")
-
-    def _recorded(self, name: str, api: str, work):
-        started = time.perf_counter()
-        status = "OK"
-        try:
-            return work()
-        except ServingError as error:
-            status = error.grpc_code
-            raise
-        except Exception:
-            status = "UNKNOWN"
-            raise
-        finally:
-            if self._metrics is not None:
-                self._metrics.record(name, api, "REST", status, time.perf_counter() - started)
 
     def _predict(self, name: str, version: Optional[int], label: Optional[str],
                  body: bytes) -> bytes:

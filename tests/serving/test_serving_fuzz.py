@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests._support.serving import MODEL_NAME, RawHttp
+from tfx_kfp.serving.json_reader import is_proto_text
 
 FUZZ_SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                          suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -165,15 +166,8 @@ def test_malformed_http_is_rejected_and_server_survives(rest: RawHttp, raw, stat
     assert rest.post(f"/v1/models/{MODEL_NAME}:predict", b'{"instances": [0]}')[0] == 200
 
 
-def _not_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-        return False
-    except UnicodeDecodeError:
-        return True
-
-
-non_utf8 = st.binary(min_size=1, max_size=24).filter(_not_utf8)
+non_utf8 = st.binary(min_size=1, max_size=24).filter(
+    lambda data: not is_proto_text(data.decode("utf-8", "surrogateescape")))
 
 
 @FUZZ_SETTINGS
