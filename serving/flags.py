@@ -154,7 +154,11 @@ def server_arguments(args: argparse.Namespace):
     if args.model_config_file:
         configs = load_model_config_file(args.model_config_file)
     elif args.model_base_path:
-        configs = single_model_config(args.model_name, args.model_base_path)
+        # A relative --model_base_path is resolved here for convenience (TF Serving rejects
+        # it); config files and reloads keep TF Serving's absolute-path rule.
+        base = args.model_base_path
+        configs = single_model_config(args.model_name,
+                                      base if "://" in base else os.path.abspath(base))
     else:
         raise InvalidArgument("pass --model_base_path (with --model_name) or --model_config_file")
     batching = None

@@ -211,25 +211,21 @@ async def _read_body(request: Request, charge: _Charge, timeout: float) -> bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > charge.budget.limit:
         charge.take(int(declared))  # raises RequestTooLarge
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
     chunks = []
     more = True
-    while more:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise _RequestTimeout()
-        try:
-            message = await asyncio.wait_for(request.receive(), remaining)
-        except asyncio.TimeoutError:
-            raise _RequestTimeout() from None
-        if message["type"] == "http.disconnect":
-            raise _Disconnected()
-        chunk = message.get("body", b"")
-        if chunk:
-            charge.take(len(chunk))
-            chunks.append(chunk)
-        more = message.get("more_body", False)
+    try:
+        async with asyncio.timeout(timeout):  # cheaper than wait_for per chunk (no task)
+            while more:
+                message = await request.receive()
+                if message["type"] == "http.disconnect":
+                    raise _Disconnected()
+                chunk = message.get("body", b"")
+                if chunk:
+                    charge.take(len(chunk))
+                    chunks.append(chunk)
+                more = message.get("more_body", False)
+    except TimeoutError:
+        raise _RequestTimeout() from None
     return b"".join(chunks)
 
 
