@@ -186,3 +186,26 @@ def test_the_kubernetes_command_line_serves_and_a_failed_first_load_exits(tmp_pa
     assert result.returncode == 1, result.stderr
     assert "the first load failed, exiting" in result.stderr
     assert "listening" not in result.stderr
+
+
+def test_server_arguments_read_batching_and_monitoring_files(tmp_path):
+    from tfx_kfp.cli import build_parser
+    from tfx_kfp.serving.batching import BatchingOptions
+    from tfx_kfp.serving.flags import server_arguments
+
+    batching = tmp_path / "batching.txt"
+    batching.write_text("max_batch_size { value: 16 }\nnum_batch_threads { value: 2 }\n")
+    monitoring = tmp_path / "monitoring.txt"
+    # The file of TF Serving's monitoring guide (serving_config.md), as is.
+    monitoring.write_text('prometheus_config {\n  enable: true,\n'
+                          '  path: "/monitoring/prometheus/metrics"\n}\n')
+    args = build_parser().parse_args([
+        "serve", "--model_name=m", f"--model_base_path={tmp_path}", "--enable_batching",
+        f"--batching_parameters_file={batching}", f"--monitoring_config_file={monitoring}",
+        "--rest_api_port=0", "--grpc_socket_path=/tmp/s.sock"])
+    configs, rest_port, grpc_port, host, options = server_arguments(args)
+    assert [(c.name, c.base_path) for c in configs] == [("m", str(tmp_path))]
+    assert (rest_port, grpc_port, host) == (None, 8500, "127.0.0.1")  # 0 turns REST off
+    assert options["batching"] == BatchingOptions(max_batch_size=16, num_batch_threads=2)
+    assert options["metrics_path"] == "/monitoring/prometheus/metrics"
+    assert options["grpc_socket_path"] == "/tmp/s.sock"

@@ -131,3 +131,27 @@ def test_deep_nesting_is_an_error_not_a_crash():
     body = b'{"instances": ' + b"[" * 100000 + b"]" * 100000 + b"}"
     with pytest.raises(InvalidArgument, match="JSON Parse error: "):
         parse_json(body)
+
+
+# ------------------------------------------------------------------ base64
+
+
+@pytest.mark.parametrize("text, decoded", [
+    ("QUJD", b"ABC"), ("QUI=", b"AB"), ("QUI", b"AB"), ("QQ==", b"A"),
+    ("QU\nJD", b"ABC"), ("QUJD\n", b"ABC"), ("Q Q = =", b"A"),  # what `base64` prints, wrapped
+])
+def test_base64_accepted_like_absl(text, decoded):
+    # TF Serving decodes {"b64": ...} with absl::Base64Unescape (absl/strings/escaping.cc):
+    # ASCII whitespace is skipped anywhere; padding is optional.
+    from tfx_kfp.serving.rest_codec import decode_base64_object
+
+    assert decode_base64_object({"b64": text}) == decoded
+
+
+@pytest.mark.parametrize("text", ["QUI==", "QUJD=", "QQ===", "Q", "-_", "QU!D"])
+def test_base64_rejected_like_absl(text):
+    # ... but padding, when present, must be exactly what the length needs.
+    from tfx_kfp.serving.rest_codec import decode_base64_object
+
+    with pytest.raises(InvalidArgument, match="^Unable to base64 decode$"):
+        decode_base64_object({"b64": text})
