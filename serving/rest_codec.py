@@ -174,6 +174,16 @@ def _tensor_from_json(value: Any, dtype: int) -> Tuple[List[Any], List[int]]:
     return values, shape
 
 
+def json_list(doc: dict, key: str, not_a_list: str, empty: str) -> list:
+    """``doc[key]``, which must be a non-empty list (TF Serving's messages otherwise)."""
+    value = doc[key]
+    if type(value) is not list:
+        raise InvalidArgument(f"JSON Value: {debug_string(doc)} {not_a_list}")
+    if not value:
+        raise InvalidArgument(f"JSON Value: {debug_string(doc)} {empty}")
+    return value
+
+
 def signature_name_of(doc: dict) -> str:
     """Returns the optional ``signature_name`` (TF Serving's ``FillSignature``)."""
     if "signature_name" not in doc:
@@ -293,12 +303,8 @@ def predict_inputs_from_json(doc: dict, infos, signature_name: str
             f"JSON Value: {debug_string(doc)} Not formatted correctly expecting only one of "
             "'inputs' or 'instances' keys to exist ")
     if has_instances:
-        instances = doc["instances"]
-        if type(instances) is not list:
-            raise InvalidArgument(
-                f"JSON Value: {debug_string(doc)} Expecting 'instances' to be an list/array")
-        if not instances:
-            raise InvalidArgument(f"JSON Value: {debug_string(doc)} No values in 'instances' array")
+        instances = json_list(doc, "instances", "Expecting 'instances' to be an list/array",
+                              "No values in 'instances' array")
         return _inputs_from_instances(instances, infos), ROW_FORMAT
     if has_inputs:
         return _inputs_from_columns(doc["inputs"], infos), COLUMNAR_FORMAT

@@ -15,6 +15,7 @@ from tfx_kfp.serving.rest_codec import (
     UINT64_RANGE,
     decode_base64_object,
     is_base64_object,
+    json_list,
 )
 
 __all__ = ["examples_from_json", "examples_parts_from_json"]
@@ -108,10 +109,6 @@ def examples_parts_from_json(doc: dict, example_class):
         raise InvalidArgument(
             f"JSON Value: {debug_string(doc)} When method is classify, key 'examples' is "
             "expected and was not found")
-    examples = doc["examples"]
-    if type(examples) is not list:
-        raise InvalidArgument(
-            f"JSON Value: {debug_string(doc)} Expecting 'examples' value to be an list/array")
-    if not examples:
-        raise InvalidArgument(f"JSON Value: {debug_string(doc)} 'examples' value is an empty array")
+    examples = json_list(doc, "examples", "Expecting 'examples' value to be an list/array",
+                         "'examples' value is an empty array")
     return context, [_example_from_json(item, example_class) for item in examples]
