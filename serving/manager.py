@@ -186,10 +186,11 @@ class ModelManager(ModelRegistry):
                         del self._models[name]
                 continue
             found = storage.list_versions(model.config.base_path)
+            if not found and not model.statuses and not model.warned_empty:
+                model.warned_empty = True  # TF Serving's message, once per model
+                self._event(f"No versions of servable {name} found under base path "
+                            f"{model.config.base_path}")
             if found is None:
-                if not model.statuses:
-                    log.warning("No versions of servable %s found under base path %s",
-                                name, model.config.base_path)
                 continue
             aspired_numbers = model.config.policy.select(list(found))
             self._reconcile(model, {v: found[v] for v in aspired_numbers})

@@ -50,6 +50,7 @@ class _Model:
         self.aspired: Dict[int, str] = {}   # version -> path
         self.failed: set = set()            # failed versions still aspired (not retried)
         self.labels: Dict[str, int] = dict(config.version_labels)
+        self.warned_empty = False  # "No versions ... found" reported
         self.removed = False  # dropped from the config: unload everything, then forget
 
 
