@@ -84,8 +84,8 @@ def _feature_values(example: tf.train.Example, name: str, dtype: tf.DType) -> np
 
 def _batch_of_one(values: np.ndarray, tensor_shape, name: str) -> np.ndarray:
     """Shapes one example's values as a batch of one for an input of shape ``tensor_shape``."""
-    if tensor_shape.unknown_rank:
-        return values.reshape([1, -1])
+    if tensor_shape.unknown_rank:  # most such inputs take a 1-D batch, e.g. serialized examples
+        return values.reshape([-1])
     dims = [d.size for d in tensor_shape.dim]
     target = [1] + [d if d >= 0 else -1 for d in dims[1:]] if dims else []
     try:

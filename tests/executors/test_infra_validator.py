@@ -238,3 +238,42 @@ def test_num_examples_below_one_is_an_input_error_and_writes_nothing(tmp_path):
     with pytest.raises(InputError, match="field 'num_examples': must be at least 1"):
         chain.run_infra_validator(FIX, str(tmp_path), num_examples=0)
     assert not os.path.exists(tmp_path / "infra_blessing")
+
+
+def _classify_and_regress_model(model_root: str) -> None:
+    """A TF1 export with classify and regress signatures on serialized tf.Examples (the Estimator layout)."""
+    import tensorflow as tf
+
+    path = os.path.join(model_root, "model", "Format-Serving")
+    graph = tf.Graph()
+    with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
+        serialized = tf.compat.v1.placeholder(tf.string, [None], name="tf_example")
+        value = tf.io.parse_example(serialized, {FEATURE: tf.io.FixedLenFeature([], tf.float32)})[FEATURE]
+        scores = tf.stack([value, 1.0 - value], axis=1)
+        classes = tf.tile(tf.constant([["short", "long"]]), [tf.shape(value)[0], 1])
+        signatures = tf.compat.v1.saved_model
+        builder = signatures.Builder(path)
+        builder.add_meta_graph_and_variables(session, [tf.saved_model.SERVING], signature_def_map={
+            "classification": signatures.classification_signature_def(serialized, classes, scores),
+            "regression": signatures.regression_signature_def(serialized, value)})
+        builder.save()
+
+
+def test_classify_and_regress_signatures_get_their_own_requests(tmp_path):
+    _classify_and_regress_model(str(tmp_path))
+    blessed, infra_blessing = chain.run_infra_validator(FIX, str(tmp_path), model_root=str(tmp_path))
+    report = _report(tmp_path)
+    assert blessed is True, report
+    for signature, api in (("classification", "predict"), ("classification", "classify"),
+                           ("regression", "predict"), ("regression", "regress")):
+        for protocol in ("rest", "grpc"):
+            assert f"| {signature} | {api} | {protocol} | {NUM_EXAMPLES} | 0 |" in report
+    logs = _warmup_logs(os.path.join(infra_blessing.path, "tf_serving_warmup_requests"))
+    kinds = [log.WhichOneof("log_type") for log in logs]
+    assert {kind: kinds.count(kind) for kind in kinds} == {
+        "predict_log": 2 * NUM_EXAMPLES, "classify_log": NUM_EXAMPLES, "regress_log": NUM_EXAMPLES}
+    import tensorflow as tf
+
+    examples = [tf.train.Example.FromString(record) for record in _eval_records(NUM_EXAMPLES)]
+    classify = [log.classify_log.request for log in logs if log.HasField("classify_log")]
+    assert [list(r.input.example_list.examples) for r in classify] == [[example] for example in examples]
