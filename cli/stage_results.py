@@ -159,7 +159,14 @@ EXTRACTORS: Sequence = (
 )
 
 
+def inputs_result(event: TaskEvent) -> Optional[str]:
+    span = _number(event.parameters.get("span"))
+    return None if span is None else f"span {int(span)}"
+
+
 def _extractor(event: TaskEvent) -> Optional[Callable[[TaskEvent], Optional[str]]]:
+    if not event.outputs and "fingerprint" in event.parameters:  # resolve_inputs
+        return inputs_result
     return next((fn for output, fn in EXTRACTORS if output in event.outputs), None)
 
 
