@@ -123,6 +123,13 @@ def evaluator_result(event: TaskEvent) -> Optional[str]:
     return ", ".join(parts) or None
 
 
+def infra_result(event: TaskEvent) -> Optional[str]:
+    verdict = _flag(event.outputs.get(names.INFRA_BLESSING, {}).get(names.META_BLESSED))
+    if verdict is None:
+        return None
+    return "loads and answers in the serving stack" if verdict else "NOT infra-blessed: see its report"
+
+
 def baseline_result(event: TaskEvent) -> Optional[str]:
     metadata = event.outputs.get(names.BASELINE_MODEL, {})
     if names.META_BASELINE not in metadata:
@@ -150,6 +157,7 @@ def pusher_result(event: TaskEvent) -> Optional[str]:
 EXTRACTORS: Sequence = (
     (names.PUSHED_MODEL, pusher_result),
     (names.BLESSING, evaluator_result),
+    (names.INFRA_BLESSING, infra_result),
     (names.BASELINE_MODEL, baseline_result),
     (names.MODEL, trainer_result),
     (names.TRANSFORM_GRAPH, transform_result),

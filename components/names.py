@@ -17,6 +17,7 @@ MODEL_RUN = "model_run"
 EVALUATION = "evaluation"
 BLESSING = "blessing"
 BASELINE_MODEL = "baseline_model"
+INFRA_BLESSING = "infra_blessing"
 PUSHED_MODEL = "pushed_model"
 METRICS = "metrics"
 REPORT = "report"
@@ -27,6 +28,10 @@ CONFUSION_MATRIX = "confusion_matrix"
 SERVING_MODEL_DIR = "Format-Serving"
 # The file TFX's Evaluator writes into a ModelBlessing artifact when the model passed
 BLESSED_FILE = "BLESSED"
+# The InfraValidator's verdict file and the warmup requests TF Serving replays from assets.extra/
+# (tfx/components/infra_validator/executor.py; TF Serving's saved_model_warmup docs).
+INFRA_BLESSED_FILE = "INFRA_BLESSED"
+WARMUP_FILE = "tf_serving_warmup_requests"
 
 # Output parameters
 BLESSED = "blessed"
