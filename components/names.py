@@ -17,6 +17,7 @@ MODEL_RUN = "model_run"
 EVALUATION = "evaluation"
 BLESSING = "blessing"
 BASELINE_MODEL = "baseline_model"
+INFRA_BLESSING = "infra_blessing"
 PUSHED_MODEL = "pushed_model"
 METRICS = "metrics"
 REPORT = "report"
@@ -27,6 +28,10 @@ CONFUSION_MATRIX = "confusion_matrix"
 SERVING_MODEL_DIR = "Format-Serving"
 # The file TFX's Evaluator writes into a ModelBlessing artifact when the model passed
 BLESSED_FILE = "BLESSED"
+# The InfraValidator's verdict file and the warmup requests TF Serving replays from assets.extra/
+# (tfx/components/infra_validator/executor.py; TF Serving's saved_model_warmup docs).
+INFRA_BLESSED_FILE = "INFRA_BLESSED"
+WARMUP_FILE = "tf_serving_warmup_requests"
 
 # Output parameters
 BLESSED = "blessed"
@@ -43,3 +48,4 @@ META_PUSHED_VERSION = "pushed_version"
 META_REPLACED_VERSION = "replaced_version"  # pusher: the served version the push replaced (0: none)
 META_BASELINE = "baseline"  # latest_pushed_model: 1 when a served model was found, 0 on a first run
 META_BASELINE_VERSION = "baseline_version"  # evaluator blessing: the served version it was compared with
+META_BASELINE_METRICS = "baseline_metrics"  # evaluator blessing: that version's overall metrics

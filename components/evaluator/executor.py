@@ -1,5 +1,6 @@
 """Runs TFX's Evaluator executor on KFP artifact paths and reports the blessing."""
 
+import math
 import os
 from typing import Dict, List, Optional, Tuple
 
@@ -121,6 +122,9 @@ def run(*, examples: Input[Examples], model: Input[Model], label_key: str, evalu
         failures = _validation_failures(evaluation_dir)
     baseline_version = int(metadata.value(baseline_model.metadata, names.META_PUSHED_VERSION, 0)) if has_baseline else 0
     blessing.metadata.update({names.META_BLESSED: int(blessed), names.META_BASELINE_VERSION: baseline_version})
+    if has_baseline:
+        blessing.metadata[names.META_BASELINE_METRICS] = {
+            k: v for k, v in dict(baseline_rows[0][1] if baseline_rows else {}).items() if math.isfinite(v)}
     for slice_name, values in rows:
         for metric_name, value in sorted(values.items()):
             key = metric_name if slice_name == "Overall" else f"{metric_name} [{slice_name}]"

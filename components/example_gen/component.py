@@ -18,6 +18,7 @@ def example_gen(
     beam_pipeline_args: list = [],
     input_pattern: str = "",
     span_range: list = [],
+    input_fingerprint: str = "",
 ):
     """Reads a folder of CSV or TFRecord files and writes split tf.Example TFRecords.
 
@@ -35,6 +36,9 @@ def example_gen(
             e.g. ``span-{SPAN}/*.csv``. Empty: every file of the format in ``data_root`` (span 0).
         span_range: Empty for the latest span (at its latest version), or ``[first, last]`` to read every
             span in that range.
+        input_fingerprint: From ``resolve_inputs``: the files' fingerprint when the run started. It puts the
+            data into this task's cache key; if the files changed since, the task fails rather than read
+            other data than the key says.
 
     Returns:
         examples: tf.Example TFRecords under ``Split-train`` and ``Split-eval`` (TFX type ``Examples``;
@@ -52,4 +56,5 @@ def example_gen(
         beam_pipeline_args=beam_pipeline_args,
         input_pattern=input_pattern,
         span_range=span_range,
+        input_fingerprint=input_fingerprint,
     )

@@ -48,7 +48,7 @@ def _selected_input(data_root: str, input_format: str, label_key: str, input_pat
             if len(extensions) > 1:
                 raise InputError(data_root, "TFRecord files must share one file extension (one input glob)",
                                  received=", ".join(extensions))
-            pattern = "*" + extensions[0]
+            pattern = spans.default_pattern(data_root, input_format)
         split = example_gen_pb2.Input.Split(name="single_split", pattern=pattern)
         fingerprint, span, version = example_gen_utils.calculate_splits_fingerprint_span_and_version(
             data_root, [split])
@@ -63,7 +63,8 @@ def _selected_input(data_root: str, input_format: str, label_key: str, input_pat
 
 
 def run(*, data_root: str, examples: Output[Examples], input_format: str, label_key: str, train_hash_buckets: int,
-        eval_hash_buckets: int, beam_pipeline_args: list, input_pattern: str, span_range: list) -> None:
+        eval_hash_buckets: int, beam_pipeline_args: list, input_pattern: str, span_range: list,
+        input_fingerprint: str) -> None:
     """The ``example_gen`` component's body (arguments as documented there).
 
     Validates the input, selects the span(s) to read, then writes split tf.Examples to ``examples.path``.
@@ -75,6 +76,9 @@ def run(*, data_root: str, examples: Output[Examples], input_format: str, label_
     with tempfile.TemporaryDirectory(prefix="tfx-kfp-inputs-") as links:
         input_base, pattern, span, version, fingerprint, read_spans = _selected_input(
             data_root, input_format, label_key, input_pattern, list(span_range), links)
+        if input_fingerprint and input_fingerprint != fingerprint:
+            raise InputError(data_root, "the input files changed after resolve_inputs fingerprinted them; "
+                             "run the pipeline again", field="input_fingerprint")
         input_config = example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="single_split",
                                                                                  pattern=pattern)])
         with staged_dir(examples.path) as staging:

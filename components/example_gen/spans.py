@@ -67,3 +67,23 @@ def select(data_root: str, pattern: str, span_range: Sequence[int] = ()) -> Sele
         fingerprints.append(fingerprint)
         versions.add(version)
     return Selection(files, spans, versions.pop() if len(versions) == 1 else None, "\n".join(fingerprints))
+
+
+def default_pattern(data_root: str, input_format: str) -> str:
+    """The glob ExampleGen reads without an input pattern: every CSV, or TFRecords of one extension."""
+    if input_format == "csv":
+        return "*.csv"
+    from tfx_kfp.components.example_gen.validation import TFRECORD_PATTERNS
+
+    files = {p for pattern in TFRECORD_PATTERNS for p in glob.glob(os.path.join(data_root, pattern))}
+    extensions = sorted({os.path.splitext(p)[1] for p in files})
+    return "*" + extensions[0] if len(extensions) == 1 else "*"
+
+
+def fingerprint(data_root: str, input_format: str, input_pattern: str = "", span_range: Sequence[int] = ()):
+    """(fingerprint, latest span) of what ExampleGen would read now; TFX's fingerprint (paths, sizes, times)."""
+    if input_pattern:
+        selection = select(data_root, input_pattern, span_range)
+        return selection.fingerprint, max(selection.spans)
+    files, span, _, fingerprint_text = _resolve_one(data_root, default_pattern(data_root, input_format), None)
+    return fingerprint_text, span

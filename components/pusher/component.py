@@ -3,7 +3,7 @@
 from kfp import dsl
 from kfp.dsl import Input, Markdown, Metrics, Output
 
-from tfx_kfp.components.types import Model, ModelBlessing, PushedModel
+from tfx_kfp.components.types import InfraBlessing, Model, ModelBlessing, PushedModel
 from tfx_kfp.components.image import RUNTIME_IMAGE
 
 
@@ -16,6 +16,7 @@ def pusher(
     report: Output[Markdown],
     evaluation_metrics: Input[Metrics] = None,
     source_run: str = "",
+    infra_blessing: Input[InfraBlessing] = None,
 ):
     """Pushes a blessed model to ``<serving_base_dir>/<numeric version>/`` for TF Serving.
 
@@ -29,6 +30,9 @@ def pusher(
         serving_base_dir: The model base path TF Serving watches (a local or mounted path).
         evaluation_metrics: The Evaluator's metrics, kept in the push record for later comparisons.
         source_run: The run that produced the model (the pipeline passes its job name).
+        infra_blessing: The InfraValidator's verdict (TFX type ``InfraBlessing``): the model is pushed only if
+            it is blessed too, and its validated requests go into the version as
+            ``assets.extra/tf_serving_warmup_requests``, which TF Serving replays on load.
 
     Returns:
         pushed_model: Where and whether the model was pushed (TFX type ``PushedModel``;
@@ -41,4 +45,5 @@ def pusher(
     from tfx_kfp.components.pusher import push
 
     push.run(model=model, blessing=blessing, serving_base_dir=serving_base_dir, pushed_model=pushed_model,
-             report=report, evaluation_metrics=evaluation_metrics, source_run=source_run)
+             report=report, evaluation_metrics=evaluation_metrics, source_run=source_run,
+             infra_blessing=infra_blessing)

@@ -21,7 +21,7 @@ from typing import Dict, Optional, Tuple
 from kfp.dsl import Input, Markdown, Metrics, Output
 
 from tfx_kfp.components import names
-from tfx_kfp.components.types import Model, ModelBlessing, PushedModel
+from tfx_kfp.components.types import InfraBlessing, Model, ModelBlessing, PushedModel
 from tfx_kfp.runtime import lease, metadata, staging
 from tfx_kfp.runtime.errors import PushError
 from tfx_kfp.serving.versions import INT64_MAX, parse_version
@@ -115,6 +115,7 @@ def _publish(folder: str, base_dir: str) -> Tuple[int, str]:
 
 
 def push_saved_model(saved_model_dir: str, base_dir: str, *, record: Optional[dict] = None,
+                     extra_files: Optional[Dict[str, str]] = None,
                      wait_s: float = SAME_MODEL_WAIT_S) -> Tuple[int, str, bool]:
     """Copies ``saved_model_dir`` to ``base_dir/<version>`` atomically.
 
@@ -145,6 +146,9 @@ def push_saved_model(saved_model_dir: str, base_dir: str, *, record: Optional[di
             return already, os.path.join(base_dir, str(already)), False
         with staging.staging_dir(os.path.join(base_dir, "push")) as folder:
             shutil.copytree(saved_model_dir, folder, dirs_exist_ok=True)
+            for relative, source in (extra_files or {}).items():  # e.g. the warmup requests, in assets.extra/
+                os.makedirs(os.path.dirname(os.path.join(folder, relative)), exist_ok=True)
+                shutil.copyfile(source, os.path.join(folder, relative))
             staging.write_file(os.path.join(folder, PUSH_RECORD), json.dumps(
                 {**(record or {}), "fingerprint": fingerprint, "source": os.path.abspath(saved_model_dir),
                  "pushed_at": time.time()}))
@@ -183,9 +187,22 @@ def _record(blessing, evaluation_metrics, source_run: str, replaced: Optional[in
             "metrics": finite, "run": source_run, "replaced_version": replaced}
 
 
+def _infra_blessed(infra_blessing) -> bool:
+    if infra_blessing is None:
+        return True  # not validated in the serving stack: the Evaluator's blessing decides
+    return metadata.flag(infra_blessing.metadata or {}, names.META_BLESSED) or \
+        os.path.exists(os.path.join(infra_blessing.path, names.INFRA_BLESSED_FILE))
+
+
+def _warmup_file(infra_blessing) -> Dict[str, str]:
+    """The InfraValidator's validated requests, to go into the version where TF Serving replays them on load."""
+    source = os.path.join(infra_blessing.path, names.WARMUP_FILE) if infra_blessing is not None else ""
+    return {os.path.join("assets.extra", names.WARMUP_FILE): source} if source and os.path.isfile(source) else {}
+
+
 def run(*, model: Input[Model], blessing: Input[ModelBlessing], serving_base_dir: str,
         pushed_model: Output[PushedModel], report: Output[Markdown],
-        evaluation_metrics: Input[Metrics], source_run: str) -> None:
+        evaluation_metrics: Input[Metrics], source_run: str, infra_blessing: Input[InfraBlessing]) -> None:
     """The ``pusher`` component's body (arguments as documented there).
 
     Pushes ``model`` if ``blessing`` says so; records the outcome in ``pushed_model.metadata`` and,
@@ -194,15 +211,17 @@ def run(*, model: Input[Model], blessing: Input[ModelBlessing], serving_base_dir
     if not serving_base_dir:
         raise PushError("pusher: serving_base_dir is required: the model base path TF Serving watches")
     os.makedirs(pushed_model.path, exist_ok=True)
-    if not is_blessed(blessing.path, dict(blessing.metadata or {})):
+    refusal = ("the evaluator did not bless the model" if not is_blessed(blessing.path, dict(blessing.metadata or {}))
+               else "the InfraValidator did not bless the model" if not _infra_blessed(infra_blessing) else None)
+    if refusal:
         pushed_model.metadata[names.META_PUSHED] = 0
-        _write_report(report, model, pushed=False, reason="the evaluator did not bless the model")
-        print("pusher: model is not blessed; nothing pushed")
+        _write_report(report, model, pushed=False, reason=refusal)
+        print(f"pusher: {refusal}; nothing pushed")
         return
     replaced = served_version(serving_base_dir)
     version, target, created = push_saved_model(
         os.path.join(model.path, names.SERVING_MODEL_DIR), serving_base_dir,
-        record=_record(blessing, evaluation_metrics, source_run, replaced))
+        record=_record(blessing, evaluation_metrics, source_run, replaced), extra_files=_warmup_file(infra_blessing))
     pushed_model.metadata.update({
         names.META_PUSHED: 1,
         names.META_PUSHED_DESTINATION: target,

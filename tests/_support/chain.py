@@ -71,7 +71,7 @@ def run_example_gen(out: str, data_root: str = PENGUIN_DATA, **overrides):
     examples = artifact(out, "examples")
     args = dict(data_root=data_root, examples=examples, input_format="csv", label_key="species",
                 train_hash_buckets=2, eval_hash_buckets=1, beam_pipeline_args=BEAM_ARGS, input_pattern="",
-                span_range=[])
+                span_range=[], input_fingerprint="")
     executor.run(**{**args, **overrides})
     save_metadata(out, "examples", examples)
     return examples

@@ -153,10 +153,12 @@ def test_the_stand_in_backend_names_every_implementation_pod_executor(kfp_backen
 def test_module_source_from_file(kfp_api, pipeline_file, tmp_path, capsys):
     api, url = kfp_api
     module = tmp_path / "my_module.py"
-    module.write_text("def run_fn(fn_args):\n    pass\n")
+    module.write_text('PRICE = "$$5"  # $(HOME)\ndef preprocessing_fn(inputs):\n    return inputs\n\n'
+                      'def run_fn(fn_args):\n    pass\n')
     assert submit("--host", url, "--pipeline-file", pipeline_file, "--param", f"module_source=@{module}") == 0
     run = next(iter(api.runs.values()))["run"]
-    assert run["runtime_config"]["parameters"]["module_source"] == module.read_text()
+    # escaped for the pod's $(VAR) expansion, which turns it back into the file's text
+    assert run["runtime_config"]["parameters"]["module_source"] == module.read_text().replace("$", "$$")
 
 
 @pytest.mark.parametrize("param, message", [
@@ -168,7 +170,7 @@ def test_module_source_from_file(kfp_api, pipeline_file, tmp_path, capsys):
 ])
 def test_bad_params_fail_before_any_request(kfp_api, pipeline_file, param, message, capsys):
     api, url = kfp_api
-    assert submit("--host", url, "--pipeline-file", pipeline_file, "--param", param) == 1
+    assert submit("--host", url, "--pipeline-file", pipeline_file, "--param", param) == 2  # a usage error
     assert message in capsys.readouterr().err
     assert api.requests == []
 
@@ -193,3 +195,29 @@ def test_unreachable_host_fails_fast_and_says_so(pipeline_file, capsys):
     assert submit("--host", f"http://127.0.0.1:{port}", "--pipeline-file", pipeline_file) == 1
     err = capsys.readouterr().err
     assert f"expected a Kubeflow Pipelines API at http://127.0.0.1:{port}" in err
+
+
+def test_params_invalid_on_their_face_fail_before_any_request(kfp_api, pipeline_file, capsys):
+    api, url = kfp_api
+    assert submit("--host", url, "--pipeline-file", pipeline_file, "--param", "train_steps=0") == 1
+    assert "field 'train_steps': must be at least 1" in capsys.readouterr().err
+    assert api.requests == []
+
+
+def test_schedule_creates_a_recurring_run_of_the_new_version(kfp_api, pipeline_file, capsys):
+    api, url = kfp_api
+    assert submit("--host", url, "--pipeline-file", pipeline_file, "--schedule", "0 3 * * *",
+                  "--param", "input_pattern=span-{SPAN}/*.csv") == 0
+    (job,) = api.recurring_runs.values()
+    assert job["trigger"]["cron_schedule"]["cron"] == "0 0 3 * * *"
+    assert int(job["max_concurrency"]) == 1 and job["no_catchup"] is True
+    assert job["runtime_config"]["parameters"] == {"input_pattern": "span-{SPAN}/*.csv"}
+    assert job["pipeline_version_reference"]["pipeline_version_id"] in api.versions
+    assert api.runs == {}
+    assert f"recurring run" in capsys.readouterr().out
+
+
+def test_a_bad_schedule_is_named(kfp_api, pipeline_file, capsys):
+    api, url = kfp_api
+    assert submit("--host", url, "--pipeline-file", pipeline_file, "--schedule", "daily") == 1
+    assert "--schedule: expected a cron expression of 5 fields" in capsys.readouterr().err

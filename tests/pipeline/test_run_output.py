@@ -24,7 +24,7 @@ def test_demo_prints_one_line_per_state_change_and_ends_with_the_result(tmp_path
     assert len(lines) <= 30, "\n".join(lines)
     for stage in STAGES:
         assert any(re.search(rf"\b{stage}\s+done\s+\d+(\.\d+)?(ms|s)\b", line) for line in lines), stage
-    assert lines[-1].startswith("demo: done: model pushed to")
+    assert lines[-1].startswith("demo: done: serving version")
     assert not any("tensorflow" in line.lower() or "Traceback" in line for line in lines)
     logs = next((tmp_path / "demo" / "runs").glob("penguin-*")) / "logs"
     assert (logs / "trainer.log").stat().st_size > 0  # the noise went to the task's log
