@@ -24,14 +24,12 @@ from tfx_kfp.components.types import Examples, InfraBlessing, Model
 from tfx_kfp.runtime import reports
 from tfx_kfp.runtime.staging import staged_dir
 
-# tfx/components/infra_validator/executor.py: _BLESSED_FILENAME, _NOT_BLESSED_FILENAME, _DEFAULT_MODEL_NAME,
-# _DEFAULT_MAX_LOADING_TIME_SEC (restated: importing that module pulls in its Docker and Kubernetes runners).
-BLESSED_FILE = "INFRA_BLESSED"
+# tfx/components/infra_validator/executor.py: _NOT_BLESSED_FILENAME, _DEFAULT_MODEL_NAME,
+# _DEFAULT_MAX_LOADING_TIME_SEC (restated: importing that module pulls in its Docker and Kubernetes runners;
+# tests/executors/test_infra_validator.py checks they agree). The blessed file and the warmup file are in names.
 NOT_BLESSED_FILE = "INFRA_NOT_BLESSED"
 MODEL_NAME = "infra-validation-model"
 MAX_LOADING_TIME_S = 300.0
-# tfx.utils.path_utils.warmup_file_path's file name, the one TF Serving reads from assets.extra/.
-WARMUP_FILE = "tf_serving_warmup_requests"
 SERVING_TAGS = [tf.saved_model.SERVING]
 PROTOCOLS = ("rest", "grpc")
 
@@ -155,10 +153,10 @@ def _write_blessing(infra_blessing: Output[InfraBlessing], validation: Validatio
     """Writes the verdict file (and, when blessed, the warmup requests) atomically; returns the records written."""
     logs = request_builder.warmup_logs(validation.plans) if blessed else []
     with staged_dir(infra_blessing.path) as folder:
-        with open(os.path.join(folder, BLESSED_FILE if blessed else NOT_BLESSED_FILE), "w"):
+        with open(os.path.join(folder, names.INFRA_BLESSED_FILE if blessed else NOT_BLESSED_FILE), "w"):
             pass
         if logs:
-            with tf.io.TFRecordWriter(os.path.join(folder, WARMUP_FILE)) as writer:
+            with tf.io.TFRecordWriter(os.path.join(folder, names.WARMUP_FILE)) as writer:
                 for log in logs:
                     writer.write(log.SerializeToString())
     infra_blessing.metadata[names.META_BLESSED] = int(blessed)
@@ -181,6 +179,6 @@ def run(
     blessed = not reasons
     warmup_records = _write_blessing(infra_blessing, validation, blessed)
     reports.write_report(report, render_report(validation, reasons, warmup_records))
-    verdict = BLESSED_FILE if blessed else f"{NOT_BLESSED_FILE}: " + "; ".join(reasons)
+    verdict = names.INFRA_BLESSED_FILE if blessed else f"{NOT_BLESSED_FILE}: " + "; ".join(reasons)
     print(f"infra_validator: {verdict} ({validation.seconds:.1f}s)")
     return blessed

@@ -18,13 +18,12 @@ from tensorflow_serving.apis import classification_pb2, predict_pb2, prediction_
 
 from tfx_kfp.components import names
 from tfx_kfp.runtime.errors import InputError
+from tfx_kfp.serving.warmup import MAX_WARMUP_RECORDS
 
 EVAL_SPLIT = "eval"
 # Method names of TF Serving's signatures (tf.saved_model.*_METHOD_NAME).
 CLASSIFY = tf.saved_model.CLASSIFY_METHOD_NAME
 REGRESS = tf.saved_model.REGRESS_METHOD_NAME
-# TF Serving replays at most this many warmup records (saved_model_warmup docs; serving/warmup.py).
-MAX_WARMUP_RECORDS = 1000
 
 
 @dataclass

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from tests._support import chain
+from tfx_kfp.components import names
 from tfx_kfp.runtime.errors import InputError
 
 FIX = chain.FIXTURES
@@ -277,3 +278,18 @@ def test_classify_and_regress_signatures_get_their_own_requests(tmp_path):
     examples = [tf.train.Example.FromString(record) for record in _eval_records(NUM_EXAMPLES)]
     classify = [log.classify_log.request for log in logs if log.HasField("classify_log")]
     assert [list(r.input.example_list.examples) for r in classify] == [[example] for example in examples]
+
+
+def test_restated_tfx_and_tf_serving_names_agree():
+    from tfx.components.infra_validator import executor as tfx_executor
+    from tfx.utils import path_utils
+
+    from tfx_kfp.components.infra_validator import executor
+    from tfx_kfp.serving.warmup import WARMUP_FILE
+
+    assert (names.INFRA_BLESSED_FILE, executor.NOT_BLESSED_FILE, names.META_BLESSED) == (
+        tfx_executor._BLESSED_FILENAME, tfx_executor._NOT_BLESSED_FILENAME, tfx_executor._BLESSED_KEY)
+    assert (executor.MODEL_NAME, executor.MAX_LOADING_TIME_S) == (
+        tfx_executor._DEFAULT_MODEL_NAME, tfx_executor._DEFAULT_MAX_LOADING_TIME_SEC)
+    assert os.path.relpath(path_utils.warmup_file_path("model"), "model") == WARMUP_FILE == \
+        os.path.join("assets.extra", names.WARMUP_FILE)
