@@ -230,14 +230,17 @@ def test_signature_input_the_examples_lack_is_not_blessed_without_serving(tmp_pa
 
 
 def test_latency_budget_is_enforced(tmp_path):
-    blessed, infra_blessing = chain.run_infra_validator(FIX, str(tmp_path), max_latency_ms=0.0)
+    blessed, infra_blessing = chain.run_infra_validator(FIX, str(tmp_path), max_latency_ms=1e-3)  # 1 µs
     assert blessed is False and _outputs(infra_blessing) == {"INFRA_NOT_BLESSED"}
-    assert "median latency" in _report(tmp_path) and "exceeds 0 ms" in _report(tmp_path)
+    assert "median latency" in _report(tmp_path) and "exceeds 0.001 ms" in _report(tmp_path)
 
 
-def test_num_examples_below_one_is_an_input_error_and_writes_nothing(tmp_path):
-    with pytest.raises(InputError, match="field 'num_examples': must be at least 1"):
-        chain.run_infra_validator(FIX, str(tmp_path), num_examples=0)
+@pytest.mark.parametrize("parameter,value,rule", [("num_examples", 0, "must be at least 1"),
+                                                   ("request_timeout_s", 0.0, "must be a positive number"),
+                                                   ("max_latency_ms", -1.0, "must be a positive number")])
+def test_bad_parameters_are_input_errors_and_write_nothing(tmp_path, parameter, value, rule):
+    with pytest.raises(InputError, match=f"field '{parameter}': {rule}"):
+        chain.run_infra_validator(FIX, str(tmp_path), **{parameter: value})
     assert not os.path.exists(tmp_path / "infra_blessing")
 
 
@@ -293,3 +296,11 @@ def test_restated_tfx_and_tf_serving_names_agree():
         tfx_executor._DEFAULT_MODEL_NAME, tfx_executor._DEFAULT_MAX_LOADING_TIME_SEC)
     assert os.path.relpath(path_utils.warmup_file_path("model"), "model") == WARMUP_FILE == \
         os.path.join("assets.extra", names.WARMUP_FILE)
+
+
+def test_examples_without_an_eval_split_are_an_input_error(tmp_path):
+    shutil.copytree(os.path.join(FIX, "examples", "Split-train"), tmp_path / "examples" / "Split-train")
+    (tmp_path / "examples.metadata.json").write_text('{"split_names": "[\\"train\\"]"}')
+    with pytest.raises(InputError, match="field 'split_names': the Examples artifact has no 'eval' split"):
+        chain.run_infra_validator(str(tmp_path), str(tmp_path), model_root=FIX)
+    assert not os.path.exists(tmp_path / "infra_blessing")
