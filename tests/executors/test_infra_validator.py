@@ -119,7 +119,11 @@ def test_warmup_file_is_what_tfx_make_warmup_writes_byte_for_byte(penguin_run):
         assert tf.make_ndarray(tensor).tolist() == pytest.approx(list(first[name].float_list.value))
 
 
-def test_our_server_replays_the_warmup_file_on_load(penguin_run, tmp_path):
+def test_pushed_version_carries_the_warmup_file_and_our_server_replays_it_on_load(penguin_run, tmp_path):
+    from kfp.dsl import Markdown
+
+    from tfx_kfp.components.pusher import push
+    from tfx_kfp.components.types import PushedModel
     from tfx_kfp.serving import server
     from tfx_kfp.serving.client import ServingClient
     from tfx_kfp.serving.manager import ModelManager
@@ -127,14 +131,18 @@ def test_our_server_replays_the_warmup_file_on_load(penguin_run, tmp_path):
     from tfx_kfp.serving.warmup import WARMUP_FILE, run_warmup
 
     _, _, infra_blessing = penguin_run
-    base = tmp_path / "penguin"
-    version = base / "1"
-    shutil.copytree(os.path.join(FIX, "model", "Format-Serving"), version)
-    os.makedirs(version / "assets.extra")
-    shutil.copy(os.path.join(infra_blessing.path, "tf_serving_warmup_requests"), version / WARMUP_FILE)
+    base = str(tmp_path / "serving" / "penguin")
+    pushed = PushedModel(uri=str(tmp_path / "pushed_model"))
+    push.run(model=chain.artifact(FIX, "model"), blessing=chain.artifact(FIX, "blessing"), serving_base_dir=base,
+             pushed_model=pushed, report=Markdown(uri=str(tmp_path / "push.md")), evaluation_metrics=None,
+             source_run="", infra_blessing=infra_blessing)
+    version = pushed.metadata[names.META_PUSHED_VERSION]
+    with open(os.path.join(base, str(version), WARMUP_FILE), "rb") as pushed_file, \
+            open(os.path.join(infra_blessing.path, names.WARMUP_FILE), "rb") as validated_file:
+        assert pushed_file.read() == validated_file.read()
 
-    replayed = []
-    manager = ModelManager(single_model_config("penguin", str(base)), poll_seconds=0,
+    replayed = []  # the server's own load path, with its warmup step recorded
+    manager = ModelManager(single_model_config("penguin", base), poll_seconds=0,
                            warmup=lambda loaded: replayed.append(run_warmup(loaded)))
     manager.start()
     try:
@@ -143,8 +151,8 @@ def test_our_server_replays_the_warmup_file_on_load(penguin_run, tmp_path):
         manager.stop()
     assert replayed == [2 * NUM_EXAMPLES]
 
-    with server.start("penguin", str(base), rest_port=0, grpc_port=0, poll_seconds=0) as handle:
-        handle.wait_until_available(120)
+    with server.start("penguin", base, rest_port=0, grpc_port=0, poll_seconds=0) as handle:
+        handle.wait_until_available(120)  # a failing warmup record would fail this load
         with ServingClient(rest_port=handle.rest_port, grpc_port=handle.grpc_port) as client:
             answer = client.predict("penguin", inputs={"examples": _eval_records(1)}, signature_name="serving_examples")
     assert len(answer["outputs"][0]) == 3
