@@ -150,7 +150,7 @@ def run_pusher(source: str, out: str, serving_base_dir: str):
     pushed = artifact(out, "pushed_model")
     push.run(model=artifact(source, "model"), blessing=artifact(source, "blessing"),
              serving_base_dir=serving_base_dir, pushed_model=pushed, report=report(out, "push.md", Markdown),
-             evaluation_metrics=None, source_run="")
+             evaluation_metrics=None, source_run="", infra_blessing=None)
     return pushed
 
 

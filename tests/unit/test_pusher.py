@@ -37,7 +37,7 @@ def _run(tmp_path, model, blessing, base, name="pushed"):
     pushed = PushedModel(uri=str(tmp_path / name))
     report = Markdown(uri=str(tmp_path / f"{name}.md"))
     push.run(model=model, blessing=blessing, serving_base_dir=str(base), pushed_model=pushed, report=report,
-             evaluation_metrics=None, source_run="")
+             evaluation_metrics=None, source_run="", infra_blessing=None)
     return pushed, (tmp_path / f"{name}.md").read_text()
 
 
@@ -124,4 +124,4 @@ def test_serving_base_dir_is_required(tmp_path):
     with pytest.raises(PushError, match="serving_base_dir is required"):
         push.run(model=_model(tmp_path), blessing=_blessing(tmp_path, True), serving_base_dir="",
                  pushed_model=PushedModel(uri=str(tmp_path / "p")), report=Markdown(uri=str(tmp_path / "r")),
-                 evaluation_metrics=None, source_run="")
+                 evaluation_metrics=None, source_run="", infra_blessing=None)
