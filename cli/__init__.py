@@ -38,6 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_codes():
+    """Typed errors → exit codes; the one place a command's failure becomes a number."""
+    from tfx_kfp.cli.errors import UsageError
+    from tfx_kfp.kfp_workarounds import UnsupportedKfpVersion
+    from tfx_kfp.local.errors import BackendRejection, TaskFailed, UnsupportedSpec
+    from tfx_kfp.pipelines.presets import MissingParameters
+    from tfx_kfp.runtime.errors import TfxKfpError
+
+    return ((UsageError, 2), (MissingParameters, 2), (TaskFailed, 1), (BackendRejection, 1), (UnsupportedSpec, 1),
+            (TfxKfpError, 1), (UnsupportedKfpVersion, 1))
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     # TensorFlow's C++ INFO/WARNING lines bury our progress output; errors still show.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -46,6 +58,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
-    return int(args._run(args) or 0)
+    codes = _exit_codes()
+    try:
+        return int(args._run(args) or 0)
+    except tuple(error for error, _ in codes) as e:
+        print(f"tfx-kfp {args.command}: {e}", file=sys.stderr)
+        return next(code for error, code in codes if isinstance(e, error))
 
 

@@ -43,6 +43,12 @@ PARAMETERS: Dict[str, Parameter] = {
     "beam_pipeline_args": Parameter(list, DEFAULT_BEAM_PIPELINE_ARGS, "Apache Beam pipeline options for every Beam stage."),
 }
 SCHEMA_PARAMETER = Parameter(str, REQUIRED, "Text of the curated schema.pbtxt used instead of an inferred schema.")
+# With separate modules (a module file per component, as TFX allows) these replace module_source, so
+# editing only the training code leaves Transform's inputs, and its cache entry, unchanged.
+SEPARATE_MODULE_PARAMETERS: Dict[str, Parameter] = {
+    "transform_module_source": Parameter(str, REQUIRED, "Python source of the Transform module (preprocessing_fn)."),
+    "trainer_module_source": Parameter(str, REQUIRED, "Python source of the Trainer module (run_fn)."),
+}
 
 
 def _signature(parameters: Dict[str, Parameter], defaults: Dict[str, Any]) -> inspect.Signature:
@@ -87,13 +93,14 @@ def _wire(p: Dict[str, Any], *, import_schema: bool, gate_push: bool, mount: Opt
         fail_on_anomalies=p["fail_on_anomalies"],
     )
     transform = components.transform(
-        examples=example_gen.outputs[names.EXAMPLES], schema=schema, module_source=p["module_source"],
+        examples=example_gen.outputs[names.EXAMPLES], schema=schema,
+        module_source=p.get("transform_module_source", p.get("module_source")),
         custom_config=p["custom_config"], beam_pipeline_args=p["beam_pipeline_args"],
     ).after(example_validator)
     trainer = components.trainer(
         examples=transform.outputs[names.TRANSFORMED_EXAMPLES],
         transform_graph=transform.outputs[names.TRANSFORM_GRAPH],
-        schema=schema, module_source=p["module_source"],
+        schema=schema, module_source=p.get("trainer_module_source", p.get("module_source")),
         train_steps=p["train_steps"], eval_steps=p["eval_steps"], custom_config=p["custom_config"],
     )
     evaluator = components.evaluator(
@@ -127,6 +134,7 @@ def create_training_pipeline(
     description: str = "TFX training pipeline on Kubeflow Pipelines v2 (tfx-kfp).",
     defaults: Optional[Dict[str, Any]] = None,
     import_schema: bool = False,
+    separate_modules: bool = False,
     gate_push: bool = True,
     model_store_pvc: Optional[str] = None,
     model_store_mount_path: Optional[str] = None,
@@ -138,16 +146,21 @@ def create_training_pipeline(
         description: The pipeline description.
         defaults: Default values for pipeline parameters (see ``PARAMETERS``).
         import_schema: Use ``import_schema`` with a ``schema_pbtxt`` parameter instead of ``schema_gen``.
-        gate_push: Put the Pusher under ``dsl.If`` on the blessing. ``kfp.local`` (KFP 2.13) cannot run
-            ``dsl.If``; local runs build with ``gate_push=False``, and the Pusher's own blessing check
-            still keeps an unblessed model out of the serving directory.
+        separate_modules: Take ``transform_module_source`` and ``trainer_module_source`` instead of one
+            ``module_source`` for both.
+        gate_push: Put the Pusher under ``dsl.If`` on the blessing, as every compiled and local run does;
+            ``False`` leaves only the Pusher's own blessing check (for tests of that check).
         model_store_pvc: If set, every task mounts this PersistentVolumeClaim (kfp-kubernetes).
         model_store_mount_path: Where tasks mount ``model_store_pvc``.
 
     Returns:
-        A KFP pipeline (a ``GraphComponent``): compile it, or call it under ``kfp.local``.
+        A KFP pipeline (a ``GraphComponent``): compile it (``compile_pipeline``) or run it locally
+        (``tfx_kfp.local.run_pipeline``).
     """
     parameters = dict(PARAMETERS)
+    if separate_modules:
+        del parameters["module_source"]
+        parameters.update(SEPARATE_MODULE_PARAMETERS)
     if import_schema:
         parameters["schema_pbtxt"] = SCHEMA_PARAMETER
     mount = None

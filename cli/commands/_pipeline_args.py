@@ -1,81 +1,54 @@
-"""Shared options of the commands that build a pipeline: which one, and its parameters."""
+"""Options of the commands that build a pipeline (``compile``, ``run``, ``demo``): which one, its parameters."""
 
 import argparse
-import json
 import os
-from typing import Any, Dict, List
+from typing import Any, Dict
 
-from tfx_kfp.pipelines.training import PARAMETERS, SCHEMA_PARAMETER
+from tfx_kfp.cli import params as cli_params
 
-PIPELINES = ("penguin", "training")
+# Files whose text becomes a parameter: option -> parameter.
+FILE_OPTIONS = {
+    "module_file": "module_source",
+    "transform_module_file": "transform_module_source",
+    "trainer_module_file": "trainer_module_source",
+    "schema_file": "schema_pbtxt",
+}
+PATH_PARAMETERS = ("data_root", "serving_base_dir")
 
 
 def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
+    from tfx_kfp.pipelines.presets import PARAMETER_TYPES, PIPELINES
+
     parser.add_argument("--pipeline", choices=PIPELINES, default="penguin",
                         help="penguin: the preset with its data and module; training: the generic pipeline "
                              "(give data_root, label_key, serving_base_dir and --module-file).")
-    parser.add_argument("--module-file", help="TFX module file (preprocessing_fn, run_fn); its text becomes "
-                        "the module_source parameter.")
+    parser.add_argument("--module-file", help="TFX module file (preprocessing_fn and run_fn): module_source.")
+    parser.add_argument("--transform-module-file", help="A separate Transform module (preprocessing_fn).")
+    parser.add_argument("--trainer-module-file", help="A separate Trainer module (run_fn); editing only it "
+                        "re-runs only Trainer onwards.")
     parser.add_argument("--schema-file", help="A curated schema.pbtxt: use import_schema instead of schema_gen.")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                        help=f"A pipeline parameter; repeatable. Keys: {', '.join(PARAMETERS)}. "
-                             "Lists are JSON arrays; booleans true/false.")
+                        help=f"A pipeline parameter; repeatable; KEY=@FILE passes a file's text. "
+                             f"Keys: {', '.join(PARAMETER_TYPES)}. Lists are JSON arrays; booleans true/false.")
 
 
-def _convert(key: str, text: str, expected: type) -> Any:
-    try:
-        if expected is bool:
-            if text.lower() not in ("true", "false", "1", "0"):
-                raise ValueError("expected true or false")
-            return text.lower() in ("true", "1")
-        if expected is list:
-            value = json.loads(text)
-            if not isinstance(value, list):
-                raise ValueError("expected a JSON array")
-            return value
-        return expected(text)
-    except ValueError as e:
-        raise SystemExit(f"--param {key}: expected {expected.__name__}, received {text!r} ({e})") from None
+def pipeline_params(args: argparse.Namespace) -> Dict[str, Any]:
+    """The parameters given by --param and the file options, typed; local paths made absolute."""
+    from tfx_kfp.pipelines.presets import PARAMETER_TYPES
 
-
-def parse_params(items: List[str], module_file: str = None, schema_file: str = None) -> Dict[str, Any]:
-    """``KEY=VALUE`` strings (plus module/schema files) to typed pipeline arguments."""
-    known = dict(PARAMETERS, schema_pbtxt=SCHEMA_PARAMETER)
-    params: Dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--param: expected KEY=VALUE, received {item!r}")
-        if key not in known:
-            raise SystemExit(f"--param: unknown parameter {key!r}; expected one of {', '.join(known)}")
-        params[key] = _convert(key, value, known[key].type)
-    for option, path, key in (("--module-file", module_file, "module_source"),
-                              ("--schema-file", schema_file, "schema_pbtxt")):
+    params = cli_params.parse_params(args.param, cli_params.kfp_types(PARAMETER_TYPES))
+    for option, key in FILE_OPTIONS.items():
+        path = getattr(args, option, None)
         if path:
-            if not os.path.isfile(path):
-                raise SystemExit(f"{option}: no such file: {path}")
-            with open(path) as f:
-                params[key] = f.read()
+            params[key] = cli_params.read_text(f"--{option.replace('_', '-')}", path)
+    for key in PATH_PARAMETERS:
+        if key in params and "://" not in params[key]:
+            params[key] = os.path.abspath(params[key])
     return params
 
 
-def build_pipeline(name: str, *, target: str, gate_push: bool, params: Dict[str, Any]):
-    """The named pipeline with ``params`` as its parameter defaults.
+def build_pipeline(args: argparse.Namespace, *, target: str):
+    """The pipeline the options describe, for a target ("local" or "kind")."""
+    from tfx_kfp.pipelines.presets import build_pipeline as build
 
-    Raises:
-        SystemExit: naming the required parameters that have no value.
-    """
-    from tfx_kfp.pipelines import create_training_pipeline, penguin_pipeline
-
-    import_schema = "schema_pbtxt" in params
-    if name == "penguin":
-        pipeline = penguin_pipeline(target, gate_push=gate_push, import_schema=import_schema, overrides=params)
-    else:
-        pipeline = create_training_pipeline("tfx-kfp-training", defaults=params, gate_push=gate_push,
-                                            import_schema=import_schema)
-    missing = [key for key, spec in pipeline.component_spec.inputs.items() if spec.default is None and not spec.optional]
-    if missing:
-        hints = {"module_source": "--module-file", "schema_pbtxt": "--schema-file"}
-        raise SystemExit(f"{name} pipeline: missing required parameters: "
-                         + ", ".join(f"{k} ({hints.get(k, '--param ' + k + '=...')})" for k in missing))
-    return pipeline
+    return build(args.pipeline, target=target, params=pipeline_params(args))

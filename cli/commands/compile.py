@@ -1,4 +1,4 @@
-"""``tfx-kfp compile``: write a pipeline as KFP v2 YAML for a cluster."""
+"""``tfx-kfp compile``: write a pipeline as KFP v2 YAML, the file a user uploads (and local runs execute)."""
 
 import os
 
@@ -11,15 +11,14 @@ HELP = "Compile a pipeline to KFP v2 YAML (PipelineSpec) for upload to Kubeflow 
 def add_arguments(parser):
     _pipeline_args.add_pipeline_options(parser)
     parser.add_argument("--target", choices=("kind", "local"), default="kind",
-                        help="kind: data and models on the tfx-kfp-model-store volume; local: this machine's paths.")
+                        help="kind: data and models on the tfx-kfp-model-store volume; local: this machine's paths "
+                             "(the spec `tfx-kfp run --local` executes).")
     parser.add_argument("-o", "--output", default="pipeline.yaml", help="Output YAML file.")
 
 
 def run(args) -> int:
     from tfx_kfp.pipelines import compile_pipeline
 
-    params = _pipeline_args.parse_params(args.param, args.module_file, args.schema_file)
-    pipeline = _pipeline_args.build_pipeline(args.pipeline, target=args.target, gate_push=True, params=params)
-    compile_pipeline(pipeline, args.output)
+    compile_pipeline(_pipeline_args.build_pipeline(args, target=args.target), args.output)
     print(f"compile: wrote {args.pipeline} pipeline ({args.target}) to {os.path.abspath(args.output)}")
     return 0

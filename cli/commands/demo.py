@@ -9,23 +9,28 @@ HELP = "Run the penguin pipeline locally end to end and call the pushed model."
 def add_arguments(parser):
     parser.add_argument("--workdir", default="tfx-kfp-demo",
                         help="Folder for run outputs (runs/) and the TF Serving model base path (serving_model/).")
-    parser.add_argument("--runner", choices=("inprocess", "subprocess", "docker"), default="inprocess",
-                        help="How tasks run (see `tfx-kfp run --help`).")
+    from tfx_kfp.local import RUNNERS
+
+    parser.add_argument("--runner", choices=RUNNERS, default="inprocess", help="How tasks run (see `tfx-kfp run --help`).")
+    parser.add_argument("--no-cache", action="store_true", help="Run every task (no reuse of earlier outputs).")
 
 
 def run(args) -> int:
-    from tfx_kfp.cli.commands.run import execute, summarize
+    from tfx_kfp.cli.commands.run import print_event, result_line, run_local
+    from tfx_kfp.local import TaskFailed
+    from tfx_kfp.pipelines.presets import build_pipeline
 
     workdir = os.path.abspath(args.workdir)
     serving_base_dir = os.path.join(workdir, "serving_model", "penguin")
     print(f"demo: [1/2] running the penguin pipeline ({args.runner}); outputs in {workdir}")
+    pipeline = build_pipeline("penguin", target="local", params={"serving_base_dir": serving_base_dir})
     try:
-        result = execute("penguin", {"serving_base_dir": serving_base_dir}, args.runner,
-                         os.path.join(workdir, "runs"))
-    except RuntimeError as e:
+        result = run_local(pipeline, runner=args.runner, pipeline_root=os.path.join(workdir, "runs"),
+                           cache=not args.no_cache, observer=print_event)
+    except TaskFailed as e:
         print(f"demo: FAILED: {e}")
         return 1
-    print(f"demo: pipeline: {summarize('penguin', result)}")
+    print(f"demo: pipeline: {result_line('penguin', result)}")
     if not result.pushed_destination:
         print("demo: FAILED: the model was not pushed (see the evaluator's metrics above)")
         return 1

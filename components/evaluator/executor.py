@@ -7,7 +7,7 @@ from tfx.components.evaluator import executor as tfx_executor
 from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
-from tfx_kfp.runtime import reports, tfx_bridge
+from tfx_kfp.runtime import metadata, reports, tfx_bridge
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.evaluator import eval_config
 from tfx_kfp.reports import render_evaluation_html
@@ -90,7 +90,7 @@ def run(*, examples, model, label_key, evaluation, blessing, metrics, confusion_
     for slice_name, values in rows:
         for metric_name, value in sorted(values.items()):
             key = metric_name if slice_name == "Overall" else f"{metric_name} [{slice_name}]"
-            metrics.log_metric(key, round(value, 6))
+            metadata.log_finite_metric(metrics, key, value)
     if matrix:
         confusion_matrix.log_confusion_matrix(matrix["labels"], matrix["matrix"])
     overall = dict(rows[0][1]) if rows else {}

@@ -53,7 +53,7 @@ def _version_with_fingerprint(base_dir: str, fingerprint: str) -> Optional[int]:
 
 def is_blessed(blessing_path: str, metadata: dict) -> bool:
     if names.META_BLESSED in metadata:
-        return int(metadata[names.META_BLESSED]) == 1
+        return int(metadata[names.META_BLESSED]) == 1  # True/False as written, 1/0 after ML Metadata
     return os.path.exists(os.path.join(blessing_path, BLESSED_FILE))
 
 
@@ -97,7 +97,9 @@ def _write_report(report, model, *, pushed: bool, path=None, version=None, reaso
     from tfx_kfp.runtime.reports import write_report
     from tfx_kfp.reports import render_push_markdown
 
-    signatures = (model.metadata or {}).get("signatures") or {}
+    from tfx_kfp.runtime import metadata
+
+    signatures = metadata.value(model.metadata or {}, "signatures") or {}
     write_report(report, render_push_markdown(pushed=pushed, pushed_path=path, version=version,
                                               signatures=signatures, reason=reason))
 

@@ -8,7 +8,7 @@ from tfx.components.trainer import executor as tfx_executor
 from tfx.proto import trainer_pb2
 from tfx.types import standard_component_specs as specs
 
-from tfx_kfp.runtime import reports, tfx_bridge, user_module
+from tfx_kfp.runtime import metadata, reports, tfx_bridge, user_module
 from tfx_kfp.runtime.signatures import read_signatures
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
@@ -50,7 +50,7 @@ def run(*, examples, transform_graph, schema, module_source, model, model_run, m
         signatures = read_signatures(os.path.join(model_dir, SERVING_SUBDIR))
     for name, values in history.items():
         if values and math.isfinite(values[-1]):
-            metrics.log_metric(name, round(values[-1], 6))
+            metadata.log_finite_metric(metrics, name, values[-1])
     model.metadata["signatures"] = signatures
     reports.write_report(report, render_training_html(history))
     print(f"trainer: model in {model.path}; final metrics: "

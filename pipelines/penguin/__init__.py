@@ -49,7 +49,7 @@ def penguin_defaults(target: str = "local", serving_base_dir: Optional[str] = No
 
 
 def penguin_pipeline(target: str = "local", *, gate_push: bool = True, import_schema: bool = False,
-                     overrides: Optional[Dict[str, Any]] = None):
+                     separate_modules: bool = False, overrides: Optional[Dict[str, Any]] = None):
     """The penguin pipeline for a target.
 
     Args:
@@ -57,15 +57,23 @@ def penguin_pipeline(target: str = "local", *, gate_push: bool = True, import_sc
             (data and model store on the ``tfx-kfp-model-store`` volume mounted into every task).
         gate_push: Put the Pusher under ``dsl.If`` (see ``create_training_pipeline``).
         import_schema: Take a curated ``schema_pbtxt`` parameter instead of inferring the schema.
+        separate_modules: Take ``transform_module_source`` and ``trainer_module_source`` (each defaulting
+            to the preset's module) instead of one ``module_source``.
         overrides: Parameter defaults that replace the preset's.
 
     Returns:
         The KFP pipeline.
     """
     defaults = {**penguin_defaults(target), **(overrides or {})}
+    if target == "kind":
+        defaults = cluster.escape_for_kubernetes(defaults)
+    if separate_modules:
+        shared = defaults.pop("module_source")
+        defaults.setdefault("transform_module_source", shared)
+        defaults.setdefault("trainer_module_source", shared)
     store = {}
     if target == "kind":
         store = {"model_store_pvc": cluster.MODEL_STORE_PVC_NAME,
                  "model_store_mount_path": cluster.MODEL_STORE_MOUNT_PATH}
-    return create_training_pipeline("penguin", defaults=defaults, gate_push=gate_push,
-                                    import_schema=import_schema, **store)
+    return create_training_pipeline("penguin", defaults=defaults, gate_push=gate_push, import_schema=import_schema,
+                                    separate_modules=separate_modules, **store)

@@ -1,7 +1,7 @@
-"""Whole pipelines on kfp.local, for real: the penguin preset, a TFX-style user module, and bad inputs.
+"""Whole pipelines run locally, for real: the compiled penguin preset, a TFX-style user module, bad inputs.
 
 In-process runs share this test process (TensorFlow imported once); the
-SubprocessRunner run starts a process per task, as a user's would.
+subprocess runner starts a process per task, as a user's would.
 """
 
 import csv
@@ -10,13 +10,19 @@ import random
 
 import pytest
 
+from tfx_kfp import local
 from tfx_kfp.cli import main
-from tfx_kfp.cli.commands.run import execute
+from tfx_kfp.pipelines.presets import build_pipeline
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FRUIT_MODULE = os.path.join(os.path.dirname(HERE), "data", "fruit_module.py")
 STAGES = ["example-gen", "statistics-gen", "schema-gen", "example-validator", "transform", "trainer", "evaluator",
           "pusher"]
+
+
+def execute(name, params, runner, pipeline_root, **options):
+    pipeline = build_pipeline(name, target="local", params=params)
+    return local.run_pipeline(pipeline, runner=runner, pipeline_root=pipeline_root, **options)
 
 
 def _load_and_score(path):
@@ -85,7 +91,29 @@ def test_rerunning_does_not_push_the_same_model_twice(penguin_run):
     assert len(os.listdir(root / "serving")) == 1
 
 
-def test_penguin_under_kfp_local_subprocess_runner(tmp_path):
+def test_the_run_executed_exactly_the_spec_compile_writes(penguin_run, tmp_path):
+    result, root = penguin_run
+    compiled = tmp_path / "pipeline.yaml"
+    assert main(["compile", "--target", "local", "--param", f"serving_base_dir={root / 'serving'}",
+                 "-o", str(compiled)]) == 0
+    with open(os.path.join(result.run_dir, local.SPEC_FILE)) as f:
+        assert f.read() == compiled.read_text()
+
+
+def test_editing_only_the_trainer_module_reruns_only_trainer_onwards(penguin_run, tmp_path):
+    from tfx_kfp.pipelines import penguin
+
+    result, root = penguin_run
+    edited = penguin.module_source() + "\n# tuned: a comment is enough to change the Trainer's input\n"
+    rerun = execute("penguin", {"serving_base_dir": str(tmp_path / "serving"), "trainer_module_source": edited},
+                    "inprocess", str(root / "runs"))
+    assert [rerun.state(s) for s in STAGES[:5]] == ["cached"] * 5
+    assert [rerun.state(s) for s in STAGES[5:]] == ["done"] * 3
+    assert rerun.tasks["transform"].artifacts == result.tasks["transform"].artifacts
+    assert rerun.pushed_destination.startswith(str(tmp_path / "serving"))
+
+
+def test_penguin_under_the_subprocess_runner(tmp_path):
     result = execute("penguin", {"serving_base_dir": str(tmp_path / "serving")}, "subprocess", str(tmp_path / "runs"))
     assert result.blessed and result.eval_accuracy >= 0.9
     assert _load_and_score(result.pushed_destination).shape == (2, 3)
@@ -101,24 +129,24 @@ def test_schema_anomaly_stops_at_the_validator_and_pushes_nothing(tmp_path):
         'feature { name: "island" type: BYTES presence { min_fraction: 1.0 min_count: 1 } }',
     ])
     serving = tmp_path / "serving"
-    with pytest.raises(RuntimeError, match="example-validator"):
+    with pytest.raises(local.TaskFailed, match="example-validator"):
         execute("penguin", {"serving_base_dir": str(serving), "schema_pbtxt": curated,
                             "data_root": penguin.DATA_DIR}, "inprocess", str(tmp_path / "runs"))
-    (run_dir,) = (tmp_path / "runs").iterdir()
+    (run_dir,) = [d for d in (tmp_path / "runs").iterdir() if not d.name.startswith(".")]
     assert (run_dir / "import-schema" / "schema").is_dir()
     assert not (run_dir / "transform").exists() and not (run_dir / "trainer").exists()
     assert not serving.exists() or not os.listdir(serving)
 
 
-def test_unblessed_model_is_not_pushed(tmp_path):
+def test_unblessed_model_skips_the_pusher_and_the_run_succeeds(tmp_path):
     impossible = ('{"model_specs": [{"label_key": "species"}], "metrics_specs": [{"metrics": [{"class_name": '
                   '"SparseCategoricalAccuracy", "threshold": {"value_threshold": {"lower_bound": 2.0}}}]}]}')
     serving = tmp_path / "serving"
     result = execute("penguin", {"serving_base_dir": str(serving), "eval_config_json": impossible,
                                  "train_steps": 20}, "inprocess", str(tmp_path / "runs"))
     assert result.blessed is False
-    assert result.pushed_destination is None
-    assert result.metadata("pusher", "pushed_model")["pushed"] == 0
+    assert result.state("pusher") == "skipped"  # the dsl.If gate, as on a cluster: the Pusher never ran
+    assert result.pushed_destination is None and not os.path.exists(os.path.join(result.run_dir, "pusher"))
     assert not serving.exists() or not os.listdir(serving)
 
 
@@ -164,7 +192,7 @@ def test_missing_data_dir_fails_with_the_rule_that_failed(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 1
     assert f"{tmp_path / 'nowhere'}: data directory does not exist" in out
-    assert out.strip().splitlines()[-1].startswith("run: penguin FAILED")
+    assert "run: penguin FAILED" in out
 
 
 def test_every_html_report_of_the_run_renders_offline_in_chromium(penguin_run):

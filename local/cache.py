@@ -1,0 +1,41 @@
+"""Task caching with the backend's semantics: same fingerprint, reuse the earlier outputs.
+
+An entry records where a successful execution's outputs are and the metadata the
+backend stored for them; its artifact ids stay the same, so the tasks downstream
+of a hit hit as well. An entry whose outputs were deleted is a miss.
+"""
+
+import json
+import os
+from typing import Any, Dict, Optional
+
+import tempfile
+
+CACHE_FOLDER = ".tfx-kfp-cache"
+
+
+class TaskCache:
+    def __init__(self, pipeline_root: str, enabled: bool = True):
+        self.folder = os.path.join(pipeline_root, CACHE_FOLDER)
+        self.enabled = enabled
+
+    def _path(self, fingerprint: str) -> str:
+        return os.path.join(self.folder, f"{fingerprint}.json")
+
+    def lookup(self, fingerprint: str) -> Optional[Dict[str, Any]]:
+        if not self.enabled:
+            return None
+        try:
+            with open(self._path(fingerprint)) as f:
+                entry = json.load(f)
+        except (OSError, ValueError):
+            return None
+        if not all(os.path.exists(a["uri"]) for a in entry.get("artifacts", {}).values()):
+            return None
+        return entry
+
+    def store(self, fingerprint: str, entry: Dict[str, Any]) -> None:
+        os.makedirs(self.folder, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=self.folder, suffix=".partial", delete=False) as f:
+            json.dump(entry, f)
+        os.replace(f.name, self._path(fingerprint))

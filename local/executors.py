@@ -1,0 +1,115 @@
+"""Runs one task's container command: in this process, in a subprocess, or in Docker.
+
+Every runner executes the command the compiled spec gives the container (for a
+lightweight component: ``sh -ec <write the source; python3 -m
+kfp.dsl.executor_main …> <source> --executor_input … --function_to_execute …``)
+with placeholders resolved as the backend resolves them. The in-process runner
+executes that same program with kfp's own ``Executor`` here, so TensorFlow and
+TFX are imported once per run rather than once per task.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence
+
+from kfp.dsl import executor as kfp_executor
+
+from tfx_kfp.local import logs
+
+RUNNERS = ("inprocess", "subprocess", "docker")
+
+
+@dataclass(frozen=True)
+class Mounts:
+    """Host folders Docker tasks see at the same paths (the pipeline root is always mounted)."""
+
+    read_only: Sequence[str] = ()
+    read_write: Sequence[str] = ()
+
+
+@dataclass
+class Outcome:
+    """How a task's command ended."""
+
+    exit_code: int
+    error: Optional[BaseException] = None
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _split_lightweight_command(command: List[str]):
+    """``sh -ec <script> <source> --executor_input X --function_to_execute F`` → (source, input, function)."""
+    if len(command) < 4 or command[0] != "sh" or "kfp.dsl.executor_main" not in command[2]:
+        raise ValueError(f"not a lightweight Python component command: {command[:3]!r}")
+    options = dict(zip(command[4::2], command[5::2]))
+    return command[3], json.loads(options["--executor_input"]), options["--function_to_execute"]
+
+
+def run_in_process(command: List[str], log_path: str, user_module_paths: Sequence[str] = ()) -> Outcome:
+    """Executes the component function here; any exception (SystemExit included) fails the task."""
+    source, executor_input, function_name = _split_lightweight_command(command)
+    previous = os.environ.get("_KFP_RUNTIME")
+    os.environ["_KFP_RUNTIME"] = "true"
+    try:
+        with tempfile.TemporaryDirectory(prefix="tfx-kfp-task-") as folder, \
+                logs.capture_task_output(log_path, user_module_paths=user_module_paths):
+            path = os.path.join(folder, "ephemeral_component.py")
+            with open(path, "w") as f:
+                f.write(source)
+            spec = importlib.util.spec_from_file_location(f"_tfx_kfp_task_{uuid.uuid4().hex[:8]}", path)
+            module = importlib.util.module_from_spec(spec)
+            try:
+                spec.loader.exec_module(module)
+                kfp_executor.Executor(executor_input=executor_input,
+                                      function_to_execute=getattr(module, function_name)).execute()
+            except KeyboardInterrupt:
+                raise
+            except BaseException as e:  # noqa: BLE001 - SystemExit too: a task that exits has failed
+                traceback.print_exc()
+                message = f"the task called sys.exit({e.code!r})" if isinstance(e, SystemExit) else repr(e)
+                return Outcome(exit_code=1, error=e, message=message)
+        return Outcome(exit_code=0)
+    finally:
+        if previous is None:
+            os.environ.pop("_KFP_RUNTIME", None)
+        else:
+            os.environ["_KFP_RUNTIME"] = previous
+
+
+def run_in_subprocess(command: List[str], log_path: str) -> Outcome:
+    """Runs the command as a process whose ``python3`` is this environment's interpreter."""
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    with open(log_path, "ab") as log:
+        code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, check=False).returncode
+    return Outcome(exit_code=code, message=f"exit code {code}" if code else "")
+
+
+def run_in_docker(command: List[str], image: str, log_path: str, pipeline_root: str, mounts: Mounts) -> Outcome:
+    """Runs the command in ``image`` as the calling user, with the run's folders at the same paths."""
+    import docker
+
+    client = docker.from_env()
+    try:
+        client.images.get(image)
+    except docker.errors.ImageNotFound:
+        raise RuntimeError(f"Docker image {image!r} is not present locally: build it with `tfx-kfp image build`") from None
+    volumes = {os.path.abspath(p): {"bind": os.path.abspath(p), "mode": "ro"} for p in mounts.read_only}
+    volumes.update({os.path.abspath(p): {"bind": os.path.abspath(p), "mode": "rw"}
+                    for p in (pipeline_root, *mounts.read_write)})
+    container = client.containers.run(image=image, command=command, detach=True, volumes=volumes,
+                                      user=f"{os.getuid()}:{os.getgid()}", environment={"HOME": "/tmp"})
+    try:
+        with open(log_path, "ab") as log:
+            for chunk in container.logs(stream=True, follow=True):
+                log.write(chunk)
+        code = container.wait()["StatusCode"]
+    finally:
+        container.remove(force=True)
+    return Outcome(exit_code=code, message=f"exit code {code}" if code else "")

@@ -1,0 +1,261 @@
+"""Walks a compiled pipeline's DAGs the way the KFP backend's drivers do.
+
+Tasks run in dependency order; a task whose ``triggerPolicy.condition`` (``dsl.If``)
+is false is skipped with everything inside it, as are tasks that consume a skipped
+task's outputs; the first failure stops the run. Between tasks, artifact metadata
+and parameters go through ``tfx_kfp.local.backend``.
+"""
+
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from google.protobuf import json_format
+from kfp.local import placeholder_utils
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from tfx_kfp.local import backend, events, executors
+from tfx_kfp.local.cache import TaskCache
+from tfx_kfp.local.errors import BackendRejection, TaskFailed, UnsupportedSpec
+from tfx_kfp.local.spec import CompiledPipeline, topological_order
+
+
+@dataclass(frozen=True)
+class ArtifactRef:
+    """An artifact as the backend hands it to a consumer (ML Metadata id, URI, stored metadata)."""
+
+    id: str
+    uri: str
+    schema_title: str
+    metadata: Dict[str, Any]
+
+
+@dataclass
+class TaskRecord:
+    name: str
+    state: str
+    seconds: float = 0.0
+    started: float = 0.0
+    artifacts: Dict[str, ArtifactRef] = field(default_factory=dict)
+    written_metadata: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    parameters: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    runner: str
+    pipeline_root: str
+    run_dir: str
+    cache: TaskCache
+    observer: events.Observer
+    mounts: executors.Mounts
+    user_module_paths: tuple = ()
+
+
+class Orchestrator:
+    def __init__(self, compiled: CompiledPipeline, settings: RunSettings):
+        self.compiled = compiled
+        self.settings = settings
+        self.records: Dict[str, TaskRecord] = {}
+
+    # --- the DAG walk -------------------------------------------------------------------------
+    def run(self, parameters: Dict[str, Any]) -> Dict[str, TaskRecord]:
+        root = self.compiled.spec.root
+        for name in self._container_tasks(root):
+            self._emit(name, events.WAITING)
+        self._run_dag(root, parameters, {})
+        return self.records
+
+    def _container_tasks(self, component: pipeline_spec_pb2.ComponentSpec) -> List[str]:
+        names: List[str] = []
+        for name in topological_order(component.dag):
+            child = self.compiled.component(component.dag.tasks[name].component_ref.name)
+            names += self._container_tasks(child) if child.HasField("dag") else [name]
+        return names
+
+    def _run_dag(self, component, parameters: Dict[str, Any], artifacts: Dict[str, ArtifactRef]) -> None:
+        finished: Dict[str, str] = {}  # task -> final state, for this DAG's tasks
+        for name in topological_order(component.dag):
+            task = component.dag.tasks[name]
+            child = self.compiled.component(task.component_ref.name)
+            producers = set(task.dependent_tasks) | {a.task_output_artifact.producer_task for a in task.inputs.artifacts.values()
+                                                     if a.HasField("task_output_artifact")}
+            if any(finished.get(p) == events.SKIPPED for p in producers):
+                finished[name] = self._skip(name, child)
+                continue
+            task_parameters = self._resolve_parameters(name, task, child, parameters)
+            task_artifacts = self._resolve_artifacts(name, task, artifacts)
+            condition = task.trigger_policy.condition
+            if condition and not backend.condition_holds(condition, task_parameters):
+                finished[name] = self._skip(name, child)
+                continue
+            if child.HasField("dag"):
+                self._run_dag(child, task_parameters, task_artifacts)
+                finished[name] = events.DONE
+            else:
+                finished[name] = self._run_container(name, task, child, task_parameters, task_artifacts).state
+
+    def _skip(self, name: str, component) -> str:
+        for task in (self._container_tasks(component) if component.HasField("dag") else [name]):
+            self.records[task] = TaskRecord(task, events.SKIPPED)
+            self._emit(task, events.SKIPPED)
+        return events.SKIPPED
+
+    # --- inputs ---------------------------------------------------------------------------------
+    def _resolve_parameters(self, name, task, component, scope: Dict[str, Any]) -> Dict[str, Any]:
+        values: Dict[str, Any] = {}
+        for key, spec in task.inputs.parameters.items():
+            if spec.HasField("runtime_value"):
+                values[key] = backend.protojson_numbers(json_format.MessageToDict(spec.runtime_value.constant))
+            elif spec.component_input_parameter:
+                values[key] = scope[spec.component_input_parameter]
+            elif spec.HasField("task_output_parameter"):
+                producer = self.records[spec.task_output_parameter.producer_task]
+                values[key] = producer.parameters[spec.task_output_parameter.output_parameter_key]
+            else:
+                raise UnsupportedSpec(f"task {name!r} input {key!r}: {spec.WhichOneof('kind')} is not supported locally")
+        for key, definition in component.input_definitions.parameters.items():
+            if key not in values and definition.HasField("default_value"):
+                values[key] = backend.protojson_numbers(json_format.MessageToDict(definition.default_value))
+        return values
+
+    def _resolve_artifacts(self, name, task, scope: Dict[str, ArtifactRef]) -> Dict[str, ArtifactRef]:
+        refs: Dict[str, ArtifactRef] = {}
+        for key, spec in task.inputs.artifacts.items():
+            if spec.component_input_artifact:
+                refs[key] = scope[spec.component_input_artifact]
+            elif spec.HasField("task_output_artifact"):
+                producer = self.records[spec.task_output_artifact.producer_task]
+                refs[key] = producer.artifacts[spec.task_output_artifact.output_artifact_key]
+            else:
+                raise UnsupportedSpec(f"task {name!r} input artifact {key!r}: {spec.WhichOneof('kind')} is not supported locally")
+        return refs
+
+    # --- one container task ----------------------------------------------------------------------
+    def _executor_input(self, task_root: str, component, parameters, artifacts) -> Dict[str, Any]:
+        outputs = component.output_definitions
+        return {
+            "inputs": {
+                "parameterValues": backend.protojson_numbers(parameters),
+                # The driver builds input artifacts from ML Metadata: the id as name, the stored
+                # metadata, and the type as an instance schema rather than a schema title.
+                "artifacts": {key: {"artifacts": [{"name": ref.id, "uri": ref.uri,
+                                                   "metadata": backend.protojson_numbers(ref.metadata),
+                                                   "type": {"instanceSchema": f"title: {ref.schema_title}\n"}}]}
+                              for key, ref in artifacts.items()},
+            },
+            "outputs": {
+                "parameters": {key: {"outputFile": os.path.join(task_root, "parameters", key)}
+                               for key in outputs.parameters},
+                "artifacts": {key: {"artifacts": [{"name": key, "uri": os.path.join(task_root, key), "metadata": {},
+                                                   "type": json_format.MessageToDict(spec.artifact_type)}]}
+                              for key, spec in outputs.artifacts.items()},
+                "outputFile": os.path.join(task_root, "executor_output.json"),
+            },
+        }
+
+    def _fingerprint(self, component, container, parameters, artifacts) -> str:
+        outputs = component.output_definitions
+        return backend.cache_fingerprint(
+            {key: [ref.id] for key, ref in artifacts.items()}, parameters,
+            {key: json_format.MessageToDict(spec.artifact_type) for key, spec in outputs.artifacts.items()},
+            {key: pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name(spec.parameter_type)
+             for key, spec in outputs.parameters.items()},
+            container["image"], container.get("command", []) + container.get("args", []),
+            self.compiled.pvc_names(component.executor_label))
+
+    def _run_container(self, name, task, component, parameters, artifacts) -> TaskRecord:
+        container = self.compiled.container(component)
+        fingerprint = self._fingerprint(component, container, parameters, artifacts)
+        if task.caching_options.enable_cache:
+            entry = self.settings.cache.lookup(fingerprint)
+            if entry:
+                return self._finish(TaskRecord(
+                    name, events.CACHED, seconds=entry["seconds"],
+                    artifacts={k: ArtifactRef(**a) for k, a in entry["artifacts"].items()},
+                    written_metadata=entry["written_metadata"], parameters=entry["parameters"]))
+        task_root = os.path.join(self.settings.run_dir, name)
+        os.makedirs(os.path.join(task_root, "parameters"), exist_ok=True)
+        executor_input = self._executor_input(task_root, component, parameters, artifacts)
+        with open(os.path.join(task_root, "executor_input.json"), "w") as f:
+            json.dump(executor_input, f, indent=1)
+        command = placeholder_utils.replace_placeholders(
+            container.get("command", []) + container.get("args", []), executor_input,
+            pipeline_resource_name=os.path.basename(self.settings.run_dir), task_resource_name=name,
+            pipeline_root=self.settings.pipeline_root, unique_pipeline_id=uuid.uuid4().hex)
+        record = TaskRecord(name, events.RUNNING, started=time.time())
+        log_path = self._log_path(name)
+        self._emit(name, events.RUNNING)
+        outcome = self._execute(command, container["image"], log_path)
+        record.seconds = time.time() - record.started
+        if outcome.exit_code != 0:
+            return self._fail(record, outcome.message or "non-zero exit", outcome.error)
+        try:
+            self._collect_outputs(record, component, executor_input)
+        except BackendRejection as e:
+            return self._fail(record, f"the KFP launcher would reject its outputs: {e}", e)
+        record.state = events.DONE
+        if task.caching_options.enable_cache:
+            self.settings.cache.store(fingerprint, {
+                "task": name, "seconds": record.seconds, "parameters": record.parameters,
+                "written_metadata": record.written_metadata,
+                "artifacts": {k: vars(ref) for k, ref in record.artifacts.items()}})
+        return self._finish(record)
+
+    def _execute(self, command: List[str], image: str, log_path: str) -> executors.Outcome:
+        runner = self.settings.runner
+        if runner == "inprocess":
+            return executors.run_in_process(command, log_path, self.settings.user_module_paths)
+        if runner == "subprocess":
+            return executors.run_in_subprocess(command, log_path)
+        return executors.run_in_docker(command, image, log_path, self.settings.pipeline_root, self.settings.mounts)
+
+    def _collect_outputs(self, record: TaskRecord, component, executor_input) -> None:
+        outputs = executor_input["outputs"]
+        output_file = outputs["outputFile"]
+        produced: Dict[str, Any] = {}
+        if os.path.exists(output_file):
+            with open(output_file) as f:
+                produced = backend.parse_executor_output(f.read(), output_file)
+        for key, definition in component.output_definitions.parameters.items():
+            if key in produced.get("parameterValues", {}):
+                record.parameters[key] = produced["parameterValues"][key]
+                continue
+            with open(outputs["parameters"][key]["outputFile"]) as f:
+                record.parameters[key] = backend.parameter_from_text(
+                    f.read(), pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name(definition.parameter_type))
+        for key, artifact_list in outputs["artifacts"].items():
+            declared = artifact_list["artifacts"][0]
+            written = (produced.get("artifacts", {}).get(key, {}).get("artifacts") or [{}])[0]
+            metadata = {**declared["metadata"], **written.get("metadata", {})}
+            record.written_metadata[key] = metadata
+            record.artifacts[key] = ArtifactRef(
+                id=uuid.uuid4().hex, uri=written.get("uri") or declared["uri"],
+                schema_title=declared["type"].get("schemaTitle", "system.Artifact"),
+                metadata=backend.mlmd_round_trip(metadata, key))
+
+    # --- bookkeeping -------------------------------------------------------------------------------
+    def _log_path(self, name: str) -> str:
+        folder = os.path.join(self.settings.run_dir, "logs")
+        os.makedirs(folder, exist_ok=True)
+        return os.path.join(folder, f"{name}.log")
+
+    def _fail(self, record: TaskRecord, message: str, error: Optional[BaseException]) -> TaskRecord:
+        record.state = events.FAILED
+        self.records[record.name] = record
+        failure = TaskFailed(record.name, message, self._log_path(record.name), error)
+        self._emit(record.name, events.FAILED, seconds=record.seconds, error=failure)
+        raise failure
+
+    def _finish(self, record: TaskRecord) -> TaskRecord:
+        self.records[record.name] = record
+        self._emit(record.name, record.state, seconds=record.seconds, outputs=record.written_metadata,
+                   parameters=record.parameters)
+        return record
+
+    def _emit(self, name: str, state: str, **details) -> None:
+        log_path = os.path.join(self.settings.run_dir, "logs", f"{name}.log")
+        self.settings.observer(events.TaskEvent(task=name, state=state, log_path=log_path, **details))

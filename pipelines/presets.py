@@ -1,0 +1,58 @@
+"""Pipelines by name, with parameter values as their defaults: what ``compile`` and ``run`` build."""
+
+from typing import Any, Dict
+
+from tfx_kfp.pipelines import cluster
+from tfx_kfp.pipelines.penguin import penguin_pipeline
+from tfx_kfp.pipelines.training import (PARAMETERS, SCHEMA_PARAMETER, SEPARATE_MODULE_PARAMETERS,
+                                        create_training_pipeline)
+
+PIPELINES = ("penguin", "training")
+TARGETS = ("local", "kind")
+
+
+class MissingParameters(ValueError):
+    """The pipeline has required parameters without a value."""
+
+    def __init__(self, pipeline: str, missing):
+        self.missing = list(missing)
+        super().__init__(f"{pipeline} pipeline: missing required parameters: {', '.join(self.missing)}")
+
+
+# Every parameter a preset can take, with its Python type.
+PARAMETER_TYPES: Dict[str, type] = {
+    name: spec.type for name, spec in {**PARAMETERS, "schema_pbtxt": SCHEMA_PARAMETER, **SEPARATE_MODULE_PARAMETERS}.items()
+}
+
+
+def build_pipeline(name: str, *, target: str = "local", params: Dict[str, Any]):
+    """The named pipeline for a target, ``params`` as its parameter defaults.
+
+    ``schema_pbtxt`` in params selects ImportSchema; ``transform_module_source`` or
+    ``trainer_module_source`` selects a module per component (the other one defaults to
+    ``module_source``).
+
+    Raises:
+        MissingParameters: naming the required parameters that have no value.
+    """
+    if name not in PIPELINES:
+        raise ValueError(f"pipeline must be one of {PIPELINES}, got {name!r}")
+    params = dict(params)
+    import_schema = "schema_pbtxt" in params
+    separate_modules = any(key in params for key in SEPARATE_MODULE_PARAMETERS)
+    if separate_modules and "module_source" in params:
+        shared = params.pop("module_source")
+        for key in SEPARATE_MODULE_PARAMETERS:
+            params.setdefault(key, shared)
+    if name == "penguin":
+        pipeline = penguin_pipeline(target, import_schema=import_schema, separate_modules=separate_modules,
+                                    overrides=params)
+    else:
+        if target == "kind":
+            params = cluster.escape_for_kubernetes(params)
+        pipeline = create_training_pipeline("tfx-kfp-training", defaults=params, import_schema=import_schema,
+                                            separate_modules=separate_modules)
+    missing = [key for key, spec in pipeline.component_spec.inputs.items() if spec.default is None and not spec.optional]
+    if missing:
+        raise MissingParameters(name, missing)
+    return pipeline
