@@ -170,8 +170,8 @@ def main(argv=None) -> int:
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine(), "versions": versions(),
-        "workload": {**work, "data_root": os.path.relpath(work["data_root"], REPO),
-                     "module_file": os.path.relpath(work["module_file"], REPO)},
+        "workload": {**work, "data_root": os.path.relpath(os.path.realpath(work["data_root"]), REPO),
+                     "module_file": os.path.relpath(os.path.realpath(work["module_file"]), REPO)},
         "configs": {key: CONFIGS[key]["label"] for key in CONFIGS}, "anchor": ANCHOR, "runs": runs,
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
