@@ -27,9 +27,15 @@ def base_install(tmp_path_factory):
     uv = shutil.which("uv")
     assert uv, "uv (the project's installer) must be on PATH"
     venv = tmp_path_factory.mktemp("base") / "venv"
+    build_dir = os.path.join(REPO, "build")  # setuptools builds the wheel in the source tree
+    had_build_dir = os.path.exists(build_dir)
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, timeout=120)
-    subprocess.run([uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), REPO],
-                   check=True, timeout=600)
+    try:
+        subprocess.run([uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), REPO],
+                       check=True, timeout=600)
+    finally:
+        if not had_build_dir:
+            shutil.rmtree(build_dir, ignore_errors=True)
     return venv
 
 
