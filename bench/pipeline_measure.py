@@ -4,7 +4,7 @@
         [--beam-modes preset,multi_processing] [--out bench/results/pipeline.json]
     uv run python bench/pipeline_report.py bench/results/pipeline.json   # the Markdown tables
 
-Every run is a fresh process (``bench/pipeline/run_one.py``) timed from spawn to exit, imports
+Every run is a fresh process (``bench.pipeline.run_one``) timed from spawn to exit, imports
 included. Runs are interleaved (the configuration order rotates every repeat) so that load from
 other users of the machine spreads over all of them. Each run must bless and push a SavedModel,
 or the measuring stops. This process imports neither TensorFlow nor TFX.
@@ -26,7 +26,7 @@ import psutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-RUN_ONE = os.path.join(HERE, "pipeline", "run_one.py")
+RUN_ONE = "bench.pipeline.run_one"
 CONFIGS = {
     "inprocess": {"label": "tfx-kfp `--runner inprocess`", "system": "tfx-kfp", "runner": "inprocess"},
     "subprocess": {"label": "tfx-kfp `--runner subprocess`", "system": "tfx-kfp", "runner": "subprocess"},
@@ -89,8 +89,8 @@ def measure_one(key: str, beam_mode: str, work: dict, workdir: str) -> dict:
     load_before, busy_before = os.getloadavg()[0], cpu_busy_seconds()
     with open(os.path.join(workdir, "run.log"), "w") as log:
         spawned = time.time()
-        process = subprocess.Popen([sys.executable, RUN_ONE, spec_path, result_path], cwd=workdir,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([sys.executable, "-m", RUN_ONE, spec_path, result_path], cwd=workdir,
+                                   env={**os.environ, "PYTHONPATH": REPO}, stdout=log, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.time() - spawned
     cpu = usage.ru_utime + usage.ru_stime  # the child and every descendant it waited for

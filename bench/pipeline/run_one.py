@@ -1,6 +1,6 @@
 """One penguin pipeline run in a fresh process, for ``bench/pipeline_measure.py``.
 
-    python bench/pipeline/run_one.py SPEC.json RESULT.json
+    PYTHONPATH=<repository> python -m bench.pipeline.run_one SPEC.json RESULT.json
 
 SPEC names the system ("tfx-kfp" with a runner, or "tfx-local-dag-runner") and the workload. The
 result (JSON) holds when imports finished, the pipeline's own seconds, per-stage seconds from the
@@ -72,7 +72,7 @@ def run_tfx_kfp(spec: dict) -> dict:
 
 
 def run_local_dag(spec: dict) -> dict:
-    import localdag  # this script's folder is on sys.path
+    from bench.pipeline import localdag
 
     outcome = localdag.run(spec)
     outcome["stages"] = stages_of_nodes(outcome.pop("node_seconds"))

@@ -3,13 +3,16 @@
 The measuring itself (minutes of TFX) is not run here; the report is checked on a small synthetic result.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+
+from bench import pipeline_measure as measure
+from bench import pipeline_report
+from bench.pipeline import run_one
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REPORT = os.path.join(REPO, "bench", "pipeline_report.py")
@@ -19,16 +22,6 @@ TASKS = ["example-gen", "statistics-gen", "schema-gen", "example-validator", "tr
          "pusher"]
 
 
-def _load(relative_path: str):
-    spec = importlib.util.spec_from_file_location(os.path.basename(relative_path)[:-3],
-                                                  os.path.join(REPO, relative_path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-run_one = _load("bench/pipeline/run_one.py")
-measure = _load("bench/pipeline_measure.py")
 
 
 def _run_record(**states):
@@ -133,11 +126,11 @@ def test_report_tables_hold_medians_ratios_and_stage_sums(results_file):
 
 def test_report_fills_the_marked_section_and_keeps_the_prose(results_file, tmp_path):
     doc = tmp_path / "benchmarks.md"
-    module = _load("bench/pipeline_report.py")
-    doc.write_text(f"# Benchmarks\n\nProse by hand.\n\n{module.BEGIN}\nold tables\n{module.END}\n\nMore prose.\n")
+    begin, end = pipeline_report.BEGIN, pipeline_report.END
+    doc.write_text(f"# Benchmarks\n\nProse by hand.\n\n{begin}\nold tables\n{end}\n\nMore prose.\n")
     _report(results_file, "--into", doc)
     once = doc.read_text()
-    assert once.startswith("# Benchmarks\n\nProse by hand.\n\n") and once.endswith(f"{module.END}\n\nMore prose.\n")
+    assert once.startswith("# Benchmarks\n\nProse by hand.\n\n") and once.endswith(f"{end}\n\nMore prose.\n")
     assert "old tables" not in once and len(_tables(once)) == 4
     _report(results_file, "--into", doc)
     assert doc.read_text() == once
