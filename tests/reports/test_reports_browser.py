@@ -244,9 +244,14 @@ def test_index_of_penguin_run_links_every_report(chromium, penguin_run, penguin_
             ".map(r => r.cells[0].textContent)"
         )
         assert set(PENGUIN_FEATURES) <= set(schema_rows)
-        assert "/serving/penguin/1735689600" in page.text("body")
-        accuracy = format_number(penguin_run["evaluation"]["overall"]["sparse_categorical_accuracy"])
-        assert accuracy in page.text("body")
+        tables = page.evaluate(
+            "[...document.querySelectorAll('table')].map(t => [...t.rows].map(r => [...r.cells]"
+            ".map(c => c.textContent.trim())))")
+        rows = {table[0][0]: table[1:] for table in tables}
+        assert rows["Field"] == [["Pushed path", "/serving/penguin/1735689600"], ["Version", "1735689600"]]
+        overall = penguin_run["evaluation"]["overall"]
+        evaluator_metrics = [t[1:] for t in tables if t[1:] and t[1][0] == "sparse_categorical_accuracy"]
+        assert evaluator_metrics == [[[name, format_number(value)] for name, value in overall.items()]]
     finally:
         page.close()
     for link in html_reports:  # every linked HTML report opens offline as a page
