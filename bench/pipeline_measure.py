@@ -42,8 +42,8 @@ VERSIONED = ("tfx", "kfp", "tensorflow", "apache-beam", "tensorflow-transform", 
 
 def cpu_busy_seconds() -> float:
     """CPU seconds every process on the machine has used so far (/proc/stat)."""
-    times = psutil.cpu_times()
-    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+    times = psutil.cpu_times()  # Linux: guest time is already counted in user time
+    return times.user + times.nice + times.system + times.irq + times.softirq + times.steal
 
 
 def machine() -> dict:
