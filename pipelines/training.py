@@ -13,8 +13,7 @@ from kfp import dsl
 
 from tfx_kfp import components
 from tfx_kfp.components import names
-
-DEFAULT_BEAM_PIPELINE_ARGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=0"]
+from tfx_kfp.runtime.beam_defaults import DEFAULT_BEAM_PIPELINE_ARGS
 
 
 @dataclass(frozen=True)

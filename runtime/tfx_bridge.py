@@ -18,7 +18,7 @@ from tfx.types import artifact_utils, standard_artifacts
 
 from tfx_kfp.components import names
 
-DEFAULT_BEAM_PIPELINE_ARGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=0"]
+from tfx_kfp.runtime.beam_defaults import DEFAULT_BEAM_PIPELINE_ARGS
 
 
 def _split_names_on_disk(path: str) -> List[str]:

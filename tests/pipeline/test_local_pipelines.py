@@ -60,6 +60,9 @@ def test_penguin_run_writes_every_stage_and_report(penguin_run):
     for stage in STAGES[1:]:
         report = os.path.join(result.run_dir, stage, "report")
         assert os.path.getsize(report) > 100, stage
+    with open(os.path.join(result.run_dir, "pusher", "report")) as f:
+        push_report = f.read()
+    assert "### serving_default" in push_report and "### struct" not in push_report  # metadata read in both shapes
     confusion = result.metadata("evaluator", "confusion_matrix")["confusionMatrix"]
     assert sum(sum(r["row"]) for r in confusion["rows"]) == result.metadata("evaluator", "metrics")["example_count"]
 

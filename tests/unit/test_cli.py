@@ -1,11 +1,15 @@
-"""The CLI's fast paths: compile, parameter parsing, and the errors users see."""
+"""The CLI's fast paths: compile, the one parameter parser, and the errors and exit codes users see."""
 
 import pytest
 import yaml
 
 from tfx_kfp.cli import main
-from tfx_kfp.cli.commands._pipeline_args import parse_params
+from tfx_kfp.cli.errors import UsageError
+from tfx_kfp.cli.params import kfp_types, parse_params
 from tfx_kfp.pipelines import cluster
+from tfx_kfp.pipelines.presets import PARAMETER_TYPES
+
+DECLARED = kfp_types(PARAMETER_TYPES)
 
 
 def test_compile_writes_valid_yaml(tmp_path, capsys):
@@ -21,44 +25,76 @@ def test_compile_generic_pipeline_with_a_users_module(tmp_path):
     module = tmp_path / "my_module.py"
     module.write_text("def preprocessing_fn(inputs):\n    return inputs\n\ndef run_fn(fn_args):\n    pass\n")
     out = tmp_path / "p.yaml"
-    assert main(["compile", "--pipeline", "training", "--module-file", str(module), "--param", "data_root=/d",
-                 "--param", "label_key=y", "--param", "serving_base_dir=/s", "--param", "train_steps=7",
-                 "-o", str(out)]) == 0
+    assert main(["compile", "--pipeline", "training", "--target", "local", "--module-file", str(module),
+                 "--param", "data_root=/d", "--param", "label_key=y", "--param", "serving_base_dir=/s",
+                 "--param", "train_steps=7", "-o", str(out)]) == 0
     spec = next(yaml.safe_load_all(out.read_text()))
     parameters = spec["root"]["inputDefinitions"]["parameters"]
     assert parameters["module_source"]["defaultValue"] == module.read_text()
     assert parameters["train_steps"]["defaultValue"] == 7
 
 
-def test_generic_pipeline_names_missing_parameters(tmp_path):
-    with pytest.raises(SystemExit, match="missing required parameters: data_root .*module_source \\(--module-file\\)"):
-        main(["compile", "--pipeline", "training", "-o", str(tmp_path / "p.yaml")])
+def test_separate_modules_replace_the_shared_module(tmp_path):
+    transform, trainer = tmp_path / "t.py", tmp_path / "r.py"
+    transform.write_text("def preprocessing_fn(inputs):\n    return inputs\n")
+    trainer.write_text("def run_fn(fn_args):\n    pass\n")
+    out = tmp_path / "p.yaml"
+    assert main(["compile", "--target", "local", "--transform-module-file", str(transform),
+                 "--trainer-module-file", str(trainer), "-o", str(out)]) == 0
+    spec = next(yaml.safe_load_all(out.read_text()))
+    parameters = spec["root"]["inputDefinitions"]["parameters"]
+    assert "module_source" not in parameters
+    assert parameters["transform_module_source"]["defaultValue"] == transform.read_text()
+    assert parameters["trainer_module_source"]["defaultValue"] == trainer.read_text()
+    tasks = spec["root"]["dag"]["tasks"]
+    assert tasks["transform"]["inputs"]["parameters"]["module_source"]["componentInputParameter"] == \
+        "transform_module_source"
+    assert tasks["trainer"]["inputs"]["parameters"]["module_source"]["componentInputParameter"] == \
+        "trainer_module_source"
+
+
+def test_kind_target_escapes_dollars_for_kubernetes_expansion(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text('PRICE = "$$5"  # $(HOME)\ndef preprocessing_fn(inputs):\n    return inputs\n')
+    out = tmp_path / "p.yaml"
+    assert main(["compile", "--target", "kind", "--module-file", str(module), "-o", str(out)]) == 0
+    default = next(yaml.safe_load_all(out.read_text()))["root"]["inputDefinitions"]["parameters"][
+        "module_source"]["defaultValue"]
+    assert default == module.read_text().replace("$", "$$")
+
+
+def test_missing_parameters_exit_2_naming_them(tmp_path, capsys):
+    assert main(["compile", "--pipeline", "training", "-o", str(tmp_path / "p.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "missing required parameters: data_root" in err and "module_source" in err
 
 
 @pytest.mark.parametrize("item, message", [
-    ("train_steps=ten", "--param train_steps: expected int, received 'ten'"),
-    ("fail_on_anomalies=maybe", "--param fail_on_anomalies: expected bool"),
-    ("beam_pipeline_args=--x", "--param beam_pipeline_args: expected list"),
-    ("nonsense=1", "unknown parameter 'nonsense'"),
-    ("train_steps", "expected KEY=VALUE, received 'train_steps'"),
+    ("train_steps=ten", "--param train_steps: expected an integer (NUMBER_INTEGER); received 'ten'"),
+    ("fail_on_anomalies=maybe", "--param fail_on_anomalies: expected true or false"),
+    ("beam_pipeline_args=--x", "--param beam_pipeline_args: expected a JSON array"),
+    ("nonsense=1", "the pipeline has no parameter 'nonsense'"),
+    ("train_steps", "expected KEY=VALUE; received 'train_steps'"),
+    ("module_source=@/no/such.py", "--param module_source=@FILE: expected a readable file; received '/no/such.py'"),
 ])
 def test_bad_params_are_named(item, message):
-    with pytest.raises(SystemExit, match=message.replace("(", "\\(").replace(")", "\\)")):
-        parse_params([item])
+    with pytest.raises(UsageError) as raised:
+        parse_params([item], DECLARED)
+    assert message in str(raised.value)
 
 
-def test_params_are_typed(tmp_path):
+def test_params_are_typed_and_files_read(tmp_path):
     schema = tmp_path / "schema.pbtxt"
     schema.write_text('feature { name: "x" type: FLOAT }')
     params = parse_params(["train_steps=5", "accuracy_threshold=0.5", "fail_on_anomalies=false",
-                           'beam_pipeline_args=["--runner=FlinkRunner"]'], schema_file=str(schema))
+                           'beam_pipeline_args=["--runner=FlinkRunner"]', f"schema_pbtxt=@{schema}"], DECLARED)
     assert params == {"train_steps": 5, "accuracy_threshold": 0.5, "fail_on_anomalies": False,
                       "beam_pipeline_args": ["--runner=FlinkRunner"], "schema_pbtxt": schema.read_text()}
 
 
-def test_missing_module_file():
-    with pytest.raises(SystemExit, match="--module-file: no such file: /no/such.py"):
-        parse_params([], module_file="/no/such.py")
+def test_usage_errors_exit_2(capsys):
+    assert main(["compile", "--module-file", "/no/such.py"]) == 2
+    assert "--module-file: expected a readable file; received '/no/such.py'" in capsys.readouterr().err
 
 
 def test_run_requires_local(capsys):
