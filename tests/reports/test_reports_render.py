@@ -87,7 +87,6 @@ def test_statistics_html_shows_counts_stats_and_top_values_per_split():
         f"Histogram of fare in {split}: 2 buckets from 0 to 40" for split in ("train", "eval")]
     assert [row[1:] for row in categorical["rows"][1:]] == [
         ["100", "0 (0 %)", "2", "0", "Cash 70 (70 %) Credit Card 30 (30 %)"]] * 2
-    assert external_references(page) == []
 
 
 def test_statistics_html_marks_a_feature_missing_from_a_split():
@@ -222,7 +221,6 @@ def test_training_html_draws_a_chart_per_metric_with_final_values():
     assert per_epoch["rows"][0] == ["Epoch", *history]
     assert per_epoch["rows"][1:] == [[str(e + 1), *(format_number(v[e]) for v in history.values())]
                                      for e in range(8)]
-    assert external_references(page) == []
 
 
 def test_training_html_without_history_says_so():
@@ -242,7 +240,6 @@ def test_evaluation_html_states_the_decision_in_words(blessed, words):
     assert [row[0] for row in per_slice["rows"][1:]] == ["Overall", "species = 0", "species = 1", "species = 2"]
     assert matrix["rows"][0] == ["Actual \\ predicted", "Adelie", "Chinstrap", "Gentoo", "Total", "Recall"]
     assert matrix["rows"][2] == ["Chinstrap", "3 (13 %)", "20 (87 %)", "0 (0 %)", "23", "0.8696"]
-    assert external_references(page) == []
 
 
 def test_evaluation_html_without_thresholds_or_matrix():
