@@ -27,11 +27,11 @@ REGENERATE = "UPDATE_GOLDEN=1 uv run pytest tests/unit/test_compile.py"
 MODULE_SOURCE = "<MODULE_SOURCE>"
 ROOT_STAGES = {"example-gen", "statistics-gen", "schema-gen", "example-validator", "transform", "trainer",
                "evaluator"}
-# The module_source default, twice: in KFP's header comment (``#    name: type [Default: '…']``
+# A module source default (module_source, or transform_/trainer_module_source), twice: in KFP's header comment (``#    name: type [Default: '…']``
 # lines) and in the root inputDefinitions (a double-quoted YAML scalar that may span lines).
-MODULE_SOURCE_HEADER = re.compile(r"^(#    module_source: str \[Default: ').*?('\]\n#    \w+: )",
+MODULE_SOURCE_HEADER = re.compile(r"^(#    \w*module_source: str \[Default: ').*?('\]\n)(?=#    \w+: |[^#])",
                                   re.DOTALL | re.MULTILINE)
-MODULE_SOURCE_DEFAULT = re.compile(r'^(\s+module_source:\n\s+defaultValue: )"(?:[^"\\]|\\.)*"',
+MODULE_SOURCE_DEFAULT = re.compile(r'^(\s+\w*module_source:\n\s+defaultValue: )"(?:[^"\\]|\\.)*"',
                                    re.DOTALL | re.MULTILINE)
 
 
@@ -89,6 +89,11 @@ def test_the_golden_holds_no_module_source_and_a_module_edit_does_not_change_it(
         == MODULE_SOURCE
     edited = penguin_pipeline("kind", overrides={"module_source": module_source() + "\n# an edit\n"})
     assert normalize(_compile(edited, tmp_path)) == normalized
+
+
+def test_normalisation_covers_the_separate_transform_and_trainer_modules(tmp_path):
+    text = normalize(_compile(penguin_pipeline("kind", separate_modules=True), tmp_path))
+    assert text.count(MODULE_SOURCE) == 4 and "def run_fn" not in text  # two parameters, twice each
 
 
 def test_tasks_are_wired_output_to_input_through_the_declared_names(kind_yaml):
