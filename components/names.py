@@ -21,6 +21,12 @@ METRICS = "metrics"
 REPORT = "report"
 CONFUSION_MATRIX = "confusion_matrix"
 
+# Folder of a Model artifact that holds the servable SavedModel: tfx.utils.path_constants.SERVING_MODEL_DIR,
+# restated so that the Pusher and the reports do not import TFX (a beam-tier test checks they agree).
+SERVING_MODEL_DIR = "Format-Serving"
+# The file TFX's Evaluator writes into a ModelBlessing artifact when the model passed
+BLESSED_FILE = "BLESSED"
+
 # Output parameters
 BLESSED = "blessed"
 

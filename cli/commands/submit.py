@@ -4,13 +4,17 @@
     tfx-kfp submit --host http://localhost:8888 --pipeline-file pipeline.yaml [--param train_steps=300]
 
 Uploads the YAML as a new version of the named pipeline (creating the pipeline
-the first time), starts a run in an experiment, prints every state change of
-the run and its tasks until it ends, and exits 0 only if it SUCCEEDED.
+the first time), starts a run in an experiment, prints its link in the KFP UI
+once, shows each pipeline task's state (the RunView of local runs: a live table
+on a terminal, one line per state change otherwise) until the run ends, and
+exits 0 only if it SUCCEEDED. A failed task is summarised with the API's error.
 """
 
 import argparse
+import contextlib
 import datetime
 import hashlib
+import io
 import json
 import sys
 import time
@@ -192,26 +196,29 @@ def upload(client, pipeline_file: str, pipeline_name: str, version_name: str, de
     return pipeline_id, version.pipeline_version_id, False
 
 
-def follow(client, run_id: str, timeout: float, poll_interval: float, started: float, out=None):
-    """Polls the run until it ends; prints run and task state changes. Returns the final run."""
-    out = out or sys.stdout
+def _without_kfp_links():
+    """kfp.Client prints a "... details: <link>" line per call; submit prints the run's link once."""
+    return contextlib.redirect_stdout(io.StringIO())
+
+
+def run_link(ui_host: str, run_id: str) -> str:
+    return f"{ui_host.rstrip('/')}/#/runs/details/{run_id}"
+
+
+def follow(client, run_id: str, timeout: float, poll_interval: float, view, tasks, link: str):
+    """Polls the run until it ends, reporting each pipeline task's state to ``view``. Returns the final run."""
+    from tfx_kfp.cli.cluster_tasks import task_events
+
     deadline = time.monotonic() + timeout
-    last_state, task_states = None, {}
     while True:
         run = client.get_run(run_id)
         state = run.state or "PENDING"
-        if state != last_state:
-            print(f"  [{_elapsed(started):>7}] run: {state}", file=out, flush=True)
-            last_state = state
-        details = getattr(run, "run_details", None)
-        for task in (getattr(details, "task_details", None) or []):
-            name = task.display_name or task.task_id
-            if not name or name == "root" or name.endswith("-driver"):
-                continue
-            if task.state and task_states.get(name) != task.state:
-                task_states[name] = task.state
-                print(f"  [{_elapsed(started):>7}] task {name}: {task.state}", file=out, flush=True)
-        if state in FINAL_STATES:
+        final = state in FINAL_STATES
+        details = getattr(getattr(run, "run_details", None), "task_details", None)
+        error = getattr(getattr(run, "error", None), "message", None)
+        for event in task_events(tasks, details, run_link=link, run_error=error if final else None):
+            view(event)
+        if final:
             return run
         if time.monotonic() >= deadline:
             raise SubmitError(f"expected run {run_id} to finish within {timeout:.0f} s; it is still {state}")
@@ -219,6 +226,9 @@ def follow(client, run_id: str, timeout: float, poll_interval: float, started: f
 
 
 def run(args: argparse.Namespace) -> int:
+    from tfx_kfp.cli.cluster_tasks import spec_tasks
+    from tfx_kfp.cli.view import RunView
+
     started = time.monotonic()
     try:
         spec = load_pipeline_spec(args.pipeline_file)
@@ -235,21 +245,25 @@ def run(args: argparse.Namespace) -> int:
 
         print(f"submit: connecting to {args.host}", flush=True)
         client = connect(args.host, args.ui_host)
-        pipeline_id, version_id, created = upload(client, args.pipeline_file, pipeline_name, version_name,
-                                                  description)
+        with _without_kfp_links():
+            pipeline_id, version_id, created = upload(client, args.pipeline_file, pipeline_name, version_name,
+                                                      description)
         print(f"submit: {'created pipeline' if created else 'new version of pipeline'} {pipeline_name} "
               f"(pipeline {pipeline_id}, version {version_id})", flush=True)
-        experiment = client.create_experiment(name=args.experiment)
         run_name = args.run_name or f"{pipeline_name} {stamp}"
-        created_run = client.run_pipeline(experiment_id=experiment.experiment_id, job_name=run_name,
-                                          params=params, pipeline_id=pipeline_id, version_id=version_id)
+        with _without_kfp_links():
+            experiment = client.create_experiment(name=args.experiment)
+            created_run = client.run_pipeline(experiment_id=experiment.experiment_id, job_name=run_name,
+                                              params=params, pipeline_id=pipeline_id, version_id=version_id)
         run_id = created_run.run_id
+        link = run_link(args.ui_host or args.host, run_id)
         print(f"submit: started run {run_name!r} ({run_id}) in experiment {args.experiment}"
-              + (f" with {', '.join(sorted(params))}" if params else ""), flush=True)
+              + (f" with {', '.join(sorted(params))}" if params else "") + f": {link}", flush=True)
         if args.no_wait:
             print(f"submit: run {run_id} started; not following it (--no-wait)")
             return 0
-        final = follow(client, run_id, args.timeout, args.poll_interval, started)
+        with RunView.for_spec(spec) as view:
+            final = follow(client, run_id, args.timeout, args.poll_interval, view, spec_tasks(spec), link)
     except SubmitError as e:
         print(f"submit: {e}", file=sys.stderr)
         return 1
@@ -259,12 +273,12 @@ def run(args: argparse.Namespace) -> int:
         detail = f"HTTP {status}: {body}" if status else f"{type(e).__name__}: {e}"
         print(f"submit: Kubeflow Pipelines at {args.host} refused the request ({detail})", file=sys.stderr)
         return 1
-    ui = (args.ui_host or args.host).rstrip("/")
-    line = f"run {run_name!r} {final.state} in {_elapsed(started)}: {ui}/#/runs/details/{run_id}"
+    line = f"submit: run {run_name!r} {final.state} in {_elapsed(started)}"
     if final.state != "SUCCEEDED":
-        error = getattr(final, "error", None)
-        message = getattr(error, "message", None) if error else None
-        print(f"submit: {line}" + (f" ({message})" if message else ""), file=sys.stderr)
+        if not view.failed():  # the run failed outside any task: say what the API said
+            message = getattr(getattr(final, "error", None), "message", None)
+            line += f" ({message})" if message else ""
+        print(line, file=sys.stderr)
         return 1
-    print(f"submit: {line}")
+    print(line)
     return 0

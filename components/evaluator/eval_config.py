@@ -5,6 +5,7 @@ from typing import List
 from google.protobuf import json_format
 from tensorflow_model_analysis.proto import config_pb2
 
+from tfx_kfp.runtime import arguments
 from tfx_kfp.runtime.errors import InputError
 
 ACCURACY_METRIC = "SparseCategoricalAccuracy"
@@ -45,9 +46,7 @@ def build(*, label_key: str, accuracy_threshold: float, slice_features: List[str
         return config
     if not label_key:
         raise InputError("evaluator", "a label key is required", field="label_key", received="an empty string")
-    if not 0.0 <= accuracy_threshold <= 1.0:
-        raise InputError("evaluator", "must be between 0 and 1", field="accuracy_threshold",
-                         received=str(accuracy_threshold))
+    arguments.check_fraction("evaluator", "accuracy_threshold", accuracy_threshold)
     threshold = config_pb2.MetricThreshold(
         value_threshold=config_pb2.GenericValueThreshold(lower_bound={"value": accuracy_threshold})
     )

@@ -3,17 +3,16 @@
 import os
 from typing import Dict, Optional
 
+from kfp.dsl import HTML, ClassificationMetrics, Input, Metrics, Output
 from tfx.components.evaluator import executor as tfx_executor
 from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
+from tfx_kfp.components.types import Examples, Model, ModelBlessing, ModelEvaluation
 from tfx_kfp.runtime import metadata, reports, tfx_bridge
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.evaluator import eval_config
 from tfx_kfp.reports import render_evaluation_html
-
-BLESSED_FILE = "BLESSED"
-SERVING_SUBDIR = "Format-Serving"
 
 
 def _slice_name(slice_key) -> str:
@@ -56,12 +55,17 @@ def _overall_confusion_matrix(result) -> Optional[Dict]:
     return None
 
 
-def run(*, examples, model, label_key, evaluation, blessing, metrics, confusion_matrix, report, accuracy_threshold,
-        slice_features, eval_config_json, beam_pipeline_args) -> bool:
-    """Evaluates, writes the evaluation, blessing and reports, logs metrics; returns whether blessed."""
+def run(*, examples: Input[Examples], model: Input[Model], label_key: str, evaluation: Output[ModelEvaluation],
+        blessing: Output[ModelBlessing], metrics: Output[Metrics], confusion_matrix: Output[ClassificationMetrics],
+        report: Output[HTML], accuracy_threshold: float, slice_features: list, eval_config_json: str,
+        beam_pipeline_args: list) -> bool:
+    """The ``evaluator`` component's body (arguments as documented there).
+
+    Evaluates, writes the evaluation, blessing and reports, logs metrics; returns whether blessed.
+    """
     import tensorflow_model_analysis as tfma
 
-    signature = eval_config.examples_signature(os.path.join(model.path, SERVING_SUBDIR))
+    signature = eval_config.examples_signature(os.path.join(model.path, names.SERVING_MODEL_DIR))
     config = eval_config.build(
         label_key=label_key,
         accuracy_threshold=accuracy_threshold,
@@ -82,7 +86,7 @@ def run(*, examples, model, label_key, evaluation, blessing, metrics, confusion_
                 specs.EXAMPLE_SPLITS_KEY: tfx_bridge.to_json(["eval"]),
             },
         )
-        blessed = os.path.exists(os.path.join(blessing_dir, BLESSED_FILE))
+        blessed = os.path.exists(os.path.join(blessing_dir, names.BLESSED_FILE))
         result = tfma.load_eval_result(evaluation_dir)
         rows = _headline_metrics(result)
         matrix = _overall_confusion_matrix(result)

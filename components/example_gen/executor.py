@@ -2,6 +2,7 @@
 
 import os
 
+from kfp.dsl import Output
 from tfx.components.example_gen import utils as example_gen_utils
 from tfx.components.example_gen.csv_example_gen import executor as csv_executor
 from tfx.components.example_gen.import_example_gen import executor as import_executor
@@ -9,18 +10,15 @@ from tfx.proto import example_gen_pb2
 from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
-from tfx_kfp.runtime import tfx_bridge
+from tfx_kfp.components.types import Examples
+from tfx_kfp.runtime import arguments, tfx_bridge
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.example_gen import validation
 
-INPUT_FORMATS = {"csv": validation.CSV_PATTERN, "tfrecord": "*"}
-
-
 def _output_config(train_hash_buckets: int, eval_hash_buckets: int) -> example_gen_pb2.Output:
     for field, value in (("train_hash_buckets", train_hash_buckets), ("eval_hash_buckets", eval_hash_buckets)):
-        if value < 1:
-            raise InputError("example_gen", "hash buckets must be at least 1", field=field, received=str(value))
+        arguments.check_integer_at_least("example_gen", field, value, 1)
     return example_gen_pb2.Output(
         split_config=example_gen_pb2.SplitConfig(
             splits=[
@@ -31,11 +29,13 @@ def _output_config(train_hash_buckets: int, eval_hash_buckets: int) -> example_g
     )
 
 
-def run(*, data_root, examples, input_format, label_key, train_hash_buckets, eval_hash_buckets, beam_pipeline_args):
-    """Validates the input folder, then writes split tf.Examples to ``examples.path``."""
-    if input_format not in INPUT_FORMATS:
-        raise InputError("example_gen", f"input_format must be one of {sorted(INPUT_FORMATS)}",
-                         field="input_format", received=repr(input_format))
+def run(*, data_root: str, examples: Output[Examples], input_format: str, label_key: str, train_hash_buckets: int,
+        eval_hash_buckets: int, beam_pipeline_args: list) -> None:
+    """The ``example_gen`` component's body (arguments as documented there).
+
+    Validates the input folder, then writes split tf.Examples to ``examples.path``.
+    """
+    arguments.check_input_format("example_gen", input_format)
     data_root = os.path.abspath(data_root) if data_root else data_root
     if input_format == "csv":
         validation.check_csv_dir(data_root, label_key)
