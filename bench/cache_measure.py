@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=os.path.join(HERE, "results", "cache.json"))
     args = parser.parse_args(argv)
     sys.path.insert(0, REPO)
-    from bench.pipeline_measure import machine, workload
+    from bench.pipeline_measure import machine, workload, write_results
 
     work = workload()
     root = tempfile.mkdtemp(prefix="tfx-kfp-cache-bench-")
@@ -104,9 +104,7 @@ def main(argv=None) -> int:
             print(f"{system} {label}: {runs[label]['wall_s']:.1f} s", flush=True)
         results["systems"][system] = runs
     results["finished"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    with open(args.out + ".partial", "w") as f:
-        json.dump(results, f, indent=1)
-    os.replace(args.out + ".partial", args.out)
+    write_results(args.out, results)
     print(f"cache_measure: written to {args.out} (logs under {root})")
     return 0
 
