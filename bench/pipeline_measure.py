@@ -106,6 +106,7 @@ def measure_one(key: str, beam_mode: str, work: dict, workdir: str) -> dict:
         "load_before": load_before, "load_after": os.getloadavg()[0],
         "python_start_s": result["started"] - spawned, "import_s": result["imported"] - spawned,
         "pipeline_s": result["pipeline_seconds"], "stages": result["stages"], "stage_order": result["stage_order"],
+        "other_tasks": result.get("other_tasks", {}),  # tasks beyond the eight TFX stages (tfx-kfp only)
         "accuracy": result["accuracy"], "blessed": result["blessed"], "pushed": result["pushed_destination"],
     }
 

@@ -56,11 +56,21 @@ def summary_table(groups: Dict[str, List[dict]], configs: Dict[str, str], anchor
 
 
 def stage_table(groups: Dict[str, List[dict]], configs: Dict[str, str]) -> List[str]:
+    """Median seconds of the eight TFX stages, then of any other task a runner ran ("—" where it has none)."""
     stages = next(iter(groups.values()))[0]["stage_order"]
+    others = list(dict.fromkeys(name for runs in groups.values() for r in runs for name in r.get("other_tasks", {})))
     medians = {key: {stage: statistics.median(r["stages"][stage] for r in runs) for stage in stages}
                for key, runs in groups.items()}
+    extra = {key: {name: statistics.median(r["other_tasks"][name] for r in runs)
+                   for name in others if all(name in r.get("other_tasks", {}) for r in runs)}
+             for key, runs in groups.items()}
     rows = [[stage] + [seconds(medians[key][stage]) for key in groups] for stage in stages]
-    rows.append(["sum of stages"] + [seconds(sum(medians[key].values())) for key in groups])
+    rows.append(["sum of the eight stages"] + [seconds(sum(medians[key].values())) for key in groups])
+    if others:
+        rows += [[f"other task: {name}"] + [seconds(extra[key][name]) if name in extra[key] else "—" for key in groups]
+                 for name in others]
+        rows.append(["sum of all tasks"] + [seconds(sum(medians[key].values()) + sum(extra[key].values()))
+                                            for key in groups])
     return table(["median seconds per stage"] + [configs[key] for key in groups], rows)
 
 

@@ -60,12 +60,13 @@ def test_run_order_rotates_configurations_every_repeat():
     assert measure.plan(["a", "b"], ["multi_processing"], 1, ["b"]) == [("multi_processing", 1, "b")]
 
 
-def _run(config, repeat, wall, stage_seconds, accuracy=0.97):
+def _run(config, repeat, wall, stage_seconds, accuracy=0.97, resolve_inputs=None):
     return {"config": config, "repeat": repeat, "beam_mode": "preset", "wall_s": wall, "cpu_s": wall - 1,
             "peak_rss_mib": 900.0 + repeat, "others_cpu_s": 2.0, "load_before": 1.0, "load_after": 1.5,
             "python_start_s": 0.1, "import_s": 3.0 * repeat, "pipeline_s": wall - 5, "accuracy": accuracy,
             "blessed": True, "pushed": "/tmp/x", "stage_order": STAGES,
-            "stages": {stage: stage_seconds * (i + 1) for i, stage in enumerate(STAGES)}}
+            "stages": {stage: stage_seconds * (i + 1) for i, stage in enumerate(STAGES)},
+            "other_tasks": {} if resolve_inputs is None else {"resolve-inputs": resolve_inputs}}
 
 
 @pytest.fixture
@@ -81,8 +82,8 @@ def results_file(tmp_path):
         "configs": {"inprocess": "tfx-kfp inprocess", "subprocess": "tfx-kfp subprocess",
                     "localdag": "TFX LocalDagRunner"},
         "anchor": "localdag",
-        "runs": [_run("inprocess", 1, 40.0, 1.0), _run("localdag", 1, 60.0, 2.0),
-                 _run("localdag", 2, 80.0, 4.0), _run("inprocess", 2, 50.0, 3.0)],
+        "runs": [_run("inprocess", 1, 40.0, 1.0, resolve_inputs=0.2), _run("localdag", 1, 60.0, 2.0),
+                 _run("localdag", 2, 80.0, 4.0), _run("inprocess", 2, 50.0, 3.0, resolve_inputs=0.4)],
     }
     path = tmp_path / "pipeline.json"
     path.write_text(json.dumps(results))
@@ -119,7 +120,8 @@ def test_report_tables_hold_medians_ratios_and_stage_sums(results_file):
                                                 ["4.5", "69", "902", "2", "1.25", "0.970"]]
     assert stages[0] == ["median seconds per stage", "tfx-kfp inprocess", "TFX LocalDagRunner"]
     assert stages[1] == ["ExampleGen", "2.0", "3.0"] and stages[8] == ["Pusher", "16.0", "24.0"]
-    assert stages[9] == ["sum of stages", "72.0", "108.0"]
+    assert stages[9] == ["sum of the eight stages", "72.0", "108.0"]
+    assert stages[10:] == [["other task: resolve-inputs", "0.3", "—"], ["sum of all tasks", "72.3", "108.0"]]
     assert [row[1] for row in runs[1:]] == ["tfx-kfp inprocess", "TFX LocalDagRunner", "TFX LocalDagRunner",
                                             "tfx-kfp inprocess"]
 
