@@ -160,11 +160,21 @@ def main(argv=None) -> int:
                  args.multi_processing_configs.split(","))
     workdir = args.workdir or tempfile.mkdtemp(prefix="tfx-kfp-pipeline-bench-")
     started = datetime.datetime.now().astimezone()
-    runs = []
+    results = {
+        "command": "uv run python bench/pipeline_measure.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "started": started.isoformat(timespec="seconds"), "finished": None,
+        "machine": machine(), "versions": versions(),
+        "workload": {**work, "data_root": os.path.relpath(os.path.realpath(work["data_root"]), REPO),
+                     "module_file": os.path.relpath(os.path.realpath(work["module_file"]), REPO)},
+        "configs": {key: CONFIGS[key]["label"] for key in CONFIGS}, "anchor": ANCHOR, "runs": [],
+    }
+    runs = results["runs"]
     for i, (mode, repeat, key) in enumerate(order, 1):
         run_dir = os.path.join(workdir, f"{i:02d}-{key}-{mode}")
         run = measure_one(key, mode, work, run_dir)
         runs.append({"repeat": repeat, **run})
+        results["finished"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+        write_results(args.out, results)  # after every run: an interrupted measuring keeps what it has
         print(f"[{i}/{len(order)}] {key} {mode}: wall {run['wall_s']:.1f} s, pipeline {run['pipeline_s']:.1f} s, "
               f"peak RSS {run['peak_rss_mib']:.0f} MiB", flush=True)
         if not args.keep:
@@ -174,16 +184,6 @@ def main(argv=None) -> int:
                     shutil.rmtree(path)
                 elif os.path.isfile(path):
                     os.remove(path)
-    results = {
-        "command": "uv run python bench/pipeline_measure.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "started": started.isoformat(timespec="seconds"),
-        "finished": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": machine(), "versions": versions(),
-        "workload": {**work, "data_root": os.path.relpath(os.path.realpath(work["data_root"]), REPO),
-                     "module_file": os.path.relpath(os.path.realpath(work["module_file"]), REPO)},
-        "configs": {key: CONFIGS[key]["label"] for key in CONFIGS}, "anchor": ANCHOR, "runs": runs,
-    }
-    write_results(args.out, results)
     print(f"pipeline_measure: {len(runs)} runs written to {args.out} (logs under {workdir})")
     return 0
 
