@@ -9,7 +9,7 @@ from tfx.proto import example_gen_pb2
 from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
-from tfx_kfp.runtime import tfx_bridge
+from tfx_kfp.runtime import object_store, tfx_bridge
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.example_gen import validation
@@ -36,12 +36,13 @@ def run(*, data_root, examples, input_format, label_key, train_hash_buckets, eva
     if input_format not in INPUT_FORMATS:
         raise InputError("example_gen", f"input_format must be one of {sorted(INPUT_FORMATS)}",
                          field="input_format", received=repr(input_format))
-    data_root = os.path.abspath(data_root) if data_root else data_root
+    data_root = object_store.object_store_uri(data_root) or (os.path.abspath(data_root) if data_root else data_root)
+    local_root = object_store.local_mirror(data_root, beam_pipeline_args)
     if input_format == "csv":
-        validation.check_csv_dir(data_root, label_key)
+        validation.check_csv_dir(local_root, label_key)
         executor_class, pattern = csv_executor.Executor, validation.CSV_PATTERN
     else:
-        files = validation.check_tfrecord_dir(data_root, label_key)
+        files = validation.check_tfrecord_dir(local_root, label_key)
         executor_class = import_executor.Executor
         extensions = sorted({os.path.splitext(f)[1] for f in files})
         if len(extensions) > 1:
@@ -55,7 +56,7 @@ def run(*, data_root, examples, input_format, label_key, train_hash_buckets, eva
         data_root, input_config.splits
     )
     with staged_dir(examples.path) as staging:
-        tfx_examples = tfx_bridge.to_tfx("Examples", examples, uri=staging)
+        tfx_examples = tfx_bridge.to_tfx("Examples", examples, uri=staging, beam_pipeline_args=beam_pipeline_args)
         tfx_examples.span = span
         if version is not None:
             tfx_examples.version = version

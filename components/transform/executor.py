@@ -7,7 +7,7 @@ from tfx.types import standard_component_specs as specs
 
 import os
 
-from tfx_kfp.runtime import reports, tfx_bridge, user_module
+from tfx_kfp.runtime import object_store, reports, tfx_bridge, user_module
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.reports import render_transform_markdown
@@ -34,11 +34,13 @@ def run(*, examples, schema, module_source, transform_graph, transformed_example
     module = user_module.module_properties(module_source, "preprocessing_fn",
                                            beam_pipeline_args or tfx_bridge.DEFAULT_BEAM_PIPELINE_ARGS)
     config = parse_custom_config(custom_config, "transform")
-    tfx_examples = tfx_bridge.to_tfx("Examples", examples)
-    tfx_schema = tfx_bridge.to_tfx("Schema", schema)
+    tfx_examples = tfx_bridge.to_tfx("Examples", examples, beam_pipeline_args=beam_pipeline_args)
+    tfx_schema = tfx_bridge.to_tfx("Schema", schema, beam_pipeline_args=beam_pipeline_args)
     with staged_dir(transform_graph.path) as graph_dir, staged_dir(transformed_examples.path) as examples_dir:
-        tfx_graph = tfx_bridge.to_tfx("TransformGraph", transform_graph, uri=graph_dir)
-        tfx_transformed = tfx_bridge.to_tfx("Examples", transformed_examples, uri=examples_dir)
+        tfx_graph = tfx_bridge.to_tfx("TransformGraph", transform_graph, uri=graph_dir,
+                                      beam_pipeline_args=beam_pipeline_args)
+        tfx_transformed = tfx_bridge.to_tfx("Examples", transformed_examples, uri=examples_dir,
+                                            beam_pipeline_args=beam_pipeline_args)
         tfx_transformed.split_names = tfx_examples.split_names
         tfx_executor.Executor(tfx_bridge.beam_context(beam_pipeline_args)).Do(
             {specs.EXAMPLES_KEY: [tfx_examples], specs.SCHEMA_KEY: [tfx_schema]},
@@ -51,5 +53,7 @@ def run(*, examples, schema, module_source, transform_graph, transformed_example
         )
     tfx_bridge.export_properties(tfx_transformed, transformed_examples)
     reports.write_report(report, render_transform_markdown(
-        reports.read_schema(os.path.join(transform_graph.path, TRANSFORMED_SCHEMA)), reports.read_schema(schema.path)))
+        reports.read_schema(os.path.join(object_store.readable_path(transform_graph, beam_pipeline_args),
+                                         TRANSFORMED_SCHEMA)),
+        reports.read_schema(object_store.readable_path(schema, beam_pipeline_args))))
     print(f"transform: transform graph in {transform_graph.path}; transformed examples in {transformed_examples.path}")
