@@ -3,18 +3,20 @@
 # `python3 -m kfp.dsl.executor_main`, so this image must carry kfp, TFX and our
 # package, with the venv's python3 first on PATH).
 #
-#   tfx-kfp image build                      # CPU image, tag from the package version
+#   tfx-kfp image build                      # CPU image, tagged <version>-<source digest>
 #   tfx-kfp image build --variant gpu        # GPU variant (VARIANT=gpu)
 #
-# or by hand (the tag must be the package version, never :latest):
-#   docker build -t ghcr.io/tfx-kfp/tfx-kfp:0.1.0 .
-#   docker build --build-arg VARIANT=gpu -t ghcr.io/tfx-kfp/tfx-kfp:0.1.0-gpu .
+# or by hand, with the tag and digest the compiled pipeline uses (never :latest):
+#   docker build -t "$(tfx-kfp image tag)" \
+#     --build-arg SOURCE_DIGEST="$(tfx-kfp image tag --digest-only)" .
 #
 # Layers are ordered so that a source change rebuilds only the small wheel
 # stage and the last runtime layer: dependencies (uv.lock) first, our package
 # last.
 
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+# The base image (not ours) by digest: the tag moves, the digest does not.
+# docs/image.md says where the digest was read.
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:528257d48c1da0dcecc2e725d1ae34498d60c965f1241e39cd6a85a8859bdf84
 
 # --------------------------------------------------------------------------
 # builder: compilers, uv and the locked dependencies. Nothing of this stage but
@@ -132,7 +134,11 @@ import tfx_kfp.components as c; \
 [importlib.import_module(i.name) for i in pkgutil.walk_packages(c.__path__, c.__name__ + '.')]; \
 print('image ok: tfx-kfp', tfx_kfp.__version__, 'tensorflow', tf.__version__)"
 
+# The digest of the source this image was built from (tfx_kfp.components.image): the image
+# has no source tree to hash, so the tag it answers to is recorded here.
+ARG SOURCE_DIGEST=
 ENV VIRTUAL_ENV=/opt/venv \
+    TFX_KFP_IMAGE_SOURCE_DIGEST=${SOURCE_DIGEST} \
     PATH=/opt/venv/bin:${PATH} \
     HOME=/home/tfx \
     PYTHONUNBUFFERED=1 \

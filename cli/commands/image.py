@@ -2,9 +2,11 @@
 
     tfx-kfp image build [--variant cpu|gpu] [--context DIR] [--network host]
     tfx-kfp image tag [--variant cpu|gpu]      # print the tag the pipeline uses
+    tfx-kfp image tag --digest-only            # print only the source digest
 
-The tag comes from :func:`tfx_kfp.components.image.image_tag` (package version, never
-``:latest``), which is also what the compiled pipeline references.
+The tag comes from :func:`tfx_kfp.components.image.image_tag` (package version and a
+digest of the source the image is built from, never ``:latest``), which is also what the
+compiled pipeline references. The build records the digest in the image.
 """
 
 import argparse
@@ -31,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for sub in (build, tag):
         sub.add_argument("--variant", choices=("cpu", "gpu"), default="cpu",
                          help="cpu (tensorflow-cpu, default) or gpu (tensorflow[and-cuda])")
+    tag.add_argument("--digest-only", action="store_true",
+                     help="print only the digest of the source the image is built from")
     build.add_argument("--context", type=Path, default=None,
                        help="source tree holding the Dockerfile (default: the nearest folder at or above "
                             "the current one that has a Dockerfile and pyproject.toml)")
@@ -54,10 +58,12 @@ def find_context(start: Optional[Path] = None) -> Optional[Path]:
 
 
 def build_command(docker: str, tag: str, variant: str, context: Path, network: str,
-                  build_args: List[str], version: str) -> List[str]:
+                  build_args: List[str], version: str, source_digest: str) -> List[str]:
     """The ``docker build`` command line for one variant."""
     cmd = [docker, "build", "--tag", tag, "--build-arg", f"VARIANT={variant}",
+           "--build-arg", f"SOURCE_DIGEST={source_digest}",
            "--label", f"org.opencontainers.image.version={version}",
+           "--label", f"io.tfx-kfp.source-digest={source_digest}",
            "--file", str(context / "Dockerfile")]
     if network and network != "default":
         cmd += ["--network", network]
@@ -66,6 +72,32 @@ def build_command(docker: str, tag: str, variant: str, context: Path, network: s
             raise ValueError(f"--build-arg expects KEY=VALUE, got {arg!r}")
         cmd += ["--build-arg", arg]
     return cmd + [str(context)]
+
+
+def pinned_base(context: Path) -> Optional[str]:
+    """The Dockerfile's default base image reference (``ARG PYTHON_IMAGE=...``)."""
+    match = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", (context / "Dockerfile").read_text(), re.M)
+    return match.group(1) if match else None
+
+
+def local_base_override(docker: str, context: Path, build_args: List[str]) -> List[str]:
+    """``PYTHON_IMAGE=<tag>`` when the pinned base's tag names a locally built image.
+
+    A machine without registry access builds its own base under the tag (our build machines
+    do: no Docker Hub). Such an image has no registry digest, so the pinned ``tag@digest``
+    cannot match it; say so and build from the local image.
+    """
+    base = pinned_base(context)
+    if not base or "@" not in base or any(a.startswith("PYTHON_IMAGE=") for a in build_args):
+        return []
+    tag = base.split("@", 1)[0]
+    out = subprocess.run([docker, "image", "inspect", "--format", "{{len .RepoDigests}}", tag],
+                         capture_output=True, text=True)
+    if out.returncode != 0 or out.stdout.strip() != "0":
+        return []
+    print(f"tfx-kfp image build: note: {tag} here is a locally built image (no registry digest); "
+          f"building FROM it instead of the pinned {base}", flush=True)
+    return [f"PYTHON_IMAGE={tag}"]
 
 
 def image_size_bytes(docker: str, tag: str) -> Optional[int]:
@@ -85,7 +117,7 @@ def _fmt_time(seconds: float) -> str:
 
 def _build(args: argparse.Namespace) -> int:
     from tfx_kfp import __version__
-    from tfx_kfp.components.image import image_tag
+    from tfx_kfp.components.image import compute_source_digest, image_tag
 
     context = args.context.resolve() if args.context else find_context()
     if context is None or not (context / "Dockerfile").is_file():
@@ -94,10 +126,14 @@ def _build(args: argparse.Namespace) -> int:
               f"none found at or above {where}. Run from the repository or pass --context.",
               file=sys.stderr)
         return 2
-    tag = image_tag(args.variant)
+    digest = compute_source_digest(context)
+    tag = image_tag(args.variant, digest)
+    if tag != image_tag(args.variant):
+        print(f"tfx-kfp image build: note: {context} differs from this installation's source; "
+              f"its pipelines name {image_tag(args.variant)}, not {tag}", file=sys.stderr)
     try:
         cmd = build_command(args.docker, tag, args.variant, context, args.network,
-                            args.build_arg, __version__)
+                            args.build_arg, __version__, digest)
     except ValueError as error:
         print(f"tfx-kfp image build: {error}", file=sys.stderr)
         return 2
@@ -114,6 +150,8 @@ def _build(args: argparse.Namespace) -> int:
         print("tfx-kfp image build: expected a running Docker engine; `docker info` said: "
               f"{(info.stderr or info.stdout).strip().splitlines()[-1:] or ['nothing']}", file=sys.stderr)
         return 2
+    for arg in local_base_override(args.docker, context, args.build_arg):
+        cmd[-1:-1] = ["--build-arg", arg]
 
     print(f"tfx-kfp image build: building {tag} ({args.variant}) from {context} "
           f"with Docker {info.stdout.strip()}", flush=True)
@@ -148,9 +186,9 @@ def _build(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     action = getattr(args, "image_action", None)
     if action == "tag":
-        from tfx_kfp.components.image import image_tag
+        from tfx_kfp.components.image import image_tag, source_digest
 
-        print(image_tag(args.variant))
+        print((source_digest() or "") if args.digest_only else image_tag(args.variant))
         return 0
     if action == "build":
         return _build(args)

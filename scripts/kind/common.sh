@@ -20,7 +20,8 @@ else
   TFX_KFP_CMD=(uv run --frozen tfx-kfp)
 fi
 tfx_kfp() { "${TFX_KFP_CMD[@]}" "$@"; }
-project_python() { uv run --frozen python "$@"; }
+# query_model.py uses tfx_kfp.serving.client (the serving extra: gRPC).
+project_python() { uv run --frozen --extra serving python "$@"; }
 
 STEP="$(basename "$0" .sh)"
 log() { echo "kind/$STEP: $*"; }
@@ -33,6 +34,21 @@ need() {
   done
 }
 
+# What run-pipeline.sh found the last run's Pusher did: "pushed <version>",
+# "already-pushed <version>" or "skipped"; query.sh explains a missing model with it.
+LAST_PUSH_FILE=.kind/last-push
+
+# Prints the highest numeric version folder under the host model store's model
+# base path (TF Serving serves the highest), or nothing.
+newest_version() {
+  local dir version newest=""
+  for dir in "$MODEL_STORE_DIR/$MODEL_STORE_MODELS_SUBDIR"/*/; do
+    version="$(basename "$dir")"
+    [[ "$version" =~ ^[0-9]+$ ]] && { [[ -z "$newest" ]] || ((version > newest)); } && newest="$version"
+  done
+  echo "$newest"
+}
+
 # Polls "$@" every 5 s until it succeeds or $WAIT_SECONDS (default 300) pass.
 retry() {
   local deadline=$((SECONDS + ${WAIT_SECONDS:-300}))
@@ -40,4 +56,22 @@ retry() {
     ((SECONDS < deadline)) || return 1
     sleep 5
   done
+}
+
+# Writes DIR/kustomization.yaml: deploy/ with TF Serving's image pinned to
+# DIGEST (sha256:...), so the kubelet pulls exactly that image.
+write_deploy_overlay() {
+  local dir="$1" digest="$2"
+  [[ "$digest" =~ ^sha256:[0-9a-f]{64}$ ]] || die "expected a digest sha256:<64 hex> for $TF_SERVING_IMAGE; got '$digest'"
+  mkdir -p "$dir"
+  cat >"$dir/kustomization.yaml" <<YAML
+# Written by scripts/kind/deploy.sh: deploy/ with $TF_SERVING_IMAGE pinned by digest.
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - $(realpath --relative-to="$dir" "$ROOT/deploy")
+images:
+  - name: ${TF_SERVING_IMAGE%%:*}
+    digest: $digest
+YAML
 }

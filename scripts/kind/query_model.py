@@ -3,21 +3,23 @@
     python scripts/kind/query_model.py --rest http://localhost:8501 --grpc localhost:8500 \
         --model penguin --version 1795397432 --csv .kind/model-store/data/penguin/penguins_processed.csv
 
-Checks that the model reports the expected version AVAILABLE, sends the first
-rows of the CSV (one per species) to the ``serving_default`` signature (four
-float features in, ``scores`` out) by both protocols, prints the predictions,
-and exits non-zero when a call fails, the versions differ, or REST and gRPC
-disagree. Used by scripts/kind/query.sh.
+Waits until the model reports the expected version AVAILABLE, sends the first
+rows of the CSV (one per species) to that version's ``serving_default``
+signature (four float features in, ``scores`` out) by both protocols through
+``tfx_kfp.serving.client.ServingClient``, prints the predictions, and exits
+non-zero when a call fails or REST and gRPC disagree. Used by
+scripts/kind/query.sh.
 """
 
 import argparse
 import csv
-import json
 import sys
 import time
-import urllib.error
-import urllib.request
 from typing import Dict, List, Tuple
+from urllib.parse import urlsplit
+
+from tfx_kfp.serving.client import ServingClient
+from tfx_kfp.serving.errors import ServingError
 
 FEATURES = ["culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g"]
 LABEL = "species"
@@ -38,60 +40,37 @@ def sample_rows(csv_path: str, per_class: int = 1) -> Tuple[List[Dict[str, float
     return instances, labels
 
 
-def rest_request(url: str, body=None, timeout: float = 30.0):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.load(response)
+def clients(rest: str, grpc: str, timeout: float = 30.0) -> Tuple[ServingClient, ServingClient]:
+    """A REST and a gRPC client from ``http://host:port`` and ``host:port``."""
+    url = urlsplit(rest)
+    host, _, grpc_port = grpc.rpartition(":")
+    return (ServingClient(url.hostname, rest_port=url.port or 80, protocol="rest", timeout=timeout),
+            ServingClient(host, grpc_port=int(grpc_port), protocol="grpc", timeout=timeout))
 
 
-def wait_for_version(rest: str, model: str, version: str, timeout: float) -> None:
-    url = f"{rest}/v1/models/{model}"
+def wait_for_version(client: ServingClient, model: str, version: str, timeout: float) -> None:
     deadline, last = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
         try:
-            status = rest_request(url)["model_version_status"]
+            status = client.status(model)["model_version_status"]
             last = status
-            if any(s["version"] == version and s["state"] == "AVAILABLE" for s in status):
-                print(f"query: GET {url}: version {version} AVAILABLE")
+            if any(str(s["version"]) == version and s["state"] == "AVAILABLE" for s in status):
+                print(f"query: {model} version {version} AVAILABLE")
                 return
-        except (urllib.error.URLError, KeyError, ConnectionError) as e:
-            last = e
+        except ServingError as error:
+            last = error
         time.sleep(3)
-    raise SystemExit(f"query: expected version {version} of {model} AVAILABLE at {url} within {timeout:.0f} s; "
+    raise SystemExit(f"query: expected version {version} of {model} AVAILABLE within {timeout:.0f} s; "
                      f"last answer: {last}")
 
 
-def predict_rest(rest: str, model: str, instances) -> List[List[float]]:
-    url = f"{rest}/v1/models/{model}:predict"
-    answer = rest_request(url, {"signature_name": "serving_default", "instances": instances})
+def scores(client: ServingClient, model: str, version: str, instances) -> List[List[float]]:
+    answer = client.predict(model, instances=instances, signature_name="serving_default", version=int(version))
     return [p["scores"] if isinstance(p, dict) else p for p in answer["predictions"]]
 
 
-def predict_grpc(target: str, model: str, instances, timeout: float = 30.0) -> Tuple[List[List[float]], int]:
-    import grpc
-    from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
-    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
-
-    request = predict_pb2.PredictRequest()
-    request.model_spec.name = model
-    request.model_spec.signature_name = "serving_default"
-    for key in FEATURES:
-        request.inputs[key].CopyFrom(tensor_pb2.TensorProto(
-            dtype=types_pb2.DT_FLOAT,
-            tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(instances))]),
-            float_val=[row[key] for row in instances],
-        ))
-    with grpc.insecure_channel(target) as channel:
-        response = prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(request, timeout=timeout)
-    scores = response.outputs["scores"]
-    width = scores.tensor_shape.dim[1].size
-    values = list(scores.float_val)
-    return [values[i:i + width] for i in range(0, len(values), width)], response.model_spec.version.value
-
-
-def argmax(scores: List[float]) -> int:
-    return max(range(len(scores)), key=scores.__getitem__)
+def argmax(values: List[float]) -> int:
+    return max(range(len(values)), key=values.__getitem__)
 
 
 def main(argv=None) -> int:
@@ -105,14 +84,19 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     instances, labels = sample_rows(args.csv)
-    wait_for_version(args.rest, args.model, args.version, args.timeout)
-    rest_scores = predict_rest(args.rest, args.model, instances)
-    print(f"query: REST predict -> {[argmax(s) for s in rest_scores]} (labels {labels})")
-    grpc_scores, grpc_version = predict_grpc(args.grpc, args.model, instances)
-    print(f"query: gRPC Predict (version {grpc_version}) -> {[argmax(s) for s in grpc_scores]} (labels {labels})")
-    if str(grpc_version) != args.version:
-        print(f"query: expected gRPC to answer with version {args.version}; received {grpc_version}", file=sys.stderr)
-        return 1
+    rest, grpc = clients(args.rest, args.grpc)
+    with rest, grpc:
+        wait_for_version(rest, args.model, args.version, args.timeout)
+        try:
+            rest_scores = scores(rest, args.model, args.version, instances)
+            print(f"query: REST predict -> {[argmax(s) for s in rest_scores]} (labels {labels})")
+            grpc_scores = scores(grpc, args.model, args.version, instances)
+            print(f"query: gRPC Predict (version {args.version}) -> {[argmax(s) for s in grpc_scores]} "
+                  f"(labels {labels})")
+        except ServingError as error:
+            print(f"query: expected predictions from version {args.version}; the server answered {error}",
+                  file=sys.stderr)
+            return 1
     if len(rest_scores) != len(instances) or any(
             abs(a - b) > 1e-4 for r, g in zip(rest_scores, grpc_scores) for a, b in zip(r, g)):
         print(f"query: expected REST and gRPC to return the same scores; received {rest_scores} and {grpc_scores}",

@@ -1,17 +1,13 @@
 #!/usr/bin/env bash
-# Creates the kind cluster from kind-cluster.yaml and prepares the host model
-# store: the penguin CSV where the pipeline reads it, and the folder TF Serving
-# watches.
+# Creates the kind cluster from kind-cluster.yaml and prepares the model store:
+# the penguin CSV where the pipeline reads it, and the folder TF Serving
+# watches. The store is owned by the pipeline's uid ($PIPELINE_UID, the runtime
+# image's USER) and writable by no one else; TF Serving and the host user
+# read it.
 source "$(dirname "$0")/common.sh"
 need docker kind kubectl
 
-mkdir -p "$MODEL_STORE_DIR/$MODEL_STORE_DATA_SUBDIR" "$MODEL_STORE_DIR/$MODEL_STORE_MODELS_SUBDIR"
-cp pipelines/penguin/data/penguins_processed.csv "$MODEL_STORE_DIR/$MODEL_STORE_DATA_SUBDIR/"
-# Pipeline pods run as the image's non-root user (uid 1000), TF Serving as
-# root: both must be able to write or read whatever the other created.
-chmod -R a+rwX "$MODEL_STORE_DIR"
-log "model store $MODEL_STORE_DIR (data in $MODEL_STORE_DATA_SUBDIR, models in $MODEL_STORE_MODELS_SUBDIR)"
-
+mkdir -p "$MODEL_STORE_DIR"
 if kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
   log "cluster $CLUSTER_NAME exists; keeping it"
 else
@@ -21,5 +17,17 @@ else
   sed "s#hostPath: $MODEL_STORE_HOST_DIR\$#hostPath: $MODEL_STORE_DIR#" kind-cluster.yaml \
     | kind create cluster --config - --wait 180s
 fi
+
+# Done inside the node, as its root: the host user need not be uid
+# $PIPELINE_UID (nor have sudo) for the store to belong to it.
+node="$CLUSTER_NAME-control-plane"
+docker exec "$node" mkdir -p "$MODEL_STORE_NODE_DIR/$MODEL_STORE_DATA_SUBDIR" \
+  "$MODEL_STORE_NODE_DIR/$MODEL_STORE_MODELS_SUBDIR"
+docker cp pipelines/penguin/data/penguins_processed.csv "$node:$MODEL_STORE_NODE_DIR/$MODEL_STORE_DATA_SUBDIR/"
+docker exec "$node" chown -R "$PIPELINE_UID:$PIPELINE_UID" "$MODEL_STORE_NODE_DIR"
+docker exec "$node" chmod -R u=rwX,go=rX "$MODEL_STORE_NODE_DIR"
+log "model store $MODEL_STORE_DIR: owner uid $PIPELINE_UID, read-only for everyone else" \
+  "(data in $MODEL_STORE_DATA_SUBDIR, models in $MODEL_STORE_MODELS_SUBDIR)"
+
 "${KUBECTL[@]}" get nodes -o wide
 log "ok: cluster $CLUSTER_NAME is up"

@@ -1,25 +1,25 @@
-"""What the kind tests read: deploy/ rendered (kustomize subset), versions.env, kind-cluster.yaml.
+"""What the kind tests read: deploy/ rendered by real kustomize, versions.env, kind-cluster.yaml.
 
-deploy/ is rendered by a small kustomize subset (resources, namespace, labels);
-test_manifests fails if a kustomization uses any other field, so the renderer
-stays faithful to what `kubectl apply -k deploy/` does.
+``render`` runs ``kubectl kustomize`` (kustomize built into kubectl), the same
+code ``kubectl apply -k`` runs, so what the tests check is what a cluster gets.
+``deploy_overlay`` writes the overlay scripts/kind/deploy.sh applies (TF
+Serving pinned by digest) with the script's own shell function.
 """
 
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Dict, List
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 KIND_CONFIG = REPO / "kind-cluster.yaml"
 VERSIONS_ENV = REPO / "scripts" / "kind" / "versions.env"
-
-# Kinds without a namespace (the kustomize namespace transformer skips them).
-CLUSTER_SCOPED = {"PersistentVolume", "Namespace", "StorageClass", "ClusterRole", "ClusterRoleBinding",
-                  "CustomResourceDefinition"}
-KUSTOMIZATION_FIELDS = {"apiVersion", "kind", "namespace", "labels", "resources"}
+COMMON_SH = REPO / "scripts" / "kind" / "common.sh"
 
 
 def versions() -> Dict[str, str]:
@@ -33,33 +33,31 @@ def versions() -> Dict[str, str]:
 
 
 def kubernetes_minor_schema() -> str:
-    """kubernetes-validate schema version for the pinned Kubernetes minor (v1.32.2 -> 1.32.0)."""
+    """kubernetes-validate schema version for the pinned Kubernetes minor (v1.36.1 -> 1.36.0)."""
     major, minor, _ = versions()["KUBERNETES_VERSION"].lstrip("v").split(".")
     return f"{major}.{minor}.0"
 
 
-def _load_kustomization(folder: Path) -> dict:
-    return yaml.safe_load((folder / "kustomization.yaml").read_text())
+def kubectl() -> str:
+    path = shutil.which("kubectl")
+    if path is None:
+        pytest.fail("expected kubectl on PATH (its built-in kustomize renders deploy/); "
+                    "scripts/kind/install-tools.sh installs the pinned one into .kind/bin")
+    return path
 
 
 def render(folder: Path = DEPLOY) -> List[dict]:
-    """``kustomize build folder`` for the subset of kustomize that deploy/ uses."""
-    k = _load_kustomization(folder)
-    docs: List[dict] = []
-    for entry in k.get("resources", []):
-        path = folder / entry
-        if path.is_dir():
-            docs += render(path)
-        else:
-            docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
-    for doc in docs:
-        if k.get("namespace") and doc["kind"] not in CLUSTER_SCOPED:
-            doc["metadata"]["namespace"] = k["namespace"]
-        for group in k.get("labels", []):
-            assert not group.get("includeSelectors") and not group.get("includeTemplates"), \
-                "the test renderer supports metadata labels only"
-            doc["metadata"].setdefault("labels", {}).update(group["pairs"])
-    return docs
+    """``kubectl kustomize folder``, parsed."""
+    result = subprocess.run([kubectl(), "kustomize", str(folder)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"kubectl kustomize {folder} failed: {result.stderr}"
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+def deploy_overlay(directory: Path, digest: str) -> subprocess.CompletedProcess:
+    """Runs common.sh's ``write_deploy_overlay`` (what deploy.sh applies) into ``directory``."""
+    return subprocess.run(
+        ["bash", "-c", f'source "{COMMON_SH}" && write_deploy_overlay "$0" "$1"', str(directory), digest],
+        capture_output=True, text=True, timeout=60)
 
 
 def one(docs: List[dict], kind: str, name: str) -> dict:

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from tfx_kfp import __version__
-from tfx_kfp.components.image import image_tag
+from tfx_kfp.components.image import image_tag, source_digest
 
 pytestmark = pytest.mark.docker
 
@@ -41,8 +41,8 @@ def docker(*args) -> subprocess.CompletedProcess:
     return subprocess.run(["docker", *args], check=True, capture_output=True, text=True)
 
 
-def test_tag_is_the_package_version(runtime_image):
-    assert runtime_image == image_tag("cpu") and runtime_image.endswith(f":{__version__}")
+def test_tag_is_the_package_version_and_source_digest(runtime_image):
+    assert runtime_image == image_tag("cpu") and runtime_image.endswith(f":{__version__}-{source_digest()}")
     labels = json.loads(docker("image", "inspect", "--format", "{{json .Config.Labels}}", runtime_image).stdout)
     assert labels["org.opencontainers.image.version"] == __version__
 

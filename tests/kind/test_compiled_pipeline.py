@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tfx_kfp import __version__, cli
-from tfx_kfp.components.image import image_tag
+from tfx_kfp.components.image import image_tag, source_digest
 from tfx_kfp.pipelines import cluster
 
 from tests._support.cluster_files import REPO, _serving, one, render, versions
@@ -34,7 +34,7 @@ def test_every_task_runs_the_versioned_image_that_load_image_loads(compiled):
     images = {e["container"]["image"] for e in executors.values()}
     assert images == {image_tag("cpu")}
     (image,) = images
-    assert image.endswith(f":{__version__}") and not image.endswith(":latest")
+    assert image.endswith(f":{__version__}-{source_digest()}") and not image.endswith(":latest")
     load = (SCRIPTS / "load-image.sh").read_text()
     assert 'tag="$(tfx_kfp image tag)"' in load and 'kind load docker-image "$tag"' in load
     # The components call the venv's python3 with the KFP package already in the image.
@@ -67,8 +67,9 @@ def test_parameters_point_at_the_data_up_sh_copies_and_the_path_tf_serving_watch
     _, _, _, flags = _serving(render())
     assert params["serving_base_dir"]["defaultValue"] == f"{mount}/{v['MODEL_STORE_MODELS_SUBDIR']}" \
         == flags["model_base_path"]
-    up = (SCRIPTS / "up.sh").read_text()
-    assert re.search(r'cp pipelines/penguin/data/penguins_processed\.csv "\$MODEL_STORE_DIR/\$MODEL_STORE_DATA_SUBDIR/"', up)
+    up = (SCRIPTS / "up.sh").read_text()  # (test_script_behaviour.py runs it)
+    assert re.search(r'docker cp pipelines/penguin/data/penguins_processed\.csv '
+                     r'"\$node:\$MODEL_STORE_NODE_DIR/\$MODEL_STORE_DATA_SUBDIR/"', up)
     assert (REPO / "pipelines/penguin/data/penguins_processed.csv").is_file()
     assert params["label_key"]["defaultValue"] == "species"
 

@@ -1,15 +1,17 @@
 """deploy/ and kind-cluster.yaml, checked without a cluster.
 
-* Every rendered manifest validates against the Kubernetes JSON schema of the
-  pinned Kubernetes minor (kubernetes-validate, strict: unknown fields fail).
+* deploy/ is rendered by real kustomize (``kubectl kustomize``, what
+  ``kubectl apply -k`` runs), and so is the overlay scripts/kind/deploy.sh
+  applies; every rendered manifest validates against the Kubernetes JSON
+  schema of the pinned Kubernetes minor (kubernetes-validate, strict: unknown
+  fields fail).
 * The manifests agree with pipelines/cluster.py (claim name, mount path, model
   base path, model name) and with scripts/kind/versions.env (images, namespace).
+* TF Serving: probes that fit a server that opens no port before its first
+  model, and a hardened pod (test_serving_pod.py).
 * kind-cluster.yaml: known keys only, the pinned node image by digest, and each
   published port reaches exactly one NodePort Service whose target is the
   container port the server listens on.
-
-deploy/ is rendered by kind/cluster_files.render (a kustomize subset); a test
-fails if a kustomization uses any other field.
 """
 
 import re
@@ -20,10 +22,13 @@ import kubernetes_validate
 import kubernetes_validate.utils
 import pytest
 import yaml
-from tests._support.cluster_files import (CLUSTER_SCOPED, DEPLOY, KIND_CONFIG, KUSTOMIZATION_FIELDS, _load_kustomization,
-                                _serving, kubernetes_minor_schema, one, render, versions)
 
+from tests._support.cluster_files import (DEPLOY, KIND_CONFIG, _serving, kubernetes_minor_schema, one, render,
+                                          versions)
 from tfx_kfp.pipelines import cluster
+
+CLUSTER_SCOPED = {"PersistentVolume"}
+
 
 @pytest.fixture(scope="module")
 def rendered() -> List[dict]:
@@ -36,36 +41,20 @@ def kind_config() -> dict:
 
 
 # ---------------------------------------------------------------------------
-# Schema
+# Real kustomize and the Kubernetes schema
 # ---------------------------------------------------------------------------
 
-def test_kustomizations_use_only_the_rendered_subset():
-    for path in DEPLOY.rglob("kustomization.yaml"):
-        k = yaml.safe_load(path.read_text())
-        assert set(k) <= KUSTOMIZATION_FIELDS, f"{path}: unsupported fields {set(k) - KUSTOMIZATION_FIELDS}"
-        assert k["apiVersion"] == "kustomize.config.k8s.io/v1beta1" and k["kind"] == "Kustomization"
-        for entry in k.get("resources", []):
-            assert (path.parent / entry).exists(), f"{path}: resource {entry} does not exist"
-
-
 def test_every_yaml_under_deploy_is_rendered(rendered):
-    listed = set()
-
-    def walk(folder: Path):
-        for entry in _load_kustomization(folder).get("resources", []):
-            path = folder / entry
-            walk(path) if path.is_dir() else listed.add(path)
-
-    walk(DEPLOY)
     files = {p for p in DEPLOY.rglob("*.yaml") if p.name != "kustomization.yaml"}
-    assert files == listed, f"manifests not in any kustomization: {sorted(map(str, files - listed))}"
+    in_files = {(d["kind"], d["metadata"]["name"]) for p in files for d in yaml.safe_load_all(p.read_text()) if d}
+    assert in_files == {(d["kind"], d["metadata"]["name"]) for d in rendered}
+    assert len(rendered) == 6
 
 
 def test_manifests_validate_against_pinned_kubernetes_schema(rendered):
     schema = kubernetes_minor_schema()
     assert schema in kubernetes_validate.utils.all_versions(), \
         f"kubernetes-validate has no schema {schema}; it has {kubernetes_validate.utils.all_versions()[-5:]}"
-    assert len(rendered) == 6
     for doc in rendered:
         kubernetes_validate.validate(doc, schema, strict=True)
 
@@ -79,6 +68,12 @@ def test_schema_validation_catches_mistakes(rendered):
     typo["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = {}
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(typo, kubernetes_minor_schema(), strict=True)
+
+
+def test_kustomize_errors_surface(tmp_path):
+    (tmp_path / "kustomization.yaml").write_text("resources:\n  - missing.yaml\n")
+    with pytest.raises(AssertionError, match="kubectl kustomize .* failed"):
+        render(tmp_path)
 
 
 # ---------------------------------------------------------------------------
@@ -102,7 +97,8 @@ def test_model_store_claim_binds_the_hostpath_volume_kind_shares(rendered, kind_
     assert set(pvc["spec"]["accessModes"]) <= set(pv["spec"]["accessModes"])
     assert pvc["spec"]["resources"]["requests"]["storage"] == pv["spec"]["capacity"]["storage"]
     mounts = kind_config["nodes"][0]["extraMounts"]
-    assert [m["containerPath"] for m in mounts] == [pv["spec"]["hostPath"]["path"]]
+    assert [m["containerPath"] for m in mounts] == [pv["spec"]["hostPath"]["path"]] \
+        == [versions()["MODEL_STORE_NODE_DIR"]]
     assert mounts[0]["hostPath"] == versions()["MODEL_STORE_HOST_DIR"]
 
 
@@ -114,16 +110,16 @@ def test_tf_serving_reads_the_pushers_base_path_from_the_model_store(rendered):
     assert volumes[store[0]["name"]]["persistentVolumeClaim"]["claimName"] == cluster.MODEL_STORE_PVC_NAME
     assert flags["model_name"] == cluster.SERVING_MODEL_NAME == versions()["MODEL_NAME"]
     assert flags["model_base_path"] == cluster.CLUSTER_SERVING_BASE_DIR
-    # The init container creates exactly that folder, on the same volume.
-    (init,) = spec["initContainers"]
-    assert init["command"][-1] == f"mkdir -p {cluster.CLUSTER_SERVING_BASE_DIR}"
-    assert init["volumeMounts"][0]["mountPath"] == cluster.MODEL_STORE_MOUNT_PATH
+    # up.sh creates the base path (owned by the pipeline's uid); no root init container does.
+    assert "initContainers" not in spec
+    # (test_script_behaviour.py runs up.sh and checks the folder it creates.)
+    assert f"{cluster.MODEL_STORE_MOUNT_PATH}/{versions()['MODEL_STORE_MODELS_SUBDIR']}" \
+        == cluster.CLUSTER_SERVING_BASE_DIR
 
 
-def test_tf_serving_image_is_pinned_and_matches_versions_env(rendered):
+def test_tf_serving_image_matches_versions_env(rendered):
     _, spec, container, _ = _serving(rendered)
-    images = {container["image"]} | {c["image"] for c in spec["initContainers"]}
-    assert images == {versions()["TF_SERVING_IMAGE"]}
+    assert container["image"] == versions()["TF_SERVING_IMAGE"]
     assert re.fullmatch(r"tensorflow/serving:\d+\.\d+\.\d+", container["image"]), "pin an exact release tag"
     assert container["command"] == ["/usr/bin/tensorflow_model_server"]
 
@@ -160,6 +156,7 @@ def test_kind_config_keys_and_pins(kind_config):
     assert set(node) <= KIND_NODE_KEYS and node["role"] == "control-plane"
     assert node["image"] == versions()["KIND_NODE_IMAGE"]
     assert re.fullmatch(r"kindest/node:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}", node["image"])
+    assert versions()["KIND_VERSION"] == "v0.32.0"  # docs/kind.md: the node image is this release's default
     assert node["image"].split(":")[1].split("@")[0] == versions()["KUBERNETES_VERSION"]
     for mapping in node["extraPortMappings"]:
         assert set(mapping) <= KIND_PORT_KEYS

@@ -43,7 +43,7 @@ def test_query_model_over_rest_and_grpc(served, capsys):
                      "--model", "penguin", "--version", "7", "--csv", str(CSV), "--timeout", "30"])
     out, err = capsys.readouterr()
     assert rc == 0, out + err
-    assert "version 7 AVAILABLE" in out
+    assert "penguin version 7 AVAILABLE" in out
     assert "REST predict -> " in out and "gRPC Predict (version 7) -> " in out
     assert out.strip().splitlines()[-1].startswith("query: ok: penguin version 7 answers REST and gRPC; ")
 

@@ -1,5 +1,6 @@
 """scripts/kind and the e2e-kind workflow: syntax, pins and the order of steps."""
 
+import re
 import shutil
 import subprocess
 
@@ -35,6 +36,7 @@ def test_versions_are_pinned():
     v = versions()
     assert v["KIND_VERSION"].startswith("v0.") and v["KFP_VERSION"].count(".") == 2
     assert "latest" not in " ".join(v.values())
+    assert re.fullmatch(r"[0-9a-f]{64}", v["KIND_SHA256"]) and re.fullmatch(r"[0-9a-f]{64}", v["KUBECTL_SHA256"])
     install = (SCRIPTS / "install-kfp.sh").read_text()
     assert '"$KFP_MANIFESTS/cluster-scoped-resources?ref=$KFP_VERSION"' in install
     assert '"$KFP_MANIFESTS/env/$KFP_ENV?ref=$KFP_VERSION"' in install
@@ -53,9 +55,11 @@ def test_workflow_builds_tests_and_runs_the_same_steps_then_tears_down():
     assert job["timeout-minutes"] <= 180
     steps = job["steps"]
     runs = [s.get("run", "") for s in steps]
+    text = WORKFLOW.read_text()
     for step in steps:
-        if "uses" in step:
-            assert "@v" in step["uses"], f"pin {step['uses']} to a release"
+        if "uses" in step:  # actions are not ours: pinned by commit, the release named beside it
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), f"pin {step['uses']} to a commit"
+            assert re.search(re.escape(step["uses"]) + r"  # v\d+$", text, re.M), step["uses"]
     ordered = [next(i for i, r in enumerate(runs) if f"scripts/kind/{name}.sh" in r) for name in E2E_ORDER]
     assert ordered == sorted(ordered), "workflow steps must follow scripts/kind/e2e.sh order"
     build = next(i for i, r in enumerate(runs) if "tfx-kfp image build" in r)

@@ -77,10 +77,10 @@ def test_evaluator_exposes_the_blessing_as_a_parameter_for_dsl_if():
 
 def test_image_tag_follows_the_package_version():
     import tfx_kfp
-    from tfx_kfp.components.image import image_tag
+    from tfx_kfp.components.image import image_tag, source_digest
 
-    assert image_tag().endswith(f":{tfx_kfp.__version__}")
-    assert image_tag("gpu").endswith(f":{tfx_kfp.__version__}-gpu")
+    assert image_tag().endswith(f":{tfx_kfp.__version__}-{source_digest()}")
+    assert image_tag("gpu").endswith(f":{tfx_kfp.__version__}-{source_digest()}-gpu")
     with pytest.raises(ValueError, match="'cpu' or 'gpu'"):
         image_tag("tpu")
 
