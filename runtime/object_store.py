@@ -24,9 +24,9 @@ executor has exited 0. Data files inside it are committed by Beam's file sinks
 (written under a temporary prefix, copied into place at finalisation).
 """
 
+import atexit
 import os
 import tempfile
-from concurrent import futures
 from typing import Dict, List, Optional
 
 # Object-store schemes KFP uses for pipeline roots, and what Beam and TensorFlow call them.
@@ -92,6 +92,15 @@ def filesystem_args(beam_pipeline_args: Optional[List[str]]) -> List[str]:
     return args
 
 
+def open_object_store(settings: Dict[str, object]) -> None:
+    """Lets this process open object-store URIs: Beam's filesystems outside a pipeline, and TensorFlow."""
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    FileSystems.set_options(PipelineOptions([f"--{key}={value}" for key, value in settings.items()]))
+    use_s3_in_tensorflow(settings)
+
+
 def use_s3_in_tensorflow(settings: Dict[str, object]) -> None:
     """Registers tensorflow-io's ``s3://`` filesystem with ``tf.io.gfile``.
 
@@ -108,6 +117,36 @@ def use_s3_in_tensorflow(settings: Dict[str, object]) -> None:
     if settings.get("s3_verify") is not None:
         os.environ["S3_VERIFY_SSL"] = "1" if str(settings["s3_verify"]).lower() not in ("0", "false") else "0"
     import tensorflow_io  # noqa: F401  (registers s3:// with tf.io.gfile)
+
+    if _exit_before_tensorflow_io_aborts not in _EXIT_GUARD:
+        _EXIT_GUARD.append(_exit_before_tensorflow_io_aborts)
+        atexit.register(_exit_before_tensorflow_io_aborts)
+
+
+_EXIT_GUARD: list = []
+
+
+def _exit_before_tensorflow_io_aborts() -> None:
+    """Ends the process before C++ static destructors run.
+
+    tensorflow-io 0.37.1 (the last release; the only one that works with TensorFlow 2.16) aborts
+    with exit code 134 at process exit once its S3 filesystem was used ("pure virtual method
+    called", tensorflow/io#2039; fixed by tensorflow/io#2120 after that release), which would fail
+    a KFP task that succeeded. Runs as the last registered atexit handler, i.e. first: flushes
+    logging and the standard streams and exits with 1 if an uncaught exception ended the program
+    (Python records it in ``sys.last_type``), else 0. An explicit ``sys.exit(n)`` is not visible
+    here; KFP's ``executor_main`` makes none.
+    """
+    import logging
+    import sys
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(1 if getattr(sys, "last_type", None) is not None else 0)
 
 
 def remote_uri(kfp_artifact, beam_pipeline_args: Optional[List[str]]) -> Optional[str]:
@@ -136,17 +175,21 @@ def tfx_uri(kfp_artifact, local_uri: Optional[str], beam_pipeline_args: Optional
     return remote
 
 
-def _copy_to_local(remote: str, recursive: bool) -> str:
-    import tensorflow as tf
+def _copy_to_local(remote: str, settings: Dict[str, object], recursive: bool) -> str:
+    """Copies the objects under ``remote`` (``/**``) or directly in it (``/*``) to a new local folder.
 
+    Beam's match lists objects only; ``tf.io.gfile.walk`` would also list the empty "folders"
+    some stores keep (SeaweedFS does, for TFX's deleted temp folders), which cannot be copied.
+    """
+    from apache_beam.io.filesystems import FileSystems
+
+    open_object_store(settings)
     folder = tempfile.mkdtemp(prefix="tfx-kfp-object-store-")
-    for parent, dirs, files in tf.io.gfile.walk(remote):
-        relative = parent[len(remote):].strip("/")
-        if relative and not recursive:
-            break
-        os.makedirs(os.path.join(folder, relative), exist_ok=True)
-        for name in files:
-            tf.io.gfile.copy(f"{parent.rstrip('/')}/{name}", os.path.join(folder, relative, name))
+    for match in FileSystems.match([f"{remote}/{'**' if recursive else '*'}"])[0].metadata_list:
+        target = os.path.join(folder, match.path[len(remote):].lstrip("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with FileSystems.open(match.path) as source, open(target, "wb") as f:
+            f.write(source.read())
     return folder
 
 
@@ -156,8 +199,7 @@ def local_mirror(uri: str, beam_pipeline_args: Optional[List[str]] = None) -> st
     remote = object_store_uri(uri)
     if remote is None:
         return uri
-    use_s3_in_tensorflow(s3_settings(beam_pipeline_args))
-    return _copy_to_local(remote.rstrip("/"), recursive=False)
+    return _copy_to_local(remote.rstrip("/"), s3_settings(beam_pipeline_args), recursive=False)
 
 
 def readable_path(kfp_artifact, beam_pipeline_args: Optional[List[str]] = None) -> str:
@@ -166,38 +208,4 @@ def readable_path(kfp_artifact, beam_pipeline_args: Optional[List[str]] = None) 
     remote = remote_uri(kfp_artifact, beam_pipeline_args)
     if remote is None:
         return kfp_artifact.path
-    use_s3_in_tensorflow(s3_settings(beam_pipeline_args))
-    return _copy_to_local(remote.rstrip("/"), recursive=True)
-
-
-def serve_worker_pool(port: int) -> None:
-    """A Beam worker pool (``--environment_type=EXTERNAL``) whose SDK harnesses run in this
-    process, where tensorflow-io has registered ``s3://``: the pool's subprocess mode starts
-    bare harnesses that import no plugin, so TensorFlow there could not open ``s3://``."""
-    import time
-
-    import grpc
-    from apache_beam.portability.api import beam_fn_api_pb2_grpc
-    from apache_beam.runners.worker.worker_pool_main import BeamFnExternalWorkerPoolServicer
-
-    use_s3_in_tensorflow(s3_settings([]))
-    # BeamFnExternalWorkerPoolServicer.start binds every interface; this binds loopback only.
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    beam_fn_api_pb2_grpc.add_BeamFnExternalWorkerPoolServicer_to_server(
-        BeamFnExternalWorkerPoolServicer(use_process=False), server)
-    server.add_insecure_port(f"127.0.0.1:{port}")
-    server.start()
-    print(f"tfx-kfp Beam worker pool on 127.0.0.1:{port}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        server.stop(0)
-
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description=serve_worker_pool.__doc__)
-    parser.add_argument("--worker_pool_port", type=int, default=50000)
-    serve_worker_pool(parser.parse_args().worker_pool_port)
+    return _copy_to_local(remote.rstrip("/"), s3_settings(beam_pipeline_args), recursive=True)

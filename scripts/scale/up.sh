@@ -35,7 +35,7 @@ add_host=(); [[ $fqdn == localhost ]] || add_host=(--add-host "$fqdn:127.0.0.1")
 docker run -d --name "$container" --network none "${add_host[@]}" \
   -e AWS_ACCESS_KEY_ID="$access_key" -e AWS_SECRET_ACCESS_KEY="$secret_key" \
   -e AWS_ENDPOINT_URL="$endpoint" -e AWS_REGION=us-east-1 \
-  "$image" python -m tfx_kfp.runtime.object_store --worker_pool_port 50000 > "$state/container"
+  "$image" python -m tfx_kfp.runtime.beam_worker_pool --port 50000 > "$state/container"
 netns_pid=$(docker inspect -f '{{.State.Pid}}' "$container")
 cat > "$state/env" <<ENV
 SCALE_CONTAINER=$container
@@ -46,10 +46,11 @@ AWS_ENDPOINT_URL=$endpoint
 AWS_REGION=us-east-1
 SCALE_JOB_ENDPOINT=localhost:8099
 SCALE_WORKER_POOL=localhost:50000
+SCALE_IMAGE=$image
 ENV
 
 nsenter -t "$netns_pid" -n -- "$weed" server -dir="$state/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
-  -master.port=9333 -volume.port=8080 -filer.port=8888 -volume.max=4 \
+  -master.port=9333 -master.volumeSizeLimitMB=64 -volume.port=8080 -filer.port=8888 -volume.max=32 \
   -s3 -s3.port=8333 -s3.config="$state/s3.json" > "$state/weed.log" 2>&1 &
 echo $! > "$state/weed.pid"
 nsenter -t "$netns_pid" -n -- "$python" -m apache_beam.runners.portability.local_job_service_main \

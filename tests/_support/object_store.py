@@ -26,9 +26,14 @@ DATA_ARTIFACTS = ("examples", "statistics", "transform_graph", "transformed_exam
 
 
 def remote_beam_args() -> List[str]:
-    """Beam args for the test bed's job service and worker pool (S3 settings come from the environment)."""
+    """Beam args for the test bed's job service and worker pool (S3 settings come from the environment).
+
+    ``--sdk_container_image`` names the workers' image, which holds TFX: without it TFX stages an
+    sdist of itself for the workers, which they could only install from the network.
+    """
     return ["--runner=PortableRunner", f"--job_endpoint={os.environ['SCALE_JOB_ENDPOINT']}",
-            "--environment_type=EXTERNAL", f"--environment_config={os.environ['SCALE_WORKER_POOL']}"]
+            "--environment_type=EXTERNAL", f"--environment_config={os.environ['SCALE_WORKER_POOL']}",
+            f"--sdk_container_image={os.environ['SCALE_IMAGE']}"]
 
 
 def run_stages(data_root: str, schema, artifacts: Dict[str, object], beam_args: List[str], reports: str) -> None:
@@ -62,39 +67,32 @@ def run_local(out: str) -> str:
     return out
 
 
-def _upload(local_dir: str, remote_dir: str) -> None:
-    import tensorflow as tf
-
+def _upload(s3, local_dir: str, bucket: str, prefix: str) -> None:
     for path in glob.glob(os.path.join(local_dir, "*")):
-        tf.io.gfile.copy(path, f"{remote_dir}/{os.path.basename(path)}", overwrite=True)
+        s3.upload_file(path, bucket, f"{prefix}/{os.path.basename(path)}")
 
 
-def _download(remote_dir: str, local_dir: str) -> int:
-    """Copies the object-store tree ``remote_dir`` to ``local_dir``; returns the number of files."""
-    import tensorflow as tf
-
-    count = 0
-    for parent, _, files in tf.io.gfile.walk(remote_dir):
-        target = os.path.join(local_dir, parent[len(remote_dir):].strip("/"))
-        os.makedirs(target, exist_ok=True)
-        for name in files:
-            tf.io.gfile.copy(f"{parent.rstrip('/')}/{name}", os.path.join(target, name), overwrite=True)
-            count += 1
-    return count
+def _download(s3, bucket: str, prefix: str, local_dir: str) -> int:
+    """Copies every object under ``prefix`` to ``local_dir`` (boto3 directly, not our code); returns the count."""
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/")
+            for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+    for key in keys:
+        target = os.path.join(local_dir, key[len(prefix) + 1:])
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        s3.download_file(bucket, key, target)
+    return len(keys)
 
 
 def run_remote(out: str) -> dict:
     """The task on the remote engine; writes the outputs read back from the object store under ``out``."""
     import boto3
 
-    from tfx_kfp.runtime import object_store
-
+    s3 = boto3.client("s3")
     bucket = f"tfx-kfp-{uuid.uuid4().hex[:10]}"
-    boto3.client("s3").create_bucket(Bucket=bucket)
-    object_store.use_s3_in_tensorflow(object_store.s3_settings([]))
+    s3.create_bucket(Bucket=bucket)
     root = f"minio://{bucket}/run"
-    _upload(chain.PENGUIN_DATA, f"s3://{bucket}/data")
-    _upload(SCHEMA_FIXTURE, f"s3://{bucket}/run/schema")
+    _upload(s3, chain.PENGUIN_DATA, bucket, "data")
+    _upload(s3, SCHEMA_FIXTURE, bucket, "run/schema")
     artifacts = _artifacts(root)
     try:
         run_stages(f"minio://{bucket}/data", types.Schema(uri=f"{root}/schema"), artifacts, remote_beam_args(),
@@ -102,7 +100,7 @@ def run_remote(out: str) -> dict:
         local_files = {name: sorted(os.path.relpath(p, artifacts[name].path) for p in
                                     glob.glob(os.path.join(artifacts[name].path, "**"), recursive=True)
                                     if os.path.isfile(p)) for name in DATA_ARTIFACTS}
-        read_back = {name: _download(f"s3://{bucket}/run/{name}", os.path.join(out, name)) for name in DATA_ARTIFACTS}
+        read_back = {name: _download(s3, bucket, f"run/{name}", os.path.join(out, name)) for name in DATA_ARTIFACTS}
     finally:
         shutil.rmtree(f"/minio/{bucket}", ignore_errors=True)  # the task's local artifact paths
     for name in DATA_ARTIFACTS:
