@@ -7,10 +7,14 @@ called in-process (TF2 ``tf.saved_model.load(...).signatures[...]`` and the
 server's own session callable). The overhead ratio is server p50 latency over
 the in-process p50.
 
+With ``--batching`` it also serves the penguin model (tests/fixtures/penguin_chain)
+twice, without and with request batching (``--enable_batching``), and compares
+REST throughput at concurrency 32 (one row per request).
+
 Usage::
 
     uv run python bench/serving_bench.py [--seconds 3] [--concurrency 1,8,32]
-                                          [--protocols rest,grpc] [--json out.json]
+                                          [--protocols rest,grpc] [--batching] [--json out.json]
 
 Every level is bounded in time and in request count; traffic stays on loopback.
 """
@@ -28,11 +32,22 @@ import time
 MAX_REQUESTS_PER_LEVEL = 200_000
 INSTANCES = [1.0, 2.0, 5.0]
 
+PENGUIN_MODEL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             "tests", "fixtures", "penguin_chain", "model", "Format-Serving")
+PENGUIN_ROW = {"culmen_length_mm": 0.25, "culmen_depth_mm": 0.66, "flipper_length_mm": 0.15,
+               "body_mass_g": 0.29}
+BATCHING = {"max_batch_size": 32, "batch_timeout_micros": 0, "num_batch_threads": 1}
+
 SERVER_PROCESS = r"""
 import json, sys
 from tfx_kfp.serving import server
-handle = server.start("bench", sys.argv[1], rest_port=0, grpc_port=0, poll_seconds=30)
-handle.wait_until_available(120)
+options = {}
+if sys.argv[3]:
+    from tfx_kfp.serving.batching import BatchingOptions
+    options["batching"] = BatchingOptions(**json.loads(sys.argv[3]))
+handle = server.start(sys.argv[2], sys.argv[1], rest_port=0, grpc_port=0, poll_seconds=30,
+                      **options)
+handle.wait_until_available(300)
 print(json.dumps({"rest": handle.rest_port, "grpc": handle.grpc_port}), flush=True)
 sys.stdin.read()
 handle.stop()
@@ -111,7 +126,8 @@ class _RawStubClient:
         self._channel.close()
 
 
-def run_level(protocol: str, ports, concurrency: int, seconds: float):
+def run_level(protocol: str, ports, concurrency: int, seconds: float, model: str = "bench",
+              instances=INSTANCES):
     """Runs ``concurrency`` client threads for ``seconds``; returns the level's stats."""
     from tfx_kfp.serving.client import ServingClient
 
@@ -122,7 +138,7 @@ def run_level(protocol: str, ports, concurrency: int, seconds: float):
                                  protocol=protocol, retries=0) for _ in range(concurrency)]
     for client in clients:
         for _ in range(20):
-            client.predict("bench", instances=INSTANCES)
+            client.predict(model, instances=instances)
     per_thread = [[] for _ in range(concurrency)]
     errors = []
     start = threading.Barrier(concurrency + 1)
@@ -135,7 +151,7 @@ def run_level(protocol: str, ports, concurrency: int, seconds: float):
         while time.perf_counter() < deadline and len(latencies) < budget:
             began = time.perf_counter()
             try:
-                client.predict("bench", instances=INSTANCES)
+                client.predict(model, instances=instances)
             except Exception as error:  # noqa: BLE001 - counted and reported
                 errors.append(repr(error))
                 continue
@@ -158,6 +174,31 @@ def run_level(protocol: str, ports, concurrency: int, seconds: float):
             "p99_ms": _percentile(latencies, 0.99) * 1e3}
 
 
+def _serve(base: str, model: str, batching: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", SERVER_PROCESS, base, model, batching],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def _batching_levels(workdir: str, seconds: float):
+    """Penguin REST throughput at concurrency 32, without and with batching."""
+    base = os.path.join(workdir, "penguin")
+    os.makedirs(base)
+    os.symlink(PENGUIN_MODEL, os.path.join(base, "1"))
+    rows = []
+    for label, batching in (("off", ""), (json.dumps(BATCHING), json.dumps(BATCHING))):
+        _say(f"penguin, batching {label}: rest at concurrency 32 for {seconds:g}s...")
+        process = _serve(base, "penguin", batching)
+        try:
+            ports = json.loads(process.stdout.readline())
+            row = run_level("rest", ports, 32, seconds, "penguin", [PENGUIN_ROW])
+        finally:
+            process.stdin.close()
+            process.wait(60)
+        row["batching"] = label
+        rows.append(row)
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="Seconds per level.")
@@ -165,6 +206,9 @@ def main(argv=None) -> int:
     parser.add_argument("--protocols", default="rest,grpc,grpc-stub",
                         help="rest and grpc use ServingClient; grpc-stub sends a prebuilt "
                              "request through a bare stub.")
+    parser.add_argument("--batching", action="store_true",
+                        help="Also compare penguin throughput at concurrency 32 without and "
+                             "with request batching.")
     parser.add_argument("--json", default="", help="Also write results to this file.")
     args = parser.parse_args(argv)
     levels = [int(c) for c in args.concurrency.split(",") if c]
@@ -178,8 +222,7 @@ def main(argv=None) -> int:
     base = os.path.join(workdir, "bench")
     version_dir = testing.write_half_plus_two(base, 1)
     _say("starting the server process...")
-    server = subprocess.Popen([sys.executable, "-c", SERVER_PROCESS, base],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    server = _serve(base, "bench", "")
     try:
         ports = json.loads(server.stdout.readline())
         _say(f"in-process baselines ({args.seconds:g}s each)...")
@@ -193,6 +236,7 @@ def main(argv=None) -> int:
         server.stdin.close()
         server.wait(60)
 
+    batching = _batching_levels(workdir, args.seconds) if args.batching else []
     reference = baseline["tf2_signature_p50_ms"]
     print(f"\nIn-process, same signature: TF2 signature call p50 {reference:.3f} ms "
           f"(p99 {baseline['tf2_signature_p99_ms']:.3f}); server's session callable p50 "
@@ -206,13 +250,22 @@ def main(argv=None) -> int:
         print(f"| {row['protocol']} | {row['concurrency']} | {row['rps']:.0f} | "
               f"{row['p50_ms']:.3f} | {row['p99_ms']:.3f} | {row['overhead_ratio']:.1f}x | "
               f"{row['throughput_cost_ratio']:.2f}x | {row['errors']} |")
+    if batching:
+        print("\nPenguin model, REST, concurrency 32, one row per request:\n")
+        print("| batching | req/s | p50 ms | p99 ms | errors |")
+        print("|---|---:|---:|---:|---:|")
+        for row in batching:
+            print(f"| {row['batching']} | {row['rps']:.0f} | {row['p50_ms']:.3f} | "
+                  f"{row['p99_ms']:.3f} | {row['errors']} |")
+        print(f"\nbatching throughput gain: {batching[1]['rps'] / batching[0]['rps']:.2f}x")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"baseline": baseline, "levels": results}, handle, indent=2)
+            json.dump({"baseline": baseline, "levels": results, "batching": batching}, handle,
+                      indent=2)
     single = [r for r in results if r["concurrency"] == 1]
     summary = ", ".join(f"{r['protocol']} p50 {r['p50_ms']:.2f} ms ({r['overhead_ratio']:.1f}x)"
                         for r in single)
-    errors = sum(r["errors"] for r in results)
+    errors = sum(r["errors"] for r in results + batching)
     print(f"\nserving bench: {len(results)} levels, {errors} errors; at concurrency 1: "
           f"{summary} vs {reference:.2f} ms in-process")
     return 1 if errors else 0

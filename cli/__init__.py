@@ -51,8 +51,6 @@ def _exit_codes():
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    # TensorFlow's C++ INFO/WARNING lines bury our progress output; errors still show.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):

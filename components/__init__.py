@@ -18,13 +18,17 @@ if os.environ.get("_KFP_RUNTIME", "false") != "true":
         from tfx_kfp.components.evaluator.component import evaluator
         from tfx_kfp.components.example_gen.component import example_gen
         from tfx_kfp.components.example_validator.component import example_validator
+        from tfx_kfp.components.infra_validator.component import infra_validator
+        from tfx_kfp.components.latest_pushed_model.component import latest_pushed_model
         from tfx_kfp.components.pusher.component import pusher
+        from tfx_kfp.components.resolve_inputs.component import resolve_inputs
         from tfx_kfp.components.schema_gen.component import import_schema, schema_gen
         from tfx_kfp.components.statistics_gen.component import statistics_gen
         from tfx_kfp.components.trainer.component import trainer
         from tfx_kfp.components.transform.component import transform
 
 __all__ = [
+    "resolve_inputs",
     "example_gen",
     "statistics_gen",
     "schema_gen",
@@ -32,6 +36,8 @@ __all__ = [
     "example_validator",
     "transform",
     "trainer",
+    "latest_pushed_model",
     "evaluator",
+    "infra_validator",
     "pusher",
 ]

@@ -74,3 +74,9 @@ class PushedModel(_TfxArtifact):
     """Where a model was pushed; ``metadata['pushed']``, ``['pushed_destination']``, ``['pushed_version']``."""
 
     schema_title = "tfx.PushedModel"
+
+
+class InfraBlessing(_TfxArtifact):
+    """The InfraValidator's verdict: ``INFRA_BLESSED`` or ``INFRA_NOT_BLESSED``; ``metadata['blessed']`` is 1 or 0."""
+
+    schema_title = "tfx.InfraBlessing"

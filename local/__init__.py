@@ -14,7 +14,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
 from tfx_kfp.local import events
 from tfx_kfp.local.cache import TaskCache
@@ -87,7 +87,8 @@ def _write_run_record(run: LocalRun, compiled: CompiledPipeline, runner: str) ->
 def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]] = None, *,
                  runner: str = "inprocess", pipeline_root: str = "tfx-kfp-runs", cache: bool = True,
                  observer: Optional[events.Observer] = None, mounts: Mounts = Mounts(),
-                 user_module_paths: Sequence[str] = ()) -> LocalRun:
+                 user_module_paths: Sequence[str] = (), show_user_warning: Optional[Callable[[str], None]] = None,
+                 verbose: bool = False) -> LocalRun:
     """Runs a compiled pipeline here.
 
     Args:
@@ -99,7 +100,9 @@ def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]]
         cache: Reuse the outputs of an earlier task with the same fingerprint (the backend's default).
         observer: Called with a TaskEvent on every task state change.
         mounts: Host folders Docker tasks read or write (besides the pipeline root).
-        user_module_paths: Files whose warnings still reach the terminal (in-process runs).
+        user_module_paths: The user's module files (their warnings reach the terminal).
+        show_user_warning: Shows a warning raised from the user's code (default: stderr).
+        verbose: Stream what tasks print to the terminal instead of their log files.
 
     Returns:
         The LocalRun. Raises TaskFailed when a task fails; the run stops there.
@@ -117,7 +120,8 @@ def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]]
         f.write(compiled.text)
     settings = RunSettings(runner=runner, pipeline_root=pipeline_root, run_dir=run_dir,
                            cache=TaskCache(pipeline_root, enabled=cache), observer=observer or (lambda event: None),
-                           mounts=mounts, user_module_paths=tuple(user_module_paths))
+                           mounts=mounts, user_module_paths=tuple(user_module_paths),
+                           show_user_warning=show_user_warning, verbose=verbose)
     orchestrator = Orchestrator(compiled, settings)
     started = time.time()
     try:

@@ -30,11 +30,14 @@ class TaskCache:
                 entry = json.load(f)
         except (OSError, ValueError):
             return None
-        if not all(os.path.exists(a["uri"]) for a in entry.get("artifacts", {}).values()):
-            return None
+        if not all(os.path.exists(uri) for uri in entry.get("written_uris", [])):
+            return None  # an earlier run's outputs were deleted
         return entry
 
     def store(self, fingerprint: str, entry: Dict[str, Any]) -> None:
+        # Only the outputs the task wrote files for are checked on lookup (a Metrics artifact has none).
+        entry = dict(entry, written_uris=[a["uri"] for a in entry.get("artifacts", {}).values()
+                                          if os.path.exists(a["uri"])])
         os.makedirs(self.folder, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=self.folder, suffix=".partial", delete=False) as f:
             json.dump(entry, f)

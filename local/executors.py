@@ -8,6 +8,7 @@ executes that same program with kfp's own ``Executor`` here, so TensorFlow and
 TFX are imported once per run rather than once per task.
 """
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -17,7 +18,7 @@ import tempfile
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from kfp.dsl import executor as kfp_executor
 
@@ -52,14 +53,25 @@ def _split_lightweight_command(command: List[str]):
     return command[3], json.loads(options["--executor_input"]), options["--function_to_execute"]
 
 
-def run_in_process(command: List[str], log_path: str, user_module_paths: Sequence[str] = ()) -> Outcome:
-    """Executes the component function here; any exception (SystemExit included) fails the task."""
+def _output(log_path: str, verbose: bool, user_module_paths: Sequence[str], show_user_warning):
+    if verbose:  # everything streams to the terminal, as the task prints it
+        return contextlib.nullcontext()
+    return logs.capture_task_output(log_path, user_module_paths=user_module_paths, show_user_warning=show_user_warning)
+
+
+def run_in_process(command: List[str], log_path: str, user_module_paths: Sequence[str] = (), *,
+                   show_user_warning: Optional[Callable[[str], None]] = None, verbose: bool = False) -> Outcome:
+    """Executes the component function here; any exception (SystemExit included) fails the task.
+
+    Everything the task prints goes to ``log_path`` (``verbose``: to the terminal); a warning
+    raised from the user's code is also passed to ``show_user_warning``.
+    """
     source, executor_input, function_name = _split_lightweight_command(command)
     previous = os.environ.get("_KFP_RUNTIME")
     os.environ["_KFP_RUNTIME"] = "true"
     try:
         with tempfile.TemporaryDirectory(prefix="tfx-kfp-task-") as folder, \
-                logs.capture_task_output(log_path, user_module_paths=user_module_paths):
+                _output(log_path, verbose, user_module_paths, show_user_warning):
             path = os.path.join(folder, "ephemeral_component.py")
             with open(path, "w") as f:
                 f.write(source)
@@ -83,15 +95,18 @@ def run_in_process(command: List[str], log_path: str, user_module_paths: Sequenc
             os.environ["_KFP_RUNTIME"] = previous
 
 
-def run_in_subprocess(command: List[str], log_path: str) -> Outcome:
+def run_in_subprocess(command: List[str], log_path: str, *, verbose: bool = False) -> Outcome:
     """Runs the command as a process whose ``python3`` is this environment's interpreter."""
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     with open(log_path, "ab") as log:
-        code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, check=False).returncode
+        target = None if verbose else log
+        code = subprocess.run(command, stdout=target, stderr=subprocess.STDOUT if target else None, env=env,
+                              check=False).returncode
     return Outcome(exit_code=code, message=f"exit code {code}" if code else "")
 
 
-def run_in_docker(command: List[str], image: str, log_path: str, pipeline_root: str, mounts: Mounts) -> Outcome:
+def run_in_docker(command: List[str], image: str, log_path: str, pipeline_root: str, mounts: Mounts, *,
+                  verbose: bool = False) -> Outcome:
     """Runs the command in ``image`` as the calling user, with the run's folders at the same paths."""
     import docker
 
@@ -109,6 +124,8 @@ def run_in_docker(command: List[str], image: str, log_path: str, pipeline_root: 
         with open(log_path, "ab") as log:
             for chunk in container.logs(stream=True, follow=True):
                 log.write(chunk)
+                if verbose:
+                    sys.stdout.write(chunk.decode(errors="replace"))
         code = container.wait()["StatusCode"]
     finally:
         container.remove(force=True)

@@ -11,7 +11,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from google.protobuf import json_format
 from kfp.local import placeholder_utils
@@ -53,6 +53,8 @@ class RunSettings:
     observer: events.Observer
     mounts: executors.Mounts
     user_module_paths: tuple = ()
+    show_user_warning: Optional[Callable[[str], None]] = None
+    verbose: bool = False
 
 
 class Orchestrator:
@@ -207,11 +209,14 @@ class Orchestrator:
 
     def _execute(self, command: List[str], image: str, log_path: str) -> executors.Outcome:
         runner = self.settings.runner
+        verbose = self.settings.verbose
         if runner == "inprocess":
-            return executors.run_in_process(command, log_path, self.settings.user_module_paths)
+            return executors.run_in_process(command, log_path, self.settings.user_module_paths,
+                                            show_user_warning=self.settings.show_user_warning, verbose=verbose)
         if runner == "subprocess":
-            return executors.run_in_subprocess(command, log_path)
-        return executors.run_in_docker(command, image, log_path, self.settings.pipeline_root, self.settings.mounts)
+            return executors.run_in_subprocess(command, log_path, verbose=verbose)
+        return executors.run_in_docker(command, image, log_path, self.settings.pipeline_root, self.settings.mounts,
+                                       verbose=verbose)
 
     def _collect_outputs(self, record: TaskRecord, component, executor_input) -> None:
         outputs = executor_input["outputs"]

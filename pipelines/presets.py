@@ -3,6 +3,7 @@
 from typing import Any, Dict
 
 from tfx_kfp.pipelines import cluster
+from tfx_kfp.pipelines.argument_checks import check_arguments
 from tfx_kfp.pipelines.penguin import penguin_pipeline
 from tfx_kfp.pipelines.training import (PARAMETERS, SCHEMA_PARAMETER, SEPARATE_MODULE_PARAMETERS,
                                         create_training_pipeline)
@@ -34,6 +35,7 @@ def build_pipeline(name: str, *, target: str = "local", params: Dict[str, Any]):
 
     Raises:
         MissingParameters: naming the required parameters that have no value.
+        InputError: naming a parameter whose value is invalid on its face (``train_steps=0``).
     """
     if name not in PIPELINES:
         raise ValueError(f"pipeline must be one of {PIPELINES}, got {name!r}")
@@ -52,7 +54,10 @@ def build_pipeline(name: str, *, target: str = "local", params: Dict[str, Any]):
             params = cluster.escape_for_kubernetes(params)
         pipeline = create_training_pipeline("tfx-kfp-training", defaults=params, import_schema=import_schema,
                                             separate_modules=separate_modules)
-    missing = [key for key, spec in pipeline.component_spec.inputs.items() if spec.default is None and not spec.optional]
+    defaults = {key: spec.default for key, spec in pipeline.component_spec.inputs.items()}
+    missing = [key for key, value in defaults.items()
+               if value is None and not pipeline.component_spec.inputs[key].optional]
     if missing:
         raise MissingParameters(name, missing)
+    check_arguments(defaults)  # invalid on their face: refused before the first stage, not at stage four
     return pipeline

@@ -1,8 +1,9 @@
 """The generic TFX training pipeline: CSV in, a blessed SavedModel pushed to TF Serving out.
 
-ExampleGen → StatisticsGen → SchemaGen (or ImportSchema) → ExampleValidator →
-Transform → Trainer → Evaluator → Pusher, the Pusher under ``dsl.If`` on the
-Evaluator's blessing.
+ResolveInputs → ExampleGen → StatisticsGen → SchemaGen (or ImportSchema) → ExampleValidator →
+Transform → Trainer → Evaluator (against LatestPushedModel, the model being served) →
+InfraValidator → Pusher: the InfraValidator under ``dsl.If`` on the Evaluator's blessing, the
+Pusher under a second ``dsl.If`` on the InfraValidator's.
 """
 
 import inspect
@@ -33,9 +34,14 @@ PARAMETERS: Dict[str, Parameter] = {
     "label_key": Parameter(str, REQUIRED, "The label column."),
     "serving_base_dir": Parameter(str, REQUIRED, "TF Serving model base path the Pusher writes versions into."),
     "input_format": Parameter(str, "csv", "Input file format: csv or tfrecord."),
+    "input_pattern": Parameter(str, "", "Files to read under data_root as a TFX input pattern, e.g. "
+                                        "span-{SPAN}/*.csv (latest span by default); empty: every file."),
+    "span_range": Parameter(list, [], "[first, last] span to read with input_pattern; empty: the latest span."),
     "train_steps": Parameter(int, 100, "Training steps (fn_args.train_steps)."),
     "eval_steps": Parameter(int, 5, "Evaluation steps during training (fn_args.eval_steps)."),
     "accuracy_threshold": Parameter(float, 0.6, "Lowest overall accuracy the Evaluator blesses."),
+    "min_improvement": Parameter(float, 0.0, "How much the candidate's accuracy must exceed the served model's "
+                                             "(0: at least as good); ignored on a first run."),
     "fail_on_anomalies": Parameter(bool, True, "Stop at the ExampleValidator when the data has anomalies."),
     "custom_config": Parameter(str, "{}", "JSON object passed to preprocessing_fn and run_fn as custom_config."),
     "eval_config_json": Parameter(str, "", "A full TFMA EvalConfig as JSON; replaces the accuracy threshold."),
@@ -75,9 +81,13 @@ def _wire(p: Dict[str, Any], *, import_schema: bool, gate_push: bool, mount: Opt
     """Adds the eight stages to the pipeline being built; ``p`` maps parameter names to channels."""
     tasks: List[dsl.PipelineTask] = []
 
+    inputs = components.resolve_inputs(data_root=p["data_root"], input_format=p["input_format"],
+                                       input_pattern=p["input_pattern"], span_range=p["span_range"])
+    inputs.set_caching_options(False)  # new data arrives outside the pipeline
     example_gen = components.example_gen(
         data_root=p["data_root"], input_format=p["input_format"], label_key=p["label_key"],
-        beam_pipeline_args=p["beam_pipeline_args"],
+        beam_pipeline_args=p["beam_pipeline_args"], input_pattern=p["input_pattern"], span_range=p["span_range"],
+        input_fingerprint=inputs.outputs["fingerprint"],
     )
     statistics_gen = components.statistics_gen(
         examples=example_gen.outputs[names.EXAMPLES], beam_pipeline_args=p["beam_pipeline_args"],
@@ -102,26 +112,33 @@ def _wire(p: Dict[str, Any], *, import_schema: bool, gate_push: bool, mount: Opt
         schema=schema, module_source=p.get("trainer_module_source", p.get("module_source")),
         train_steps=p["train_steps"], eval_steps=p["eval_steps"], custom_config=p["custom_config"],
     )
+    served = components.latest_pushed_model(serving_base_dir=p["serving_base_dir"])
+    served.set_caching_options(False)  # what is served changes outside the pipeline
     evaluator = components.evaluator(
         examples=example_gen.outputs[names.EXAMPLES], model=trainer.outputs[names.MODEL],
-        label_key=p["label_key"], accuracy_threshold=p["accuracy_threshold"],
+        baseline_model=served.outputs[names.BASELINE_MODEL], label_key=p["label_key"],
+        accuracy_threshold=p["accuracy_threshold"], min_improvement=p["min_improvement"],
         eval_config_json=p["eval_config_json"], beam_pipeline_args=p["beam_pipeline_args"],
     )
-    tasks += [example_gen, statistics_gen, schema_task, example_validator, transform, trainer, evaluator]
+    tasks += [inputs, example_gen, statistics_gen, schema_task, example_validator, transform, trainer, served, evaluator]
 
-    def push() -> dsl.PipelineTask:
-        task = components.pusher(
-            model=trainer.outputs[names.MODEL], blessing=evaluator.outputs[names.BLESSING],
-            serving_base_dir=p["serving_base_dir"],
-        )
-        task.set_caching_options(False)  # its effect is outside the pipeline root
-        return task
+    def validate_and_push() -> List[dsl.PipelineTask]:
+        infra = components.infra_validator(model=trainer.outputs[names.MODEL],
+                                           examples=example_gen.outputs[names.EXAMPLES])
+        with dsl.If(infra.outputs[names.BLESSED] == True, name="serves-correctly"):  # noqa: E712
+            push = components.pusher(
+                model=trainer.outputs[names.MODEL], blessing=evaluator.outputs[names.BLESSING],
+                serving_base_dir=p["serving_base_dir"], evaluation_metrics=evaluator.outputs[names.METRICS],
+                source_run=dsl.PIPELINE_JOB_NAME_PLACEHOLDER, infra_blessing=infra.outputs[names.INFRA_BLESSING],
+            )
+            push.set_caching_options(False)  # its effect is outside the pipeline root
+        return [infra, push]
 
     if gate_push:
         with dsl.If(evaluator.outputs[names.BLESSED] == True, name="model-blessed"):  # noqa: E712
-            tasks.append(push())
+            tasks += validate_and_push()
     else:
-        tasks.append(push())
+        tasks += validate_and_push()
     if mount:
         for task in tasks:
             mount(task)

@@ -49,6 +49,22 @@ def metrics_table(metrics: Dict[str, float], caption: str) -> Html:
     return table(["Metric", "Value"], [[name, num_cell(value)] for name, value in metrics.items()], caption=caption)
 
 
+def comparison_table(overall: Dict[str, float], baseline_overall: Dict[str, float],
+                     per_slice: Sequence[Tuple[str, Dict[str, float]]],
+                     baseline_per_slice: Sequence[Tuple[str, Dict[str, float]]]) -> Html:
+    """Per slice and metric: the candidate's value, the baseline's, and the change."""
+    baseline_by_slice = dict(baseline_per_slice)
+    rows = []
+    for slice_name, metrics, base in [("Overall", overall, baseline_overall)] + [
+            (name, metrics, baseline_by_slice.get(name, {})) for name, metrics in per_slice]:
+        for metric, value in metrics.items():
+            reference = base.get(metric)
+            change = value - reference if value is not None and reference is not None else None
+            rows.append([slice_name, metric, num_cell(value), num_cell(reference), num_cell(change)])
+    return table(["Slice", "Metric", "Candidate", "Baseline", "Change"], rows,
+                 caption="Candidate against the served baseline")
+
+
 def _per_slice_table(per_slice: Sequence[Tuple[str, Dict[str, float]]]) -> Html:
     names: List[str] = []
     for _, metrics in per_slice:
@@ -95,6 +111,8 @@ def render_evaluation_html(
     per_slice: List[Tuple[str, Dict[str, float]]],
     thresholds: List[Dict],
     confusion_matrix: Optional[Dict],
+    baseline: Optional[Dict] = None,
+    failures: Sequence[str] = (),
 ) -> str:
     """Renders an evaluation: the blessing decision, thresholds and metrics.
 
@@ -108,6 +126,9 @@ def render_evaluation_html(
         ``"direction": "higher_is_better"|"lower_is_better"``.
       confusion_matrix: ``{"labels": [str, ...], "matrix": [[int, ...], ...]}``
         with rows = actual and columns = predicted class, or ``None``.
+      baseline: the served model compared with: ``{"version": int, "overall": metrics,
+        "per_slice": [(slice name, metrics), ...]}``, or ``None`` (no baseline: a first push).
+      failures: TFMA's message for each threshold that failed (why the model is not blessed).
 
     Returns:
       A self-contained HTML page stating the decision in words ("Blessed" or
@@ -127,11 +148,20 @@ def render_evaluation_html(
             else "The evaluator did not bless the model."
         )
     body: List[object] = [tag("h1", "Model evaluation"), decision, tag("p", because)]
+    body.append(tag("p", f"Compared with the served model, version {baseline.get('version')}."
+                    if baseline else "No baseline: no model was being served, so only absolute thresholds apply.",
+                    class_="muted"))
+    if failures:
+        body.append(tag("h2", "Why not blessed"))
+        body.append(tag("ul", join([tag("li", message) for message in failures])))
     body.append(tag("h2", "Thresholds"))
     body.append(thresholds_table(thresholds) if thresholds else tag("p", "No thresholds were configured.",
                                                                     class_="muted"))
     body.append(tag("h2", "Overall metrics"))
     body.append(metrics_table(overall, "Overall metrics") if overall else tag("p", "No metrics.", class_="muted"))
+    if baseline and baseline.get("overall") is not None:
+        body.append(tag("h2", "Candidate vs. baseline"))
+        body.append(comparison_table(overall, baseline["overall"], per_slice, baseline.get("per_slice", [])))
     if per_slice:
         body.append(tag("h2", "Metrics per slice"))
         body.append(_per_slice_table(per_slice))

@@ -6,17 +6,15 @@ from typing import Dict
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
+from tfx_kfp.runtime.staging import write_file
+
 STATISTICS_FILE = "FeatureStats.pb"
 SCHEMA_FILE = "schema.pbtxt"
 
 
 def write_report(artifact, text: str) -> None:
     """Writes ``text`` to ``artifact.path`` atomically."""
-    os.makedirs(os.path.dirname(os.path.abspath(artifact.path)), exist_ok=True)
-    staging = f"{artifact.path}.partial"
-    with open(staging, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(staging, artifact.path)
+    write_file(artifact.path, text)
 
 
 def read_split_protos(path: str, file_name: str, proto_class) -> Dict[str, object]:

@@ -1,21 +1,67 @@
-"""Atomic outputs: build in a sibling temporary folder, rename into place on success.
+"""Atomic outputs: build under a hidden sibling name, rename into place on success.
 
 A failed step then never leaves a half-written output where a later step, or a
-TF Serving watcher, could pick it up.
+TF Serving watcher, could pick it up. This is the one write-then-rename helper of
+the runtime and the components (``serving/`` keeps its own: it must stay independent).
+
+Every staging folder is named ``.<name>.partial-<random>`` and owned through a lease
+(``runtime/lease.py``) held while it is being built, so a killed writer's leftovers are
+told apart from a live writer's work and removed by ``remove_stale``.
 """
 
 import contextlib
+import fnmatch
 import os
 import shutil
+import time
 import uuid
-from typing import Iterator
+from typing import Iterator, List, Union
+
+from tfx_kfp.runtime import lease
+
+STAGING_MARK = ".partial-"
+LEASE_SUFFIX = ".lease"
+# Names of staging entries: ours, and the Pusher's before they shared this helper.
+STAGING_PATTERNS = (f".*{STAGING_MARK}*", ".push-*")
+# Leftovers are removed only when untouched this long (and not owned by a live writer).
+STALE_AFTER_S = 15 * 60.0
 
 
 def _remove(path: str) -> None:
     if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path)
     elif os.path.lexists(path):
-        os.remove(path)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+
+
+def staging_path(final_path: str) -> str:
+    """A fresh hidden sibling of ``final_path`` (same filesystem, so a rename onto it is atomic)."""
+    parent = os.path.dirname(os.path.abspath(final_path))
+    return os.path.join(parent, f".{os.path.basename(final_path)}{STAGING_MARK}{uuid.uuid4().hex[:12]}")
+
+
+@contextlib.contextmanager
+def staging_dir(final_path: str) -> Iterator[str]:
+    """Yields a new, leased staging folder for ``final_path``; removes whatever is left of it on exit.
+
+    The caller renames the folder into place (then nothing is left to remove).
+    """
+    parent = os.path.dirname(os.path.abspath(final_path))
+    os.makedirs(parent, exist_ok=True)
+    remove_stale(parent)
+    staging = staging_path(final_path)
+    try:
+        owner = lease.try_acquire(staging + LEASE_SUFFIX)  # before the folder: never an unowned live one
+    except OSError:  # a volume without exclusive create: the age bound alone then guards the folder
+        owner = None
+    try:
+        os.makedirs(staging)
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # left only when the caller did not rename it
+        if owner is not None:
+            owner.release()
 
 
 @contextlib.contextmanager
@@ -28,14 +74,75 @@ def staged_dir(final_path: str) -> Iterator[str]:
     Yields:
         The temporary folder to write into (same filesystem, so the rename is atomic).
     """
-    parent = os.path.dirname(os.path.abspath(final_path)) or "."
-    os.makedirs(parent, exist_ok=True)
-    staging = os.path.join(parent, f".{os.path.basename(final_path)}.partial-{uuid.uuid4().hex[:8]}")
-    os.makedirs(staging)
-    try:
+    with staging_dir(final_path) as staging:
         yield staging
+        _remove(final_path)
+        os.replace(staging, final_path)
+
+
+def write_file(path: str, content: Union[str, bytes], mode: int = 0o644) -> None:
+    """Writes ``content`` to ``path`` atomically: readers see the old file or the whole new one."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    staging = staging_path(path)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    fd = os.open(staging, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(staging, path)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(staging)
         raise
-    _remove(final_path)
-    os.replace(staging, final_path)
+
+
+def _is_staging_entry(name: str) -> bool:
+    if name.endswith(LEASE_SUFFIX) or name.endswith(LEASE_SUFFIX + ".break"):
+        return False
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in STAGING_PATTERNS)
+
+
+def _last_touched(*paths: str) -> float:
+    times = []
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            times.append(os.lstat(path).st_mtime)
+    return max(times, default=0.0)
+
+
+def remove_stale(parent: str, older_than: float = STALE_AFTER_S) -> List[str]:
+    """Removes staging leftovers in ``parent``: untouched for ``older_than`` seconds and not in use.
+
+    In use means its lease is held by a live owner (``lease.is_stale`` is False). Leases whose
+    folder is gone (including locks such as the Pusher's) are removed once stale too.
+
+    Returns:
+        The paths removed.
+    """
+    try:
+        entries = os.listdir(parent)
+    except FileNotFoundError:
+        return []
+    now, removed = time.time(), []
+    for name in entries:
+        path = os.path.join(parent, name)
+        try:
+            if _remove_if_stale(path, name, now, older_than):
+                removed.append(path)
+        except OSError as e:  # cleaning up is a courtesy: it never fails the step that does it
+            print(f"staging: could not remove the leftover {path}: {e}")
+    return removed
+
+
+def _remove_if_stale(path: str, name: str, now: float, older_than: float) -> bool:
+    owner = path + LEASE_SUFFIX
+    if _is_staging_entry(name):
+        if now - _last_touched(path, owner) < older_than:
+            return False
+        if os.path.exists(owner) and not lease.break_if_stale(owner):
+            return False
+        _remove(path)
+        return True
+    if name.endswith(LEASE_SUFFIX) and not os.path.lexists(path[: -len(LEASE_SUFFIX)]):
+        return now - _last_touched(path) >= older_than and lease.break_if_stale(path)
+    return False

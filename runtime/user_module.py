@@ -4,15 +4,25 @@ A TFX module file (``preprocessing_fn`` for Transform, ``run_fn(fn_args)`` for
 the Trainer) is passed to components as its source text, so it reaches cluster
 pods without rebuilding the image. Here it is written back to a file that TFX
 loads exactly as it would load a ``module_file``.
+
+The file goes into a folder private to this task (created by ``mkdtemp``: mode 0700, a
+random name, checked to be ours), never a shared predictable path another user could
+plant code at, and its bytes are checked against the source's SHA-256 before TFX imports
+it. A ``SystemExit`` raised by the module (at import or in its functions) fails the task.
 """
 
 import ast
+import contextlib
 import hashlib
 import os
+import shutil
+import stat
 import tempfile
-from typing import Dict, List, Optional
+import types
+from typing import Dict, Iterator, List, Optional
 
 from tfx_kfp.runtime.errors import UserModuleError
+from tfx_kfp.runtime.staging import write_file
 
 
 def defined_functions(source: str, origin: str = "module_source") -> set:
@@ -24,17 +34,8 @@ def defined_functions(source: str, origin: str = "module_source") -> set:
     return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
-def materialize(source: str, required_function: str, origin: str = "module_source") -> str:
-    """Writes ``source`` to a stable file path after checking it defines ``required_function``.
-
-    Args:
-        source: The module's Python source.
-        required_function: The function TFX will call (``preprocessing_fn`` or ``run_fn``).
-        origin: How to name the module in error messages.
-
-    Returns:
-        The path of a ``.py`` file holding ``source``.
-    """
+def check_source(source: str, required_function: str, origin: str = "module_source") -> None:
+    """Raises UserModuleError unless ``source`` parses and defines ``required_function`` at top level."""
     if not source or not source.strip():
         raise UserModuleError(f"{origin}: empty: expected the Python source of a TFX module file")
     functions = defined_functions(source, origin)
@@ -43,17 +44,76 @@ def materialize(source: str, required_function: str, origin: str = "module_sourc
         raise UserModuleError(
             f"{origin}: must define a top-level function {required_function!r}; functions found: {found}"
         )
-    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
-    # One folder per module: TFX packages every .py file beside the module into its wheel.
-    folder = os.path.join(tempfile.gettempdir(), "tfx-kfp-user-modules", digest)
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"user_module_{digest}.py")
-    if not os.path.exists(path):
-        staging = f"{path}.{os.getpid()}.tmp"
-        with open(staging, "w") as f:
-            f.write(source)
-        os.replace(staging, path)
-    return path
+
+
+def check_private(folder: str) -> None:
+    """Raises UserModuleError unless ``folder`` is a real directory owned by us that only we can use."""
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        raise UserModuleError(
+            f"{folder}: the user module folder must be a directory owned by uid {os.geteuid()} with mode 0700 "
+            f"(found uid {info.st_uid}, mode {stat.filemode(info.st_mode)}); refusing to load code from it")
+
+
+def verify(path: str, source: str, origin: str = "module_source") -> None:
+    """Raises UserModuleError unless the file at ``path`` holds exactly ``source`` (by SHA-256)."""
+    with open(path, "rb") as f:
+        found = hashlib.sha256(f.read()).hexdigest()
+    expected = hashlib.sha256(source.encode()).hexdigest()
+    if found != expected:
+        raise UserModuleError(f"{origin}: {path} does not hold the module source "
+                              f"(sha256 {found[:12]}, expected {expected[:12]}); refusing to load it")
+
+
+def file_name(source: str) -> str:
+    """The base name the module file gets (its folder is random): how tracebacks and warnings name it."""
+    return f"user_module_{hashlib.sha256(source.encode()).hexdigest()[:12]}.py"
+
+
+@contextlib.contextmanager
+def materialized(source: str, required_function: str, origin: str = "module_source") -> Iterator[str]:
+    """Yields the path of a verified ``.py`` file holding ``source`` in a private folder; removes it after.
+
+    Args:
+        source: The module's Python source.
+        required_function: The function TFX will call (``preprocessing_fn`` or ``run_fn``).
+        origin: How to name the module in error messages.
+    """
+    check_source(source, required_function, origin)
+    folder = tempfile.mkdtemp(prefix="tfx-kfp-user-module-")
+    try:
+        check_private(folder)
+        # A folder of its own: TFX packages every .py file beside the module into its wheel.
+        path = os.path.join(folder, "module", file_name(source))
+        write_file(path, source, mode=0o600)
+        verify(path, source, origin)
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _where(traceback: Optional[types.TracebackType], module_path: str) -> str:
+    """Where in the user's module the exit happened, from the innermost frame in that file."""
+    where = ""
+    while traceback is not None:
+        code = traceback.tb_frame.f_code
+        if os.path.basename(code.co_filename) == os.path.basename(module_path):
+            where = " at import" if code.co_name == "<module>" else f" in {code.co_name}"
+            where += f" (line {traceback.tb_lineno})"
+        traceback = traceback.tb_next
+    return where
+
+
+@contextlib.contextmanager
+def exits_are_failures(module_path: str, origin: str = "module_source") -> Iterator[None]:
+    """Turns a ``SystemExit`` (any code, 0 included) raised while TFX runs the user module into a failure."""
+    try:
+        yield
+    except SystemExit as e:
+        raise UserModuleError(
+            f"{origin} ({os.path.basename(module_path)}): the user module called sys.exit({e.code!r})"
+            f"{_where(e.__traceback__, module_path)}; exiting is not a way to finish a task, so it failed "
+            f"(return normally, or raise an exception to report an error)") from e
 
 
 def _runs_in_this_process(beam_pipeline_args: List[str]) -> bool:
@@ -63,9 +123,10 @@ def _runs_in_this_process(beam_pipeline_args: List[str]) -> bool:
     return runner_is_direct and "--direct_running_mode=in_memory" in args
 
 
-def module_properties(source: str, required_function: str, beam_pipeline_args: Optional[List[str]] = None,
-                      origin: str = "module_source") -> Dict[str, str]:
-    """TFX exec properties that point an executor at the user module.
+@contextlib.contextmanager
+def loaded(source: str, required_function: str, beam_pipeline_args: Optional[List[str]] = None,
+           origin: str = "module_source") -> Iterator[Dict[str, str]]:
+    """Yields the TFX exec properties that point an executor at the user module; run the executor inside.
 
     For Beam workers in other processes (DirectRunner multi-processing, Flink, Spark,
     Dataflow) the module is packaged as a wheel, exactly as TFX does for its own runners:
@@ -74,11 +135,16 @@ def module_properties(source: str, required_function: str, beam_pipeline_args: O
     """
     from tfx.types import standard_component_specs as specs
 
-    path = materialize(source, required_function, origin)
-    if beam_pipeline_args is None or _runs_in_this_process(beam_pipeline_args):
-        return {specs.MODULE_FILE_KEY: path}
-    from tfx.components.util import udf_utils
+    with materialized(source, required_function, origin) as path:
+        if beam_pipeline_args is None or _runs_in_this_process(beam_pipeline_args):
+            properties = {specs.MODULE_FILE_KEY: path}
+        else:
+            from tfx.components.util import udf_utils
 
-    _, module_key = udf_utils.package_user_module_file(
-        "tfx_kfp", path, tempfile.mkdtemp(prefix="tfx-kfp-user-wheel-"))
-    return {specs.MODULE_PATH_KEY: module_key}
+            wheel_dir = os.path.join(os.path.dirname(os.path.dirname(path)), "wheel")
+            os.mkdir(wheel_dir, 0o700)
+            _, module_key = udf_utils.package_user_module_file("tfx_kfp", path, wheel_dir)
+            properties = {specs.MODULE_PATH_KEY: module_key}
+        verify(path, source, origin)  # last look before TFX imports it
+        with exits_are_failures(path, origin):
+            yield properties

@@ -1,10 +1,15 @@
-"""gRPC API: TF Serving's PredictionService and ModelService.
+"""gRPC API: TF Serving's PredictionService and ModelService, plus gRPC health checking.
 
 Registered through the official ``tensorflow_serving.apis`` servicer
 helpers, so method names and message types are exactly TF Serving's. Errors
 are returned with their status code and message (cut at 1024 characters with
 ``...TRUNCATED``, as TF Serving's ``ToGRPCStatus`` does); no request can stop
-the server.
+the server. Messages have no size cap (TF Serving sets none). The standard
+``grpc.health.v1.Health`` service (grpcio-health-checking) reports SERVING.
+
+Anyone who reaches this port can call ``HandleReloadConfigRequest`` and re-point
+or unload every model, exactly as with TF Serving: bind it to loopback (the
+default) unless the network in front of it is trusted.
 """
 
 import logging
@@ -16,6 +21,7 @@ import grpc
 from tfx_kfp.serving import proto_handlers
 from tfx_kfp.serving.errors import InvalidArgument, ServingError, Unknown
 from tfx_kfp.serving.manager import ModelManager
+from tfx_kfp.serving.metrics import recorded
 from tfx_kfp.serving.model_config import configs_from_proto
 
 __all__ = ["create_grpc_server", "GRPC_ERROR_MESSAGE_LIMIT"]
@@ -44,6 +50,8 @@ def _handle(context, work: Callable[[], object]):
         return work()
     except ServingError as error:
         _abort(context, error)
+    except UnicodeError as error:  # bytes that are not text where text is needed
+        _abort(context, InvalidArgument(f"Invalid UTF-8 in the request: {error}"))
     except Exception as error:  # noqa: BLE001 - a bad request must never kill the server
         log.exception("gRPC request failed unexpectedly")
         _abort(context, Unknown(f"{type(error).__name__}: {error}"))
@@ -54,7 +62,7 @@ def _require_model_spec(request) -> None:
         raise InvalidArgument("Missing ModelSpec")
 
 
-def _servicers(manager: ModelManager):
+def _servicers(manager: ModelManager, metrics, reload_timeout: float):
     from tensorflow_serving.apis import (
         classification_pb2, get_model_metadata_pb2, get_model_status_pb2, inference_pb2,
         model_management_pb2, model_service_pb2_grpc, predict_pb2, prediction_service_pb2_grpc,
@@ -74,7 +82,8 @@ def _servicers(manager: ModelManager):
                 _require_model_spec(request)
                 return run_on_version(request.model_spec, context, lambda v, t: (
                     proto_handlers.run_predict(v, request, predict_pb2.PredictResponse(), t)))
-            return _handle(context, work)
+            return _handle(context, lambda: recorded(
+                metrics, request.model_spec.name, "Predict", "GRPC", work))
 
         def Classify(self, request, context):  # noqa: N802
             def work():
@@ -82,7 +91,8 @@ def _servicers(manager: ModelManager):
                 return run_on_version(request.model_spec, context, lambda v, t: (
                     proto_handlers.run_classify(
                         v, request, classification_pb2.ClassificationResponse(), t)))
-            return _handle(context, work)
+            return _handle(context, lambda: recorded(
+                metrics, request.model_spec.name, "Classify", "GRPC", work))
 
         def Regress(self, request, context):  # noqa: N802
             def work():
@@ -90,7 +100,8 @@ def _servicers(manager: ModelManager):
                 return run_on_version(request.model_spec, context, lambda v, t: (
                     proto_handlers.run_regress(v, request, regression_pb2.RegressionResponse(),
                                                t)))
-            return _handle(context, work)
+            return _handle(context, lambda: recorded(
+                metrics, request.model_spec.name, "Regress", "GRPC", work))
 
         def MultiInference(self, request, context):  # noqa: N802
             def work():
@@ -126,9 +137,16 @@ def _servicers(manager: ModelManager):
 
         def HandleReloadConfigRequest(self, request, context):  # noqa: N802
             def work():
+                # As TF Serving: the outcome is in response.status, the RPC itself is OK,
+                # and it returns once every new model is AVAILABLE (or failed).
                 response = model_management_pb2.ReloadConfigResponse()
-                manager.reconfigure(configs_from_proto(request.config))
-                response.status.SetInParent()
+                try:
+                    manager.reconfigure(configs_from_proto(request.config), reload_timeout)
+                    response.status.SetInParent()
+                except ServingError as error:
+                    log.error("ReloadConfig failed: %s", error.message)
+                    response.status.error_code = error.code
+                    response.status.error_message = error.message
                 return response
             return _handle(context, work)
 
@@ -137,8 +155,17 @@ def _servicers(manager: ModelManager):
 
 
 def create_grpc_server(manager: ModelManager, host: str, port: int, max_workers: int = 64,
-                       max_message_bytes: int = 64 << 20):
+                       socket_path: str = "", metrics=None, reload_timeout: float = 600.0):
     """Creates and binds (but does not start) the gRPC server.
+
+    Args:
+        manager: The model manager.
+        host: Address to bind.
+        port: Port (0 picks one).
+        max_workers: Worker threads (``--grpc_max_threads``).
+        socket_path: Also listen on this UNIX socket (``--grpc_socket_path``).
+        metrics: Optional ``metrics.Metrics`` recording inference requests.
+        reload_timeout: Seconds HandleReloadConfigRequest waits for new models.
 
     Returns:
         (server, bound port).
@@ -149,17 +176,24 @@ def create_grpc_server(manager: ModelManager, host: str, port: int, max_workers:
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="tfx-kfp-grpc"),
         options=[
-            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_receive_message_length", -1),
             ("grpc.max_send_message_length", -1),
             ("grpc.so_reuseport", 0),
         ],
         maximum_concurrent_rpcs=max_workers * 8,
     )
-    prediction, add_prediction, model, add_model = _servicers(manager)
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+    prediction, add_prediction, model, add_model = _servicers(manager, metrics, reload_timeout)
     add_prediction(prediction, server)
     add_model(model, server)
+    health_servicer = health.HealthServicer()
+    health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     bound = server.add_insecure_port(address)
     if bound == 0:
         raise OSError(f"cannot bind the gRPC API to {address}")
+    if socket_path and server.add_insecure_port(f"unix:{socket_path}") == 0:
+        raise OSError(f"cannot bind the gRPC API to unix:{socket_path}")
     return server, bound

@@ -22,58 +22,31 @@ AVAILABLE, UNLOADING, END (with the error for failed loads).
 """
 
 import logging
-import os
-import re
 import threading
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
-from tfx_kfp.serving.errors import (
-    InvalidArgument,
-    NotFound,
-    ServingError,
-    Unavailable,
-)
+from tfx_kfp.serving import storage
+from tfx_kfp.serving.errors import ServingError
 from tfx_kfp.serving.model_config import ModelConfig
+from tfx_kfp.serving.model_registry import (
+    AVAILABLE,
+    END,
+    LOADING,
+    START,
+    UNLOADING,
+    ModelRegistry,
+    VersionStatus,
+    _Model,
+)
 from tfx_kfp.serving.servable import LoadedVersion, SessionOptions, as_serving_error, load_version
 
 __all__ = ["ModelManager", "VersionStatus", "START", "LOADING", "AVAILABLE", "UNLOADING", "END"]
 
 log = logging.getLogger(__name__)
 
-START, LOADING, AVAILABLE, UNLOADING, END = "START", "LOADING", "AVAILABLE", "UNLOADING", "END"
-_VERSION_DIR = re.compile(r"[0-9]{1,18}")
 
-
-@dataclass
-class VersionStatus:
-    """Status of one version as GetModelStatus reports it.
-
-    Attributes:
-        version: Version number.
-        state: START, LOADING, AVAILABLE, UNLOADING or END.
-        error: The load failure, for versions that failed (state END).
-    """
-
-    version: int
-    state: str
-    error: Optional[ServingError] = None
-
-
-class _Model:
-    def __init__(self, config: ModelConfig):
-        self.config = config
-        self.statuses: Dict[int, VersionStatus] = {}
-        self.available: Dict[int, LoadedVersion] = {}
-        self.aspired: Dict[int, str] = {}   # version -> path
-        self.failed: set = set()            # failed versions still aspired (not retried)
-        self.labels: Dict[str, int] = dict(config.version_labels)
-        self.removed = False  # dropped from the config: unload everything, then forget
-
-
-class ModelManager:
+class ModelManager(ModelRegistry):
     """Keeps the configured models' versions loaded and routes requests to them.
 
     Args:
@@ -86,22 +59,27 @@ class ModelManager:
         warmup: Callable(version) that replays the version's warmup requests;
             raises to fail the load. ``None`` disables warmup.
         on_event: Optional callable(message) for progress lines.
+        batcher: Optional ``Batcher``: loaded versions run their requests through it.
+        allow_unavailable_labels: TF Serving's
+            ``--allow_version_labels_for_unavailable_models`` (new labels only).
     """
 
     def __init__(self, configs: Sequence[ModelConfig], poll_seconds: float = 1.0,
                  session_options: Optional[SessionOptions] = None,
                  max_num_load_retries: int = 5, load_retry_interval_seconds: float = 60.0,
                  warmup: Optional[Callable[[LoadedVersion], None]] = None,
-                 on_event: Optional[Callable[[str], None]] = None):
-        self._models: Dict[str, _Model] = {c.name: _Model(c) for c in configs}
+                 on_event: Optional[Callable[[str], None]] = None, batcher=None,
+                 allow_unavailable_labels: bool = False):
+        for config in configs:
+            storage.check_base_path(config.name, config.base_path)
+        super().__init__(configs, allow_unavailable_labels)
+        self._batcher = batcher
         self._poll_seconds = poll_seconds
         self._session_options = session_options or SessionOptions()
         self._max_retries = max(0, int(max_num_load_retries))
         self._retry_interval = max(0.0, float(load_retry_interval_seconds))
         self._warmup = warmup
         self._on_event = on_event
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._poll_now = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -139,23 +117,39 @@ class ModelManager:
         """Asks the poller to look at the file system without waiting for the interval."""
         self._poll_now.set()
 
-    def reconfigure(self, configs: Sequence[ModelConfig]) -> None:
-        """Replaces the served model list (TF Serving's config reload).
+    def reconfigure(self, configs: Sequence[ModelConfig], timeout: Optional[float] = None) -> None:
+        """Replaces the served model list (TF Serving's ``ServerCore::ReloadConfig``).
 
-        New models are added, removed models are unloaded, and changed
-        policies and labels apply from the next poll (which starts now).
+        New models are added and removed ones unloaded; changed policies apply from
+        the next poll (which starts now). With a ``timeout`` this waits, as TF Serving
+        does, until every new model is AVAILABLE, then checks and applies the version
+        labels; without one, labels apply at once.
+
+        Raises:
+            InvalidArgument: A base path TensorFlow cannot read.
+            Unavailable: A new model failed to load or did not load in time.
+            FailedPrecondition: A label names a version that is not AVAILABLE.
         """
+        for config in configs:
+            storage.check_base_path(config.name, config.base_path)
         with self._lock:
             wanted = {c.name: c for c in configs}
+            new_names = [name for name in wanted if name not in self._models]
             for name, model in self._models.items():
                 model.removed = name not in wanted
             for name, config in wanted.items():
                 if name in self._models:
                     self._models[name].config = config
-                    self._models[name].labels = dict(config.version_labels)
+                    if timeout is None:
+                        self._models[name].labels = dict(config.version_labels)
                 else:
                     self._models[name] = _Model(config)
+                    if timeout is not None:
+                        self._models[name].labels = {}
         self.poll_now()
+        if timeout is not None:
+            self.wait_until_available(timeout, new_names)
+            self.check_labels(apply=True)
 
     def _poll_loop(self) -> None:
         while not self._stop.is_set():
@@ -179,22 +173,6 @@ class ModelManager:
 
     # ------------------------------------------------------------ polling
 
-    @staticmethod
-    def _list_versions(config: ModelConfig) -> Optional[Dict[int, str]]:
-        if not config.base_path or not os.path.isdir(config.base_path):
-            return None
-        found: Dict[int, str] = {}
-        try:
-            children = os.listdir(config.base_path)
-        except OSError:
-            return None
-        for child in sorted(children):
-            if _VERSION_DIR.fullmatch(child):
-                path = os.path.join(config.base_path, child)
-                if os.path.isdir(path):
-                    found[int(child)] = path
-        return found
-
     def poll_once(self) -> None:
         """Lists every base path once and loads/unloads versions to match."""
         for name in list(self._models):
@@ -207,11 +185,12 @@ class ModelManager:
                     if model.removed and not model.available:
                         del self._models[name]
                 continue
-            found = self._list_versions(model.config)
+            found = storage.list_versions(model.config.base_path)
+            if not found and not model.statuses and not model.warned_empty:
+                model.warned_empty = True  # TF Serving's message, once per model
+                self._event(f"No versions of servable {name} found under base path "
+                            f"{model.config.base_path}")
             if found is None:
-                if not model.statuses:
-                    log.warning("No versions of servable %s found under base path %s",
-                                name, model.config.base_path)
                 continue
             aspired_numbers = model.config.policy.select(list(found))
             self._reconcile(model, {v: found[v] for v in aspired_numbers})
@@ -269,6 +248,8 @@ class ModelManager:
             started = time.monotonic()
             try:
                 version = load_version(name, number, path, self._session_options)
+                if self._batcher is not None:
+                    version.batch_queue = self._batcher.queue_for(version)
                 try:
                     if self._warmup is not None:
                         self._warmup(version)
@@ -289,7 +270,7 @@ class ModelManager:
                 self._event(f"{name} version {number} is AVAILABLE "
                             f"(loaded in {time.monotonic() - started:.1f}s)")
                 return
-            still_aspired = os.path.isdir(path)
+            still_aspired = storage.is_dir(path)
             if attempt >= self._max_retries or not still_aspired or self._stop.is_set():
                 with self._lock:
                     model.statuses[number] = VersionStatus(number, END, failure)
@@ -326,119 +307,3 @@ class ModelManager:
         thread = threading.Thread(target=finish, name=f"unload-{name}-{number}", daemon=True)
         self._unload_threads = [t for t in self._unload_threads if t.is_alive()] + [thread]
         thread.start()
-
-    # ------------------------------------------------------------ requests
-
-    @contextmanager
-    def acquire(self, name: str, version: Optional[int] = None,
-                label: Optional[str] = None) -> Iterator[LoadedVersion]:
-        """Holds a loaded version for the duration of a request.
-
-        Args:
-            name: Model name.
-            version: A specific version, or None.
-            label: A version label, or None (exclusive with ``version``).
-
-        Raises:
-            InvalidArgument: Empty name or unknown label.
-            NotFound: TF Serving's "Servable not found for request: ..." message.
-        """
-        loaded = self.lookup(name, version, label)
-        try:
-            yield loaded
-        finally:
-            loaded.release()
-
-    def lookup(self, name: str, version: Optional[int] = None,
-               label: Optional[str] = None) -> LoadedVersion:
-        """Like ``acquire`` but the caller must call ``release()`` on the result."""
-        if not name:
-            raise InvalidArgument("ModelSpec has no name specified.")
-        with self._lock:
-            model = self._models.get(name)
-            if label is not None:
-                labels = model.labels if model is not None else {}
-                if label not in labels:
-                    raise InvalidArgument(f"Unrecognized servable version label: {label}")
-                version = labels[label]
-            available = model.available if model is not None else {}
-            if version is None:
-                loaded = available[max(available)] if available else None
-                request = f"Latest({name})"
-            else:
-                loaded = available.get(version)
-                request = f"Specific({name}, {version})"
-            if loaded is None:
-                raise NotFound(f"Servable not found for request: {request}")
-            loaded.acquire()
-            return loaded
-
-    # ------------------------------------------------------------ status
-
-    def model_names(self) -> List[str]:
-        """Names of the configured models."""
-        return sorted(self._models)
-
-    def version_statuses(self, name: str, version: Optional[int] = None) -> List[VersionStatus]:
-        """Returns version statuses, highest version first (GetModelStatus semantics).
-
-        Raises:
-            NotFound: TF Serving's messages when the model or version is unknown.
-        """
-        with self._lock:
-            model = self._models.get(name)
-            statuses = dict(model.statuses) if model is not None else {}
-        if version is not None:
-            if version not in statuses:
-                raise NotFound(f"Could not find version {version} of model {name}")
-            return [statuses[version]]
-        if not statuses:
-            raise NotFound(f"Could not find any versions of model {name}")
-        return [statuses[v] for v in sorted(statuses, reverse=True)]
-
-    def available_versions(self, name: str) -> List[int]:
-        """Versions of ``name`` that currently serve requests."""
-        with self._lock:
-            model = self._models.get(name)
-            return sorted(model.available) if model is not None else []
-
-    def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
-        """Waits until ``predicate()`` (evaluated under the manager lock) holds."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while not predicate():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._changed.wait(min(remaining, 0.5))
-        return True
-
-    def wait_until_available(self, timeout: float, names: Optional[Sequence[str]] = None) -> None:
-        """Waits until each model has an AVAILABLE version.
-
-        Raises:
-            Unavailable: On timeout, naming the models and their last load errors.
-        """
-        names = list(names) if names is not None else self.model_names()
-
-        def ready() -> bool:
-            return all(self._models[n].available for n in names if n in self._models)
-
-        if self.wait_for(ready, timeout):
-            return
-        problems = []
-        with self._lock:
-            for name in names:
-                model = self._models.get(name)
-                if model is None or model.available:
-                    continue
-                errors = [f"version {s.version}: {s.error.status_string()}"
-                          for s in sorted(model.statuses.values(), key=lambda s: -s.version)
-                          if s.error is not None]
-                where = model.config.base_path
-                detail = "; ".join(errors) if errors else (
-                    f"no version directory found under {where}" if not model.statuses
-                    else "still loading")
-                problems.append(f"{name} ({detail})")
-        raise Unavailable(f"No version became AVAILABLE within {timeout:g}s for: "
-                          + ", ".join(problems))

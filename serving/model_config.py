@@ -15,7 +15,6 @@ The config file is TF Serving's text-format ``ModelServerConfig``::
 Parsing needs only the ``tensorflow_serving.config`` protos, not TensorFlow.
 """
 
-import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Sequence, Tuple
 
@@ -67,39 +66,65 @@ class ModelConfig:
     version_labels: Dict[str, int] = field(default_factory=dict)
 
 
+def _is_relative(base_path: str) -> bool:
+    """TF Serving's ``UriIsRelativePath``: no scheme, no host, not an absolute path."""
+    return "://" not in base_path and not base_path.startswith("/")
+
+
+def _check_base_path(name: str, base_path: str) -> None:
+    if _is_relative(base_path):
+        raise InvalidArgument(f"Expected model {name} to have an absolute path or URI; got "
+                              f"base_path()={base_path}")
+
+
 def single_model_config(name: str, base_path: str) -> List[ModelConfig]:
     """The config TF Serving builds from ``--model_name`` and ``--model_base_path``."""
     if not name:
         raise InvalidArgument("--model_name must not be empty")
     if not base_path:
         raise InvalidArgument("--model_base_path must not be empty")
-    return [ModelConfig(name=name, base_path=os.path.abspath(base_path))]
+    _check_base_path(name, base_path)
+    return [ModelConfig(name=name, base_path=base_path)]
 
 
-def configs_from_proto(config, relative_to: str = "") -> List[ModelConfig]:
+def configs_from_proto(config) -> List[ModelConfig]:
     """Converts a ``ModelServerConfig`` proto to ``ModelConfig``s.
+
+    Checks what ``ServerCore::ReloadConfig`` checks (server_core.cc, TF Serving 2.16.1),
+    with its messages: unique names, a platform (``model_platform`` or the deprecated
+    ``model_type``), only ``tensorflow``, absolute base paths or URIs.
 
     Raises:
         InvalidArgument: For unsupported or inconsistent configs.
     """
     if config.WhichOneof("config") == "custom_model_config":
-        raise InvalidArgument("custom_model_config is not supported; use model_config_list")
+        raise InvalidArgument("ServerModelConfig type not supported by HandleReloadConfigRequest."
+                              " Only ModelConfigList is currently supported")
     models: List[ModelConfig] = []
     seen = set()
     for entry in config.model_config_list.config:
-        if not entry.name:
-            raise InvalidArgument("Every model config needs a name")
         if entry.name in seen:
             raise InvalidArgument(f"Illegal to list model {entry.name} multiple times in config "
                                   "list")
         seen.add(entry.name)
-        if not entry.base_path:
-            raise InvalidArgument(f"Model {entry.name} has no base_path")
-        platform = entry.model_platform or "tensorflow"
-        if platform != "tensorflow":
+        _check_base_path(entry.name, entry.base_path)
+    for entry in config.model_config_list.config:
+        platform = entry.model_platform
+        if entry.model_type:  # deprecated ModelType enum; 1 is TENSORFLOW
+            if platform:
+                raise InvalidArgument(
+                    "Illegal setting both ModelServerConfig::model_type (deprecated) and "
+                    f"ModelServerConfig::model_platform, model name is {entry.name}")
+            platform = "tensorflow" if entry.model_type == 1 else ""
+            if not platform:
+                raise InvalidArgument(f"ModelServerConfig::model_type choice {entry.model_type} "
+                                      "not supported.")
+        if not platform:
             raise InvalidArgument(
-                f"Model {entry.name} uses model_platform {platform!r}; only 'tensorflow' "
-                "is supported")
+                "Illegal setting neither ModelServerConfig::model_type (deprecated) nor "
+                f"ModelServerConfig::model_platform, model name is {entry.name}")
+        if platform != "tensorflow":
+            raise InvalidArgument(f"Model {entry.name} requests unsupported platform {platform}")
         choice = entry.model_version_policy.WhichOneof("policy_choice")
         if choice == "all":
             policy = VersionPolicy(kind="all")
@@ -110,23 +135,13 @@ def configs_from_proto(config, relative_to: str = "") -> List[ModelConfig]:
             policy = VersionPolicy(
                 kind="latest",
                 num_versions=max(entry.model_version_policy.latest.num_versions, 1))
-        base_path = entry.base_path
-        if relative_to and not os.path.isabs(base_path) and "://" not in base_path:
-            base_path = os.path.join(relative_to, base_path)
-        models.append(ModelConfig(entry.name, os.path.abspath(base_path), policy,
+        models.append(ModelConfig(entry.name, entry.base_path, policy,
                                   dict(entry.version_labels)))
-    if not models:
-        raise InvalidArgument("The model config lists no models")
     return models
 
 
-def parse_model_config_text(text: str, relative_to: str = "") -> List[ModelConfig]:
-    """Parses a text-format ``ModelServerConfig``.
-
-    Args:
-        text: The file contents.
-        relative_to: Directory that relative ``base_path``s are resolved against.
-    """
+def parse_model_config_text(text: str) -> List[ModelConfig]:
+    """Parses a text-format ``ModelServerConfig``."""
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
 
@@ -136,14 +151,17 @@ def parse_model_config_text(text: str, relative_to: str = "") -> List[ModelConfi
     except text_format.ParseError as error:
         raise InvalidArgument(f"Invalid model config (text ModelServerConfig expected): "
                               f"{error}") from None
-    return configs_from_proto(config, relative_to)
+    return configs_from_proto(config)
 
 
 def load_model_config_file(path: str) -> List[ModelConfig]:
-    """Reads and parses a model config file (relative base paths are relative to it)."""
+    """Reads and parses a model config file."""
     try:
         with open(path, "r", encoding="utf-8") as handle:
             text = handle.read()
     except OSError as error:
         raise InvalidArgument(f"Cannot read model config file {path}: {error}") from None
-    return parse_model_config_text(text, os.path.dirname(os.path.abspath(path)))
+    try:
+        return parse_model_config_text(text)
+    except InvalidArgument as error:
+        raise InvalidArgument(f"{path}: {error.message}") from None

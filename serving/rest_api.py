@@ -16,15 +16,12 @@ from tfx_kfp.serving.errors import FailedPrecondition, InvalidArgument, ServingE
 from tfx_kfp.serving.json_reader import parse_json_object
 from tfx_kfp.serving.json_writer import classify_body, error_body, regress_body
 from tfx_kfp.serving.manager import ModelManager
-from tfx_kfp.serving.proto_json import message_to_json
-from tfx_kfp.serving.rest_codec import (
-    examples_from_json,
-    predict_inputs_from_json,
-    predict_response_json,
-    signature_name_of,
-)
+from tfx_kfp.serving.metrics import recorded
+from tfx_kfp.serving.rest_codec import predict_inputs_from_json, signature_name_of
+from tfx_kfp.serving.rest_examples import examples_from_json
+from tfx_kfp.serving.rest_response import predict_response_json
 
-__all__ = ["RestApi", "RestResponse", "HANDLER_PATH", "NOT_FOUND_HTML"]
+__all__ = ["RestApi", "RestResponse", "HANDLER_PATH", "NOT_FOUND_HTML", "message_to_json"]
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +62,18 @@ class RestApi:
         manager: The model manager.
         timeout_ms: Session run timeout for REST requests (TF Serving's
             ``--rest_api_timeout_in_ms``); 0 disables it.
-        enable_cors: Add CORS headers (``--enable_cors_support``).
+        enable_cors: Add CORS headers (``--rest_api_enable_cors_support``).
+        metrics: Optional ``metrics.Metrics`` recording inference requests.
+        metrics_path: Serve the Prometheus page at this path ("" : off).
     """
 
-    def __init__(self, manager: ModelManager, timeout_ms: int = 30000, enable_cors: bool = False):
+    def __init__(self, manager: ModelManager, timeout_ms: int = 30000, enable_cors: bool = False,
+                 metrics=None, metrics_path: str = ""):
         self._manager = manager
         self._timeout_ms = timeout_ms or None
         self._enable_cors = enable_cors
+        self._metrics = metrics
+        self._metrics_path = metrics_path
 
     def handle(self, method: str, path: str, body: bytes, origin: str = "") -> RestResponse:
         """Answers one request; never raises.
@@ -82,6 +84,10 @@ class RestApi:
             body: Request body.
             origin: The ``Origin`` header (for CORS preflight).
         """
+        if self._metrics_path and path == self._metrics_path and method == "GET":
+            from tfx_kfp.serving.metrics import CONTENT_TYPE
+
+            return RestResponse(200, self._metrics.exposition(), [("Content-Type", CONTENT_TYPE)])
         if not HANDLER_PATH.fullmatch(path):
             return RestResponse(404, NOT_FOUND_HTML, [("Content-Type", "text/html")])
         if method == "OPTIONS":
@@ -97,6 +103,9 @@ class RestApi:
                 response = RestResponse(error.http_status, b"")
             except ServingError as error:
                 response = RestResponse(error.http_status, error_body(error.message))
+            except UnicodeError as error:  # bytes that are not text where text is needed
+                bad = InvalidArgument(f"Invalid UTF-8 in the request: {error}")
+                response = RestResponse(bad.http_status, error_body(bad.message))
             except Exception as error:  # noqa: BLE001 - never let a request kill the server
                 log.exception("REST request failed unexpectedly: %s %s", method, path)
                 unknown = Unknown(f"{type(error).__name__}: {error}")
@@ -128,9 +137,12 @@ class RestApi:
         label = _decode_arg(label_text) if label_text else None
         if match and method == "POST":
             if verb == "predict":
-                return self._predict(name, version, label, body)
+                return recorded(self._metrics, name, "Predict", "REST",
+                                lambda: self._predict(name, version, label, body))
             if verb in ("classify", "regress"):
-                return self._classify_or_regress(verb, name, version, label, body)
+                return recorded(self._metrics, name, verb.capitalize(), "REST",
+                                lambda: self._classify_or_regress(verb, name, version, label,
+                                                                  body))
         elif match and method == "GET":
             if not name:
                 raise InvalidArgument("Missing model name in request.")
@@ -184,6 +196,15 @@ class RestApi:
         signatures = message_to_json(signature_map, preserve_proto_field_names=True)
         return ("{\n" + '"model_spec":' + model_spec + ",\n" + '"metadata": {'
                 + '"signature_def": ' + signatures + "}\n" + "}\n").encode("utf-8")
+
+
+def message_to_json(message, preserve_proto_field_names: bool = False) -> str:
+    """A proto as TF Serving prints it (defaults included); layout is json_format's."""
+    from google.protobuf import json_format
+
+    return json_format.MessageToJson(
+        message, including_default_value_fields=True, indent=1,
+        preserving_proto_field_name=preserve_proto_field_names) + "\n"
 
 
 class _EmptyBodyError(InvalidArgument):

@@ -1,33 +1,25 @@
-"""Translates REST JSON bodies to model inputs and model outputs to JSON.
+"""Translates REST predict bodies to model inputs (TF Serving's ``FillPredictRequestFromJson``).
 
-Follows TF Serving's ``util/json_tensor.cc``: the row (``instances``) and
-columnar (``inputs``) request formats, ``{"b64": ...}`` binary values,
-tf.Example building for ``:classify``/``:regress``, and the exact response
-layout and error messages. Request JSON is parsed by
-:mod:`tfx_kfp.serving.json_reader`; responses are written by
-:mod:`tfx_kfp.serving.json_writer`.
+Follows TF Serving's ``util/json_tensor.cc`` (2.16.1): the row (``instances``) and
+columnar (``inputs``) request formats, ``{"b64": ...}`` binary values and the exact
+error messages. Request JSON is parsed by :mod:`tfx_kfp.serving.json_reader`;
+classify/regress bodies are in :mod:`tfx_kfp.serving.rest_examples`, responses in
+:mod:`tfx_kfp.serving.rest_response`.
 """
 
 import base64
 import binascii
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
 from tfx_kfp.serving.errors import InvalidArgument, ServingError, Unimplemented
 from tfx_kfp.serving.json_reader import is_proto_text
-from tfx_kfp.serving.json_writer import (
-    PrettyWriter,
-    debug_string,
-    escape_string,
-    format_float32,
-    format_float64,
-    json_type_name,
-)
+from tfx_kfp.serving.json_writer import debug_string, json_type_name
 from tfx_kfp.serving.tensor_codec import (
     DT_BOOL, DT_DOUBLE, DT_FLOAT, DT_INT8, DT_INT16, DT_INT32, DT_INT64, DT_STRING,
-    DT_UINT8, DT_UINT32, DT_UINT64, NUMPY_DTYPES, dtype_name, numpy_to_dtype_enum,
+    DT_UINT8, DT_UINT32, DT_UINT64, NUMPY_DTYPES, dtype_name,
 )
 
 __all__ = [
@@ -35,19 +27,21 @@ __all__ = [
     "COLUMNAR_FORMAT",
     "signature_name_of",
     "predict_inputs_from_json",
-    "examples_from_json",
-    "predict_response_json",
+    "is_base64_object",
+    "decode_base64_object",
 ]
 
 ROW_FORMAT = "row"
 COLUMNAR_FORMAT = "columnar"
 
 _INT32_RANGE = (-(1 << 31), (1 << 31) - 1)
-_INT64_RANGE = (-(1 << 63), (1 << 63) - 1)
+INT64_RANGE = (-(1 << 63), (1 << 63) - 1)
 _UINT32_RANGE = (0, (1 << 32) - 1)
-_UINT64_RANGE = (0, (1 << 64) - 1)
-# absl::Base64Unescape: standard alphabet, padding optional.
-_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+UINT64_RANGE = (0, (1 << 64) - 1)
+# absl::Base64Unescape (absl/strings/escaping.cc): standard alphabet, ASCII whitespace
+# skipped anywhere, padding optional but, when present, exactly what the length needs.
+_BASE64_TEXT = re.compile(r"([A-Za-z0-9+/]*)(=*)")
+_ASCII_SPACE = str.maketrans("", "", " \t\n\v\f\r")
 
 
 def _is_int(value: Any, bounds: Tuple[int, int]) -> bool:
@@ -66,9 +60,9 @@ _SCALAR_CHECKS = {
     DT_INT16: lambda v: _is_int(v, _INT32_RANGE),
     DT_INT8: lambda v: _is_int(v, _INT32_RANGE),
     DT_UINT8: lambda v: _is_int(v, _INT32_RANGE),
-    DT_INT64: lambda v: _is_int(v, _INT64_RANGE),
+    DT_INT64: lambda v: _is_int(v, INT64_RANGE),
     DT_UINT32: lambda v: _is_int(v, _UINT32_RANGE),
-    DT_UINT64: lambda v: _is_int(v, _UINT64_RANGE),
+    DT_UINT64: lambda v: _is_int(v, UINT64_RANGE),
     DT_BOOL: lambda v: type(v) is bool,
     DT_STRING: lambda v: type(v) is str,
 }
@@ -89,10 +83,12 @@ def decode_base64_object(value: Any) -> bytes:
     if not is_base64_object(value):
         raise InvalidArgument(
             f"JSON Value: {debug_string(value)} not formatted correctly for base64 data")
-    text = value["b64"]
-    if _BASE64_TEXT.fullmatch(text) is None or len(text.rstrip("=")) % 4 == 1:
+    match = _BASE64_TEXT.fullmatch(value["b64"].translate(_ASCII_SPACE))
+    if match is None:
         raise InvalidArgument("Unable to base64 decode")
-    text = text.rstrip("=")
+    text, padding = match.groups()
+    if len(text) % 4 == 1 or (padding and len(padding) != -len(text) % 4):
+        raise InvalidArgument("Unable to base64 decode")
     try:
         return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):
@@ -176,6 +172,16 @@ def _tensor_from_json(value: Any, dtype: int) -> Tuple[List[Any], List[int]]:
     values: list = []
     _fill(value, 0, shape, dtype, values)
     return values, shape
+
+
+def json_list(doc: dict, key: str, not_a_list: str, empty: str) -> list:
+    """``doc[key]``, which must be a non-empty list (TF Serving's messages otherwise)."""
+    value = doc[key]
+    if type(value) is not list:
+        raise InvalidArgument(f"JSON Value: {debug_string(doc)} {not_a_list}")
+    if not value:
+        raise InvalidArgument(f"JSON Value: {debug_string(doc)} {empty}")
+    return value
 
 
 def signature_name_of(doc: dict) -> str:
@@ -297,249 +303,9 @@ def predict_inputs_from_json(doc: dict, infos, signature_name: str
             f"JSON Value: {debug_string(doc)} Not formatted correctly expecting only one of "
             "'inputs' or 'instances' keys to exist ")
     if has_instances:
-        instances = doc["instances"]
-        if type(instances) is not list:
-            raise InvalidArgument(
-                f"JSON Value: {debug_string(doc)} Expecting 'instances' to be an list/array")
-        if not instances:
-            raise InvalidArgument(f"JSON Value: {debug_string(doc)} No values in 'instances' array")
+        instances = json_list(doc, "instances", "Expecting 'instances' to be an list/array",
+                              "No values in 'instances' array")
         return _inputs_from_instances(instances, infos), ROW_FORMAT
     if has_inputs:
         return _inputs_from_columns(doc["inputs"], infos), COLUMNAR_FORMAT
     raise InvalidArgument("Missing 'inputs' or 'instances' key")
-
-
-def _incompatible_kind(name: str, kind: Optional[str]) -> InvalidArgument:
-    kind_text = {"bytes_list": "bytes", "float_list": "float", "int64_list": "int64"}.get(
-        kind or "", "UNKNOWN")
-    return InvalidArgument(
-        f"Unexpected element type in feature: {name} expecting type: {kind_text}")
-
-
-def _add_feature_value(value: Any, name: str, feature) -> None:
-    kind = feature.WhichOneof("kind")
-    if value is None or type(value) is list:
-        raise InvalidArgument(f"Feature: {name} has element with unexpected JSON type: "
-                              f"{json_type_name(value)}")
-    if type(value) is bool:
-        if kind not in (None, "int64_list"):
-            raise _incompatible_kind(name, kind)
-        feature.int64_list.value.append(1 if value else 0)
-    elif type(value) is dict:
-        if not is_base64_object(value):
-            raise InvalidArgument(
-                f"Feature: {name} has element with unexpected JSON type: Object")
-        if kind not in (None, "bytes_list"):
-            raise _incompatible_kind(name, kind)
-        feature.bytes_list.value.append(decode_base64_object(value))
-    elif type(value) is str:
-        if kind not in (None, "bytes_list"):
-            raise _incompatible_kind(name, kind)
-        feature.bytes_list.value.append(value.encode("utf-8", "surrogateescape"))
-    elif type(value) is float or (type(value) is int and not
-                                  _UINT64_RANGE[0] - (1 << 63) <= value <= _UINT64_RANGE[1]):
-        if kind not in (None, "float_list"):
-            raise _incompatible_kind(name, kind)
-        feature.float_list.value.append(float(value))
-    else:
-        if kind not in (None, "int64_list"):
-            raise _incompatible_kind(name, kind)
-        if value > _INT64_RANGE[1]:
-            raise InvalidArgument(
-                f"Feature: {name} has uint64_t element. Only int64_t is supported.")
-        feature.int64_list.value.append(value)
-
-
-def _example_from_json(value: Any, example_class):
-    if type(value) is not dict:
-        raise InvalidArgument(
-            f"Example must be JSON object but got JSON {json_type_name(value)}")
-    example = example_class()
-    features = example.features.feature
-    for name, content in value.items():
-        if not is_proto_text(name):
-            raise InvalidArgument(
-                f"Feature name {debug_string(name)} is not valid UTF-8")
-        feature = features[name]
-        feature.Clear()
-        for item in (content if type(content) is list else [content]):
-            _add_feature_value(item, name, feature)
-    return example
-
-
-def examples_from_json(doc: dict, example_class=None) -> List[bytes]:
-    """Builds serialized tf.Examples from a ``:classify``/``:regress`` body.
-
-    Follows ``FillClassifyRegressRequestFromJson``: an optional ``context``
-    example is prepended (as serialized bytes) to every example, exactly as
-    TF Serving's ``ExampleListWithContext`` handling does.
-
-    Args:
-        doc: The parsed request object.
-        example_class: The ``tensorflow.Example`` message class to use
-            (default: TensorFlow's own).
-    """
-    if example_class is None:
-        from tensorflow.core.example import example_pb2
-
-        example_class = example_pb2.Example
-    parts = examples_parts_from_json(doc, example_class)
-    context = parts[0].SerializeToString() if parts[0] is not None else b""
-    return [context + example.SerializeToString() for example in parts[1]]
-
-
-def examples_parts_from_json(doc: dict, example_class):
-    """Returns (context Example or None, [Example]) from a classify/regress body."""
-    context = None
-    if "context" in doc:
-        context = _example_from_json(doc["context"], example_class)
-    if "examples" not in doc:
-        raise InvalidArgument(
-            f"JSON Value: {debug_string(doc)} When method is classify, key 'examples' is "
-            "expected and was not found")
-    examples = doc["examples"]
-    if type(examples) is not list:
-        raise InvalidArgument(
-            f"JSON Value: {debug_string(doc)} Expecting 'examples' value to be an list/array")
-    if not examples:
-        raise InvalidArgument(f"JSON Value: {debug_string(doc)} 'examples' value is an empty array")
-    return context, [_example_from_json(item, example_class) for item in examples]
-
-
-# ---------------------------------------------------------------- responses
-
-
-def _scalar_formatter(array: np.ndarray, as_bytes: bool):
-    dtype = numpy_to_dtype_enum(array)
-    if dtype == DT_FLOAT:
-        return format_float32
-    if dtype == DT_DOUBLE:
-        return format_float64
-    if dtype in (DT_INT32, DT_INT16, DT_INT8, DT_UINT8, DT_INT64, DT_UINT32, DT_UINT64):
-        return str
-    if dtype == DT_BOOL:
-        return lambda v: "true" if v else "false"
-    if dtype == DT_STRING:
-        if as_bytes:
-            return None  # objects: written token by token
-        return lambda v: escape_string(v if isinstance(v, bytes) else str(v).encode())
-    raise InvalidArgument(f"Failed to write JSON value for tensor type: {dtype_name(dtype)}")
-
-
-def _write_b64(writer: PrettyWriter, value: bytes) -> None:
-    writer.start_object()
-    writer.key("b64")
-    writer.string(base64.b64encode(value).decode("ascii"))
-    writer.end_object()
-
-
-def _write_scalar(writer: PrettyWriter, value: Any, formatter) -> None:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if formatter is None:
-        _write_b64(writer, value)
-    else:
-        writer.raw(formatter(value))
-
-
-def _write_values(writer: PrettyWriter, array: np.ndarray, as_bytes: bool) -> None:
-    """AddTensorValues for a whole tensor: nested arrays per dimension, scalars bare."""
-    formatter = _scalar_formatter(array, as_bytes)
-    if array.ndim == 0:
-        _write_scalar(writer, array.item(), formatter)
-        return
-    _write_nested(writer, array.tolist(), array.ndim, formatter)
-
-
-def _write_row(writer: PrettyWriter, array: np.ndarray, index: int, formatter) -> None:
-    """AddTensorValues for one row (index along the batch dimension)."""
-    if array.ndim == 1:
-        _write_scalar(writer, array[index], formatter)
-    else:
-        _write_nested(writer, array[index].tolist(), array.ndim - 1, formatter)
-
-
-def _write_nested(writer: PrettyWriter, values: list, depth: int, formatter) -> None:
-    if depth == 1:
-        if formatter is None:
-            writer.start_array()
-            for value in values:
-                _write_b64(writer, value)
-            writer.end_array()
-        elif writer.single_line_arrays:
-            writer.values_single_line([formatter(v) for v in values])
-        else:
-            writer.values_multi_line([formatter(v) for v in values])
-        return
-    writer.start_array()
-    for item in values:
-        _write_nested(writer, item, depth - 1, formatter)
-    writer.end_array()
-
-
-def _is_bytes_output(name: str, array: np.ndarray) -> bool:
-    return name.endswith("_bytes") and numpy_to_dtype_enum(array) == DT_STRING
-
-
-def predict_response_json(outputs: Dict[str, np.ndarray], request_format: str) -> bytes:
-    """Renders predict outputs like TF Serving's ``MakeJsonFromTensors``."""
-    if not outputs:
-        raise InvalidArgument("Cannot convert empty tensor map to JSON")
-    names = sorted(outputs)
-    writer = PrettyWriter()
-    writer.start_object()
-    if request_format == COLUMNAR_FORMAT:
-        writer.key("outputs")
-        many = len(names) > 1
-        if many:
-            writer.start_object()
-        for name in names:
-            if many:
-                writer.key(name)
-            _write_values(writer, outputs[name], _is_bytes_output(name, outputs[name]))
-        if many:
-            writer.end_object()
-        writer.end_object()
-        return writer.getbytes()
-
-    batch_size = -1
-    for name in names:
-        array = outputs[name]
-        if array.ndim == 0:
-            raise InvalidArgument(f"Tensor name: {name} has no shape information ")
-        if batch_size >= 0 and array.shape[0] != batch_size:
-            raise InvalidArgument(f"Tensor name: {name} has inconsistent batch size: "
-                                  f"{array.shape[0]} expecting: {batch_size}")
-        batch_size = array.shape[0]
-    writer.key("predictions")
-    writer.start_array()
-    many = len(names) > 1
-    if not many:
-        name = names[0]
-        array = outputs[name]
-        formatter = _scalar_formatter(array, _is_bytes_output(name, array))
-        writer.single_line_arrays = True
-        if formatter is not None and array.ndim == 1:
-            # Fast path: one scalar per row, written as one run of values.
-            texts = [formatter(v) for v in array.tolist()]
-            if texts:
-                writer.raw(", ".join(texts))
-                writer._levels[-1][1] = len(texts)
-        else:
-            for index in range(batch_size):
-                _write_row(writer, array, index, formatter)
-        writer.single_line_arrays = False
-    else:
-        formatters = {name: _scalar_formatter(outputs[name], _is_bytes_output(name, outputs[name]))
-                      for name in names}
-        for index in range(batch_size):
-            writer.start_object()
-            writer.single_line_arrays = True
-            for name in names:
-                writer.key(name)
-                _write_row(writer, outputs[name], index, formatters[name])
-            writer.single_line_arrays = False
-            writer.end_object()
-    writer.end_array()
-    writer.end_object()
-    return writer.getbytes()

@@ -8,7 +8,6 @@ unloading waits for the requests in flight and never cuts one short.
 """
 
 import logging
-import os
 import threading
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -47,20 +46,21 @@ def _read_meta_graph(path: str, tags: Sequence[str]):
     from tensorflow.core.protobuf import saved_model_pb2
     from google.protobuf import message as _message, text_format
 
-    pb_path = os.path.join(path, "saved_model.pb")
-    pbtxt_path = os.path.join(path, "saved_model.pbtxt")
+    import tensorflow as tf
+
+    pb_path = path.rstrip("/") + "/saved_model.pb"
+    pbtxt_path = path.rstrip("/") + "/saved_model.pbtxt"
     saved_model = saved_model_pb2.SavedModel()
-    if os.path.isfile(pb_path):
+    if tf.io.gfile.exists(pb_path):
         try:
-            with open(pb_path, "rb") as handle:
-                saved_model.ParseFromString(handle.read())
-        except (_message.DecodeError, OSError):
+            saved_model.ParseFromString(tf.io.gfile.GFile(pb_path, "rb").read())
+        except (_message.DecodeError, tf.errors.OpError):
             raise DataLoss(f"Can't parse {pb_path} as binary proto") from None
-    elif os.path.isfile(pbtxt_path):
+    elif tf.io.gfile.exists(pbtxt_path):
         try:
-            with open(pbtxt_path, "r", encoding="utf-8") as handle:
-                text_format.Parse(handle.read(), saved_model)
-        except (text_format.ParseError, OSError, UnicodeDecodeError):
+            text_format.Parse(tf.io.gfile.GFile(pbtxt_path, "rb").read().decode("utf-8"),
+                              saved_model)
+        except (text_format.ParseError, tf.errors.OpError, UnicodeDecodeError):
             raise DataLoss(f"Can't parse {pbtxt_path} as text proto") from None
     else:
         raise NotFound(
@@ -83,6 +83,11 @@ def as_serving_error(error: Exception) -> ServingError:
 
     if isinstance(error, ServingError):
         return error
+    if isinstance(error, UnicodeDecodeError):
+        # TensorFlow's message quoted non-UTF-8 input bytes (e.g. ParseExample's "Could
+        # not parse example input, value: ..."); the Python binding failed to decode it.
+        message = bytes(error.object).decode("utf-8", "backslashreplace")
+        return error_for_code("INVALID_ARGUMENT", message)
     if isinstance(error, tf.errors.OpError):
         return error_for_code(error.error_code, error.message)
     return error_for_code("UNKNOWN", f"{type(error).__name__}: {error}")
@@ -111,6 +116,7 @@ class LoadedVersion:
         self._in_flight = 0
         self._in_flight_cv = threading.Condition()
         self._closed = False
+        self.batch_queue = None  # a batching.VersionBatches when batching is on
 
     def acquire(self) -> None:
         """Marks one request as using this version."""
@@ -153,6 +159,18 @@ class LoadedVersion:
 
     def run(self, feeds: Sequence[Tuple[str, np.ndarray]], fetch_names: Sequence[str],
             timeout_ms: Optional[int] = None) -> List[np.ndarray]:
+        """Runs the session, through the batch queue when batching is on.
+
+        Returns:
+            The fetched arrays, in ``fetch_names`` order.
+        """
+        if self.batch_queue is not None:
+            return self.batch_queue.run(feeds, fetch_names, timeout_ms)
+        return self.run_unbatched(feeds, fetch_names, timeout_ms)
+
+    def run_unbatched(self, feeds: Sequence[Tuple[str, np.ndarray]],
+                      fetch_names: Sequence[str],
+                      timeout_ms: Optional[int] = None) -> List[np.ndarray]:
         """Runs the session.
 
         Args:
@@ -183,6 +201,8 @@ class LoadedVersion:
             if self._closed:
                 return
             self._closed = True
+        if self.batch_queue is not None:
+            self.batch_queue.close()
         self._callables.clear()
         try:
             self._session.close()

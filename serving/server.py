@@ -9,19 +9,71 @@ Example::
         print(handle.rest_port, handle.grpc_port)
 
 Both APIs run in background threads; ``stop()`` (or leaving the ``with``
-block) shuts them down and unloads every model.
+block) shuts them down and unloads every model. With ``wait_for_models`` (what
+``tfx-kfp serve`` uses) the ports open only once every model's first load
+finished, and a failed first load raises instead, as ``tensorflow_model_server``
+does at startup.
 """
 
 import logging
+import os
+from dataclasses import dataclass, field, fields
 from typing import Callable, List, Optional, Sequence, Union
 
 from tfx_kfp.serving.manager import ModelManager
 from tfx_kfp.serving.model_config import ModelConfig, load_model_config_file, single_model_config
+from tfx_kfp.serving.rest_app import RestLimits
 from tfx_kfp.serving.servable import SessionOptions
 
-__all__ = ["ServerHandle", "start", "start_from_config"]
+__all__ = ["ServerHandle", "ServerOptions", "start", "start_from_config"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerOptions:
+    """Server settings (TF Serving's flag names where one exists).
+
+    Attributes:
+        poll_seconds: ``--file_system_poll_wait_seconds`` (<= 0: poll once).
+        max_num_load_retries: ``--max_num_load_retries``.
+        load_retry_interval_seconds: ``--load_retry_interval_micros`` / 1e6.
+        enable_warmup: ``--enable_model_warmup``.
+        rest_api_timeout_ms: ``--rest_api_timeout_in_ms`` (0: none).
+        rest_api_num_threads: ``--rest_api_num_threads``.
+        enable_cors: ``--rest_api_enable_cors_support``.
+        saved_model_tags: ``--saved_model_tags``.
+        inter_op_threads: ``--tensorflow_inter_op_parallelism`` (-1: request thread).
+        intra_op_threads: ``--tensorflow_intra_op_parallelism`` (0: TF chooses).
+        grpc_max_threads: ``--grpc_max_threads``.
+        grpc_socket_path: ``--grpc_socket_path`` (also serve gRPC on this UNIX socket).
+        batching: Batching parameters (``--enable_batching``); None: off.
+        metrics_path: Prometheus path on the REST port (``--monitoring_config_file``).
+        allow_unavailable_labels: ``--allow_version_labels_for_unavailable_models``.
+        rest_limits: Deadlines and memory bounds of the REST transport.
+        wait_for_models: Seconds to wait for every first load before opening the
+            ports (None: open them at once).
+        on_event: Callable receiving lifecycle messages (loads, unloads, errors).
+    """
+
+    poll_seconds: float = 1.0
+    max_num_load_retries: int = 5
+    load_retry_interval_seconds: float = 60.0
+    enable_warmup: bool = True
+    rest_api_timeout_ms: int = 30000
+    rest_api_num_threads: int = 4 * (os.cpu_count() or 1)
+    enable_cors: bool = False
+    saved_model_tags: Sequence[str] = ("serve",)
+    inter_op_threads: int = -1
+    intra_op_threads: int = 0
+    grpc_max_threads: int = 64
+    grpc_socket_path: str = ""
+    batching: Optional[object] = None
+    metrics_path: str = ""
+    allow_unavailable_labels: bool = False
+    rest_limits: RestLimits = field(default_factory=RestLimits)
+    wait_for_models: Optional[float] = None
+    on_event: Optional[Callable[[str], None]] = None
 
 
 class ServerHandle:
@@ -48,7 +100,7 @@ class ServerHandle:
         """Blocks until every configured model has an AVAILABLE version.
 
         Raises:
-            tfx_kfp.serving.Unavailable: On timeout, with each model's load errors.
+            tfx_kfp.serving.Unavailable: On timeout or failed loads, with each model's errors.
         """
         self.manager.wait_until_available(timeout)
 
@@ -74,113 +126,105 @@ class ServerHandle:
                 f"grpc_port={self.grpc_port}, models={self.manager.model_names()})")
 
 
-def _start(configs: Sequence[ModelConfig], *, rest_port: Optional[int], grpc_port: Optional[int],
-           host: str, poll_seconds: float, max_num_load_retries: int,
-           load_retry_interval_seconds: float, enable_warmup: bool, rest_api_timeout_ms: int,
-           max_request_bytes: int, enable_cors: bool, saved_model_tags: Sequence[str],
-           inter_op_threads: int, intra_op_threads: int, grpc_max_threads: int,
-           on_event: Optional[Callable[[str], None]]) -> ServerHandle:
+def _start(configs: Sequence[ModelConfig], rest_port: Optional[int], grpc_port: Optional[int],
+           host: str, options: ServerOptions) -> ServerHandle:
+    # Import TensorFlow here, before the poller thread imports it too: two threads
+    # importing it at once deadlock on its module locks.
+    import tensorflow  # noqa: F401
+    from tensorflow_serving.apis import prediction_service_pb2_grpc  # noqa: F401
+
+    from tfx_kfp.serving.batching import Batcher
     from tfx_kfp.serving.grpc_service import create_grpc_server
-    from tfx_kfp.serving.http_server import HttpServer
+    from tfx_kfp.serving.metrics import Metrics
     from tfx_kfp.serving.rest_api import RestApi
+    from tfx_kfp.serving.rest_app import RestServer
     from tfx_kfp.serving.warmup import run_warmup
 
     manager = ModelManager(
-        configs, poll_seconds=poll_seconds,
-        session_options=SessionOptions(saved_model_tags, inter_op_threads, intra_op_threads),
-        max_num_load_retries=max_num_load_retries,
-        load_retry_interval_seconds=load_retry_interval_seconds,
-        warmup=run_warmup if enable_warmup else None, on_event=on_event)
+        configs, poll_seconds=options.poll_seconds,
+        session_options=SessionOptions(options.saved_model_tags, options.inter_op_threads,
+                                       options.intra_op_threads),
+        max_num_load_retries=options.max_num_load_retries,
+        load_retry_interval_seconds=options.load_retry_interval_seconds,
+        warmup=run_warmup if options.enable_warmup else None, on_event=options.on_event,
+        batcher=Batcher(options.batching) if options.batching is not None else None,
+        allow_unavailable_labels=options.allow_unavailable_labels)
+    metrics = Metrics()
+    manager.start()
+    if options.wait_for_models is not None:
+        try:
+            manager.wait_until_available(options.wait_for_models)
+            manager.check_labels()
+        except BaseException:
+            manager.stop()
+            raise
     rest_server = grpc_server = None
     bound_grpc_port = None
     try:
         if grpc_port is not None:
             grpc_server, bound_grpc_port = create_grpc_server(
-                manager, host, grpc_port, max_workers=grpc_max_threads,
-                max_message_bytes=max_request_bytes)
+                manager, host, grpc_port, max_workers=options.grpc_max_threads,
+                socket_path=options.grpc_socket_path, metrics=metrics)
         if rest_port is not None:
-            api = RestApi(manager, timeout_ms=rest_api_timeout_ms, enable_cors=enable_cors)
-
-            def handler(method, path, body, origin):
-                response = api.handle(method, path, body, origin)
-                return response.status, response.headers, response.body
-
-            rest_server = HttpServer(handler, host, rest_port, max_body_bytes=max_request_bytes)
+            api = RestApi(manager, timeout_ms=options.rest_api_timeout_ms,
+                          enable_cors=options.enable_cors, metrics=metrics,
+                          metrics_path=options.metrics_path)
+            rest_server = RestServer(api, host, rest_port, options.rest_api_num_threads,
+                                     options.rest_limits)
+        if grpc_server is not None:
+            grpc_server.start()
+        if rest_server is not None:
+            rest_server.start()
     except BaseException:
         if grpc_server is not None:
             grpc_server.stop(0)
+        manager.stop()
         raise
-    manager.start()
-    if grpc_server is not None:
-        grpc_server.start()
-    if rest_server is not None:
-        rest_server.start()
     handle = ServerHandle(host, manager, rest_server, grpc_server, bound_grpc_port)
     log.info("Serving %s: REST on %s:%s, gRPC on %s:%s", manager.model_names(), host,
              handle.rest_port, host, handle.grpc_port)
     return handle
 
 
+def _options(overrides: dict) -> ServerOptions:
+    known = {f.name for f in fields(ServerOptions)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    return ServerOptions(**overrides)
+
+
 def start(model_name: str, model_base_path: str, *, rest_port: Optional[int] = 8501,
-          grpc_port: Optional[int] = 8500, host: str = "127.0.0.1", poll_seconds: float = 1.0,
-          max_num_load_retries: int = 5, load_retry_interval_seconds: float = 60.0,
-          enable_warmup: bool = True, rest_api_timeout_ms: int = 30000,
-          max_request_bytes: int = 64 << 20, enable_cors: bool = False,
-          saved_model_tags: Sequence[str] = ("serve",), inter_op_threads: int = -1,
-          intra_op_threads: int = 0, grpc_max_threads: int = 64,
-          on_event: Optional[Callable[[str], None]] = None) -> ServerHandle:
+          grpc_port: Optional[int] = 8500, host: str = "127.0.0.1",
+          **options) -> ServerHandle:
     """Serves one model from ``model_base_path/<version>/`` over REST and gRPC.
 
     Args:
         model_name: Name clients use (``/v1/models/<model_name>``).
-        model_base_path: Directory of numeric version subdirectories.
+        model_base_path: Directory (or ``gs://`` URI) of numeric version subdirectories;
+            a relative local path is taken relative to the working directory.
         rest_port: REST port; 0 picks a free port; None disables REST.
         grpc_port: gRPC port; 0 picks a free port; None disables gRPC.
-        host: Address to bind; keep the loopback default unless you mean it.
-        poll_seconds: Seconds between version-directory polls (<= 0: poll once).
-        max_num_load_retries: Extra attempts for a version that fails to load.
-        load_retry_interval_seconds: Wait between those attempts.
-        enable_warmup: Replay ``assets.extra/tf_serving_warmup_requests``.
-        rest_api_timeout_ms: Session run timeout for REST requests (0: none).
-        max_request_bytes: Largest REST body / gRPC message accepted.
-        enable_cors: Add CORS headers to REST responses.
-        saved_model_tags: MetaGraphDef tags to load.
-        inter_op_threads: TF inter-op threads; -1 runs ops in the request thread.
-        intra_op_threads: TF intra-op threads; 0 lets TF choose.
-        grpc_max_threads: gRPC worker threads.
-        on_event: Callable receiving lifecycle messages (loads, unloads, errors).
+        host: Address to bind; keep the loopback default unless you mean it (anyone
+            reaching the gRPC port can re-point or unload models, as with TF Serving).
+        **options: Any :class:`ServerOptions` field.
 
     Returns:
         A ServerHandle; call ``wait_until_available`` before sending requests.
     """
-    return _start(single_model_config(model_name, model_base_path), rest_port=rest_port,
-                  grpc_port=grpc_port, host=host, poll_seconds=poll_seconds,
-                  max_num_load_retries=max_num_load_retries,
-                  load_retry_interval_seconds=load_retry_interval_seconds,
-                  enable_warmup=enable_warmup, rest_api_timeout_ms=rest_api_timeout_ms,
-                  max_request_bytes=max_request_bytes, enable_cors=enable_cors,
-                  saved_model_tags=saved_model_tags, inter_op_threads=inter_op_threads,
-                  intra_op_threads=intra_op_threads, grpc_max_threads=grpc_max_threads,
-                  on_event=on_event)
+    if "://" not in model_base_path:
+        model_base_path = os.path.abspath(model_base_path)
+    return _start(single_model_config(model_name, model_base_path), rest_port, grpc_port, host,
+                  _options(options))
 
 
 def start_from_config(model_config: Union[str, Sequence[ModelConfig]], *,
                       rest_port: Optional[int] = 8501, grpc_port: Optional[int] = 8500,
-                      host: str = "127.0.0.1", poll_seconds: float = 1.0,
-                      **options) -> ServerHandle:
+                      host: str = "127.0.0.1", **options) -> ServerHandle:
     """Serves the models of a ``ModelServerConfig`` file (or a list of ``ModelConfig``).
 
     Takes the same keyword options as :func:`start`.
     """
     configs: List[ModelConfig] = (load_model_config_file(model_config)
                                   if isinstance(model_config, str) else list(model_config))
-    defaults = dict(max_num_load_retries=5, load_retry_interval_seconds=60.0,
-                    enable_warmup=True, rest_api_timeout_ms=30000,
-                    max_request_bytes=64 << 20, enable_cors=False, saved_model_tags=("serve",),
-                    inter_op_threads=-1, intra_op_threads=0, grpc_max_threads=64, on_event=None)
-    unknown = set(options) - set(defaults)
-    if unknown:
-        raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
-    defaults.update(options)
-    return _start(configs, rest_port=rest_port, grpc_port=grpc_port, host=host,
-                  poll_seconds=poll_seconds, **defaults)
+    return _start(configs, rest_port, grpc_port, host, _options(options))

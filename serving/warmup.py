@@ -26,10 +26,11 @@ def run_warmup(version: LoadedVersion) -> int:
     Raises:
         ServingError: The first failing record's error (the load then fails).
     """
-    path = os.path.join(version.path, WARMUP_FILE)
-    if not os.path.isfile(path):
-        return 0
     import tensorflow as tf
+
+    path = version.path.rstrip("/") + "/" + WARMUP_FILE
+    if not tf.io.gfile.exists(path):
+        return 0
     from tensorflow_serving.apis import (classification_pb2, inference_pb2, predict_pb2,
                                          prediction_log_pb2, regression_pb2)
 

@@ -4,6 +4,7 @@ import argparse
 import pathlib
 import sys
 import webbrowser
+from typing import Optional, Union
 
 NAME = "report"
 HELP = (
@@ -26,9 +27,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--open", action="store_true", help="open the index in the default web browser")
 
 
+def write_index(run_dir: Union[str, pathlib.Path], output: Optional[str] = None) -> pathlib.Path:
+    """Writes the HTML index of a finished run and returns its path (what a run's end line points at).
+
+    Args:
+        run_dir: The run's directory (or a pipeline root: its newest run).
+        output: Where to write the index (default: RUN_DIR/index.html).
+
+    Raises:
+        tfx_kfp.reports.run_index.RunNotFoundError: ``run_dir`` holds no run.
+    """
+    from tfx_kfp.reports import run_index  # light: no TensorFlow/TFX imports
+
+    return run_index.write_run_index(run_index.resolve_run_dir(run_dir), output)
+
+
+def open_in_browser(index: Union[str, pathlib.Path]) -> bool:
+    """Opens the index in the user's web browser (``$BROWSER`` or the desktop default); False if none."""
+    return webbrowser.open(pathlib.Path(index).resolve().as_uri())
+
+
 def run(args: argparse.Namespace) -> int:
     """Writes the index and prints its path; returns the exit status."""
-    from tfx_kfp.reports import run_index  # light: no TensorFlow/TFX imports
+    from tfx_kfp.reports import run_index
 
     try:
         run_dir = run_index.resolve_run_dir(args.run_dir)
@@ -38,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
     if run_dir.resolve() != pathlib.Path(args.run_dir).resolve():
         count = len(run_index.list_runs(args.run_dir))
         print(f"tfx-kfp report: {count} run(s) in {args.run_dir}; indexing the newest, {run_dir.name}", file=sys.stderr)
-    index = run_index.write_run_index(run_dir, args.output)
-    if args.open:
-        webbrowser.open(index.resolve().as_uri())
+    index = write_index(run_dir, args.output)
     print(index)
+    if args.open and not open_in_browser(index):
+        print(f"tfx-kfp report: no web browser found to open {index}; open it yourself", file=sys.stderr)
     return 0

@@ -1,6 +1,7 @@
 """``tfx-kfp run --local``: run the compiled pipeline on this machine with the KFP backend's semantics."""
 
 import os
+from typing import Dict, Optional
 
 from tfx_kfp.cli.commands import _pipeline_args
 
@@ -17,6 +18,9 @@ def add_run_options(parser, *, pipeline_root: str) -> None:
     parser.add_argument("--pipeline-root", default=pipeline_root, help="Where runs and task outputs are written.")
     parser.add_argument("--no-cache", action="store_true",
                         help="Run every task, even one whose inputs, parameters and component are unchanged.")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="Stream what the tasks print (TensorFlow, Beam, absl) instead of writing it to "
+                             "<run>/logs/<task>.log.")
 
 
 def add_arguments(parser):
@@ -26,9 +30,20 @@ def add_arguments(parser):
     _pipeline_args.add_pipeline_options(parser)
 
 
-def run_local(pipeline, *, runner: str, pipeline_root: str, cache: bool, observer):
-    """Compiles ``pipeline`` as for upload and runs that spec; Docker tasks see its data and model folders."""
+def run_local(pipeline, *, title: str, runner: str, pipeline_root: str, cache: bool, verbose: bool = False,
+              module_files: Optional[Dict[str, str]] = None):
+    """Compiles ``pipeline`` as for upload, runs that spec with the run view; returns (LocalRun, view).
+
+    Docker tasks see the data and model folders. ``module_files`` maps a module's source text to the
+    file the user gave, so failures and warnings name that file. Raises ``TaskFailed`` after the view
+    has printed the failure summary.
+    """
+    import yaml
+
     from tfx_kfp import local
+    from tfx_kfp.cli.view import RunView
+    from tfx_kfp.local.logs import tf_cpp_logs_to_task_files
+    from tfx_kfp.runtime.user_module import file_name
 
     compiled = local.compile_for_local(pipeline)
     mounts = local.Mounts()
@@ -36,38 +51,48 @@ def run_local(pipeline, *, runner: str, pipeline_root: str, cache: bool, observe
         defaults = compiled.parameter_defaults()
         os.makedirs(defaults["serving_base_dir"], exist_ok=True)
         mounts = local.Mounts(read_only=[defaults["data_root"]], read_write=[defaults["serving_base_dir"]])
-    return local.run_compiled(compiled, runner=runner, pipeline_root=pipeline_root, cache=cache,
-                              observer=observer, mounts=mounts)
+    if not verbose:
+        tf_cpp_logs_to_task_files()
+    module_names = {file_name(source): path for source, path in (module_files or {}).items()}
+    view = RunView.for_spec(next(yaml.safe_load_all(compiled.text)), title=f"{title} ({runner})",
+                            live=False if verbose else None, module_names=module_names)
+    with view:
+        result = local.run_compiled(compiled, runner=runner, pipeline_root=pipeline_root, cache=cache,
+                                    observer=view, mounts=mounts, show_user_warning=view.print_warning,
+                                    verbose=verbose)
+    return result, view
 
 
-def result_line(name: str, result) -> str:
-    accuracy = result.eval_accuracy
-    parts = [f"{name} succeeded in {result.seconds:.0f} s"]
-    if accuracy is not None:
-        parts.append(f"eval accuracy {accuracy:.3f}")
-    parts.append({True: "blessed", False: "not blessed", None: "no blessing"}[result.blessed])
-    destination = result.pushed_destination
-    if destination:
-        parts.append(f"pushed to {destination}")
-    else:
-        parts.append(f"nothing pushed (pusher {result.state('pusher') or 'not run'})")
-    return ", ".join(parts) + f" (outputs: {result.run_dir})"
+def finish(view, result) -> None:
+    """The run's one-line result, pointing at the HTML index of its reports."""
+    from tfx_kfp.cli.commands.report import write_index
+
+    view.print_line(view.result_line(index_path=str(write_index(result.run_dir)), seconds=result.seconds))
 
 
-def print_event(event) -> None:
-    print(f"run: {event.task:<18} {event.state}" + (f" ({event.seconds:.1f} s)" if event.seconds else ""), flush=True)
+def module_files(args) -> Dict[str, str]:
+    """Module source text -> the file it came from (the preset's own module when none was given)."""
+    from tfx_kfp.pipelines import penguin
+
+    files = {}
+    for option in ("module_file", "transform_module_file", "trainer_module_file"):
+        path = getattr(args, option, None)
+        if path and os.path.isfile(path):
+            with open(path) as f:
+                files[f.read()] = path
+    if not files and args.pipeline == "penguin":
+        files[penguin.module_source()] = penguin.MODULE_FILE
+    return files
 
 
 def run(args) -> int:
     from tfx_kfp.local import TaskFailed
 
     pipeline = _pipeline_args.build_pipeline(args, target="local")
-    print(f"run: {args.pipeline} pipeline, runner {args.runner}, outputs under {os.path.abspath(args.pipeline_root)}")
     try:
-        result = run_local(pipeline, runner=args.runner, pipeline_root=args.pipeline_root,
-                           cache=not args.no_cache, observer=print_event)
-    except TaskFailed as e:
-        print(f"run: {args.pipeline} FAILED: {e}")
-        return 1
-    print(f"run: {result_line(args.pipeline, result)}")
+        result, view = run_local(pipeline, title=args.pipeline, runner=args.runner, pipeline_root=args.pipeline_root,
+                                 cache=not args.no_cache, verbose=args.verbose, module_files=module_files(args))
+    except TaskFailed:
+        return 1  # the view has printed which stage failed, why, and its log
+    finish(view, result)
     return 0

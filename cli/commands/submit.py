@@ -4,14 +4,17 @@
     tfx-kfp submit --host http://localhost:8888 --pipeline-file pipeline.yaml [--param train_steps=300]
 
 Uploads the YAML as a new version of the named pipeline (creating the pipeline
-the first time), starts a run in an experiment, prints every state change of
-the run and its tasks until it ends, and exits 0 only if it SUCCEEDED.
+the first time), starts a run in an experiment, prints its link in the KFP UI
+once, shows each pipeline task's state (the RunView of local runs: a live table
+on a terminal, one line per state change otherwise) until the run ends, and
+exits 0 only if it SUCCEEDED. A failed task is summarised with the API's error.
 """
 
 import argparse
+import contextlib
 import datetime
 import hashlib
-import json
+import io
 import sys
 import time
 import warnings
@@ -21,17 +24,6 @@ NAME = "submit"
 HELP = "Upload a compiled pipeline to Kubeflow Pipelines as a new version, run it and follow it to the end."
 
 FINAL_STATES = ("SUCCEEDED", "FAILED", "SKIPPED", "CANCELED")
-
-# KFP PipelineSpec parameterType -> (Python check, what the user is told).
-_PARAMETER_TYPES = {
-    "STRING": (str, "a string"),
-    "NUMBER_INTEGER": (int, "an integer"),
-    "NUMBER_DOUBLE": (float, "a number"),
-    "BOOLEAN": (bool, "true or false"),
-    "LIST": (list, "a JSON array"),
-    "STRUCT": (dict, "a JSON object"),
-}
-
 
 class SubmitError(Exception):
     """A user-facing failure: what was expected and what was received."""
@@ -56,6 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to follow the run (default 3600)")
     parser.add_argument("--poll-interval", type=float, default=10, help="seconds between status checks")
     parser.add_argument("--no-wait", action="store_true", help="start the run and return without following it")
+    parser.add_argument("--schedule", metavar="CRON", default=None,
+                        help="create a recurring run on this cron schedule instead of one run, e.g. '0 3 * * *' "
+                             "(daily at 03:00; pair it with an input_pattern such as span-{SPAN}/*.csv so each run "
+                             "trains on the newest data drop)")
 
 
 # ---------------------------------------------------------------------------
@@ -86,51 +82,31 @@ def declared_parameters(spec: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
     return dict(spec.get("root", {}).get("inputDefinitions", {}).get("parameters", {}))
 
 
-def _convert(key: str, text: str, parameter_type: str) -> Any:
-    expected, described = _PARAMETER_TYPES.get(parameter_type, (str, "a string"))
-    if expected is str:
-        return text
-    try:
-        if expected is bool:
-            lowered = text.strip().lower()
-            if lowered not in ("true", "false"):
-                raise ValueError
-            return lowered == "true"
-        if expected is int:
-            return int(text)
-        if expected is float:
-            return float(text)
-        value = json.loads(text)
-        if not isinstance(value, expected):
-            raise ValueError
-        return value
-    except ValueError:
-        raise SubmitError(f"--param {key}: expected {described} ({parameter_type}); received {text!r}") from None
-
-
 def parse_params(items: List[str], declared: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
-    """``KEY=VALUE`` strings to arguments typed by the pipeline's declared parameters."""
-    params: Dict[str, Any] = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key:
-            raise SubmitError(f"--param: expected KEY=VALUE; received {item!r}")
-        if key not in declared:
-            raise SubmitError(f"--param: the pipeline has no parameter {key!r}; expected one of "
-                              f"{', '.join(sorted(declared)) or '(none)'}")
-        if text.startswith("@"):
-            try:
-                with open(text[1:]) as f:
-                    text = f.read()
-            except OSError as e:
-                raise SubmitError(f"--param {key}=@FILE: expected a readable file; received {text[1:]!r} ({e})") \
-                    from None
-        params[key] = _convert(key, text, declared[key].get("parameterType", "STRING"))
+    """``KEY=VALUE`` / ``KEY=@FILE`` strings to arguments typed by the pipeline's declared parameters,
+    checked by the pipeline's rules and escaped for the pod's ``$(VAR)`` expansion."""
+    from tfx_kfp.cli.params import parse_params as parse
+    from tfx_kfp.pipelines.argument_checks import check_arguments
+    from tfx_kfp.pipelines.cluster import escape_for_kubernetes
+
+    params = parse(items, {name: d.get("parameterType", "STRING") for name, d in declared.items()})
     missing = [k for k, d in declared.items()
                if k not in params and "defaultValue" not in d and not d.get("isOptional")]
     if missing:
         raise SubmitError(f"the pipeline needs values for {', '.join(missing)}; pass --param KEY=VALUE")
-    return params
+    check_arguments(params)
+    return escape_for_kubernetes(params)
+
+
+def cron_expression(text: str) -> str:
+    """The 6-field cron expression (seconds first) KFP's recurring runs take; 5 fields get seconds 0."""
+    fields = text.split()
+    if len(fields) == 5:
+        fields = ["0"] + fields
+    if len(fields) != 6:
+        raise SubmitError(f"--schedule: expected a cron expression of 5 fields (minute hour day month weekday) "
+                          f"or 6 (with seconds first); received {text!r}")
+    return " ".join(fields)
 
 
 # ---------------------------------------------------------------------------
@@ -192,33 +168,53 @@ def upload(client, pipeline_file: str, pipeline_name: str, version_name: str, de
     return pipeline_id, version.pipeline_version_id, False
 
 
-def follow(client, run_id: str, timeout: float, poll_interval: float, started: float, out=None):
-    """Polls the run until it ends; prints run and task state changes. Returns the final run."""
-    out = out or sys.stdout
+def _without_kfp_links():
+    """kfp.Client prints a "... details: <link>" line per call; submit prints the run's link once."""
+    return contextlib.redirect_stdout(io.StringIO())
+
+
+def run_link(ui_host: str, run_id: str) -> str:
+    return f"{ui_host.rstrip('/')}/#/runs/details/{run_id}"
+
+
+def follow(client, run_id: str, timeout: float, poll_interval: float, view, tasks, link: str):
+    """Polls the run until it ends, reporting each pipeline task's state to ``view``. Returns the final run."""
+    from tfx_kfp.cli.cluster_tasks import task_events
+
     deadline = time.monotonic() + timeout
-    last_state, task_states = None, {}
     while True:
         run = client.get_run(run_id)
         state = run.state or "PENDING"
-        if state != last_state:
-            print(f"  [{_elapsed(started):>7}] run: {state}", file=out, flush=True)
-            last_state = state
-        details = getattr(run, "run_details", None)
-        for task in (getattr(details, "task_details", None) or []):
-            name = task.display_name or task.task_id
-            if not name or name == "root" or name.endswith("-driver"):
-                continue
-            if task.state and task_states.get(name) != task.state:
-                task_states[name] = task.state
-                print(f"  [{_elapsed(started):>7}] task {name}: {task.state}", file=out, flush=True)
-        if state in FINAL_STATES:
+        final = state in FINAL_STATES
+        details = getattr(getattr(run, "run_details", None), "task_details", None)
+        error = getattr(getattr(run, "error", None), "message", None)
+        for event in task_events(tasks, details, run_link=link, run_error=error if final else None):
+            view(event)
+        if final:
             return run
         if time.monotonic() >= deadline:
             raise SubmitError(f"expected run {run_id} to finish within {timeout:.0f} s; it is still {state}")
         time.sleep(poll_interval)
 
 
+def schedule(client, experiment, run_name: str, cron: str, params, pipeline_id: str, version_id: str, args) -> int:
+    """Creates a KFP recurring run (one run at a time, no catch-up of missed runs)."""
+    with _without_kfp_links():
+        job = client.create_recurring_run(experiment_id=experiment.experiment_id, job_name=run_name,
+                                          cron_expression=cron, params=params, pipeline_id=pipeline_id,
+                                          version_id=version_id, max_concurrency=1, no_catchup=True)
+    ui = (args.ui_host or args.host).rstrip("/")
+    print(f"submit: recurring run {run_name!r} ({job.recurring_run_id}) on schedule '{cron}' in experiment "
+          f"{args.experiment}: {ui}/#/recurringrun/details/{job.recurring_run_id}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    from tfx_kfp.cli.cluster_tasks import spec_tasks
+    from tfx_kfp.cli.errors import UsageError
+    from tfx_kfp.runtime.errors import TfxKfpError
+    from tfx_kfp.cli.view import RunView
+
     started = time.monotonic()
     try:
         spec = load_pipeline_spec(args.pipeline_file)
@@ -235,36 +231,46 @@ def run(args: argparse.Namespace) -> int:
 
         print(f"submit: connecting to {args.host}", flush=True)
         client = connect(args.host, args.ui_host)
-        pipeline_id, version_id, created = upload(client, args.pipeline_file, pipeline_name, version_name,
-                                                  description)
+        with _without_kfp_links():
+            pipeline_id, version_id, created = upload(client, args.pipeline_file, pipeline_name, version_name,
+                                                      description)
         print(f"submit: {'created pipeline' if created else 'new version of pipeline'} {pipeline_name} "
               f"(pipeline {pipeline_id}, version {version_id})", flush=True)
-        experiment = client.create_experiment(name=args.experiment)
         run_name = args.run_name or f"{pipeline_name} {stamp}"
-        created_run = client.run_pipeline(experiment_id=experiment.experiment_id, job_name=run_name,
-                                          params=params, pipeline_id=pipeline_id, version_id=version_id)
+        with _without_kfp_links():
+            experiment = client.create_experiment(name=args.experiment)
+        if args.schedule:
+            return schedule(client, experiment, run_name, cron_expression(args.schedule), params, pipeline_id,
+                            version_id, args)
+        with _without_kfp_links():
+            created_run = client.run_pipeline(experiment_id=experiment.experiment_id, job_name=run_name,
+                                              params=params, pipeline_id=pipeline_id, version_id=version_id)
         run_id = created_run.run_id
+        link = run_link(args.ui_host or args.host, run_id)
         print(f"submit: started run {run_name!r} ({run_id}) in experiment {args.experiment}"
-              + (f" with {', '.join(sorted(params))}" if params else ""), flush=True)
+              + (f" with {', '.join(sorted(params))}" if params else "") + f": {link}", flush=True)
         if args.no_wait:
             print(f"submit: run {run_id} started; not following it (--no-wait)")
             return 0
-        final = follow(client, run_id, args.timeout, args.poll_interval, started)
+        with RunView.for_spec(spec) as view:
+            final = follow(client, run_id, args.timeout, args.poll_interval, view, spec_tasks(spec), link)
     except SubmitError as e:
         print(f"submit: {e}", file=sys.stderr)
         return 1
+    except (UsageError, TfxKfpError):
+        raise  # the CLI turns these into their exit codes
     except Exception as e:  # kfp_server_api.ApiException, connection errors: say what the server said
         status = getattr(e, "status", None)
         body = getattr(e, "body", None)
         detail = f"HTTP {status}: {body}" if status else f"{type(e).__name__}: {e}"
         print(f"submit: Kubeflow Pipelines at {args.host} refused the request ({detail})", file=sys.stderr)
         return 1
-    ui = (args.ui_host or args.host).rstrip("/")
-    line = f"run {run_name!r} {final.state} in {_elapsed(started)}: {ui}/#/runs/details/{run_id}"
+    line = f"submit: run {run_name!r} {final.state} in {_elapsed(started)}"
     if final.state != "SUCCEEDED":
-        error = getattr(final, "error", None)
-        message = getattr(error, "message", None) if error else None
-        print(f"submit: {line}" + (f" ({message})" if message else ""), file=sys.stderr)
+        if not view.failed():  # the run failed outside any task: say what the API said
+            message = getattr(getattr(final, "error", None), "message", None)
+            line += f" ({message})" if message else ""
+        print(line, file=sys.stderr)
         return 1
-    print(f"submit: {line}")
+    print(line)
     return 0

@@ -1,19 +1,19 @@
 """Runs TFX's Evaluator executor on KFP artifact paths and reports the blessing."""
 
+import math
 import os
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Tuple
 
+from kfp.dsl import HTML, ClassificationMetrics, Input, Metrics, Output
 from tfx.components.evaluator import executor as tfx_executor
 from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
+from tfx_kfp.components.types import Examples, Model, ModelBlessing, ModelEvaluation
 from tfx_kfp.runtime import metadata, reports, tfx_bridge
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.evaluator import eval_config
 from tfx_kfp.reports import render_evaluation_html
-
-BLESSED_FILE = "BLESSED"
-SERVING_SUBDIR = "Format-Serving"
 
 
 def _slice_name(slice_key) -> str:
@@ -56,37 +56,75 @@ def _overall_confusion_matrix(result) -> Optional[Dict]:
     return None
 
 
-def run(*, examples, model, label_key, evaluation, blessing, metrics, confusion_matrix, report, accuracy_threshold,
-        slice_features, eval_config_json, beam_pipeline_args) -> bool:
-    """Evaluates, writes the evaluation, blessing and reports, logs metrics; returns whether blessed."""
+def _has_baseline(baseline_model: Optional[Input[Model]]) -> bool:
+    return (baseline_model is not None and metadata.flag(baseline_model.metadata or {}, names.META_BASELINE, True)
+            and os.path.isdir(os.path.join(baseline_model.path, names.SERVING_MODEL_DIR)))
+
+
+def _validation_failures(evaluation_dir: str) -> List[Tuple[str, bool, str]]:
+    """(metric name, whether it is a change vs. the baseline, TFMA's message) for each failed threshold."""
     import tensorflow_model_analysis as tfma
 
-    signature = eval_config.examples_signature(os.path.join(model.path, SERVING_SUBDIR))
+    result = tfma.load_validation_result(evaluation_dir)
+    return [(failure.metric_key.name, failure.metric_key.is_diff, failure.message)
+            for per_slice in result.metric_validations_per_slice for failure in per_slice.failures]
+
+
+def _judged(thresholds: List[Dict], failures: List[Tuple[str, bool, str]]) -> List[Dict]:
+    """Thresholds marked failed exactly where TFMA's validation failed them."""
+    failed = {(name, is_diff) for name, is_diff, _ in failures}
+    return [dict(t, passed=(t["metric"], t["kind"] == "change") not in failed) for t in thresholds]
+
+
+def run(*, examples: Input[Examples], model: Input[Model], label_key: str, evaluation: Output[ModelEvaluation],
+        blessing: Output[ModelBlessing], metrics: Output[Metrics], confusion_matrix: Output[ClassificationMetrics],
+        report: Output[HTML], baseline_model: Input[Model], accuracy_threshold: float,
+        min_improvement: float, slice_features: list, eval_config_json: str, beam_pipeline_args: list) -> bool:
+    """The ``evaluator`` component's body (arguments as documented there).
+
+    Evaluates (against the baseline when there is one), writes the evaluation, blessing and reports,
+    logs metrics; returns whether blessed.
+    """
+    import tensorflow_model_analysis as tfma
+
+    has_baseline = _has_baseline(baseline_model)
+    signature = eval_config.examples_signature(os.path.join(model.path, names.SERVING_MODEL_DIR))
     config = eval_config.build(
         label_key=label_key,
         accuracy_threshold=accuracy_threshold,
         slice_features=list(slice_features),
         signature_name=signature,
         eval_config_json=eval_config_json,
+        has_baseline=has_baseline,
+        min_improvement=min_improvement,
     )
-    tfx_examples = tfx_bridge.to_tfx("Examples", examples)
-    tfx_model = tfx_bridge.to_tfx("Model", model)
+    inputs = {specs.EXAMPLES_KEY: [tfx_bridge.to_tfx("Examples", examples)],
+              specs.MODEL_KEY: [tfx_bridge.to_tfx("Model", model)]}
+    if has_baseline:
+        inputs[specs.BASELINE_MODEL_KEY] = [tfx_bridge.to_tfx("Model", baseline_model)]
     with staged_dir(evaluation.path) as evaluation_dir, staged_dir(blessing.path) as blessing_dir:
         tfx_evaluation = tfx_bridge.to_tfx("ModelEvaluation", evaluation, uri=evaluation_dir)
         tfx_blessing = tfx_bridge.to_tfx("ModelBlessing", blessing, uri=blessing_dir)
         tfx_executor.Executor(tfx_bridge.beam_context(beam_pipeline_args)).Do(
-            {specs.EXAMPLES_KEY: [tfx_examples], specs.MODEL_KEY: [tfx_model]},
+            inputs,
             {specs.EVALUATION_KEY: [tfx_evaluation], specs.BLESSING_KEY: [tfx_blessing]},
             {
                 specs.EVAL_CONFIG_KEY: tfx_bridge.proto_json(config),
                 specs.EXAMPLE_SPLITS_KEY: tfx_bridge.to_json(["eval"]),
             },
         )
-        blessed = os.path.exists(os.path.join(blessing_dir, BLESSED_FILE))
-        result = tfma.load_eval_result(evaluation_dir)
-        rows = _headline_metrics(result)
-        matrix = _overall_confusion_matrix(result)
-    blessing.metadata[names.META_BLESSED] = int(blessed)
+        blessed = os.path.exists(os.path.join(blessing_dir, names.BLESSED_FILE))
+        candidate_name = eval_config.candidate_name(config) if has_baseline else None
+        rows = _headline_metrics(tfma.load_eval_result(evaluation_dir, model_name=candidate_name))
+        baseline_rows = (_headline_metrics(tfma.load_eval_result(evaluation_dir, model_name=eval_config.BASELINE))
+                         if has_baseline else [])
+        matrix = _overall_confusion_matrix(tfma.load_eval_result(evaluation_dir, model_name=candidate_name))
+        failures = _validation_failures(evaluation_dir)
+    baseline_version = int(metadata.value(baseline_model.metadata, names.META_PUSHED_VERSION, 0)) if has_baseline else 0
+    blessing.metadata.update({names.META_BLESSED: int(blessed), names.META_BASELINE_VERSION: baseline_version})
+    if has_baseline:
+        blessing.metadata[names.META_BASELINE_METRICS] = {
+            k: v for k, v in dict(baseline_rows[0][1] if baseline_rows else {}).items() if math.isfinite(v)}
     for slice_name, values in rows:
         for metric_name, value in sorted(values.items()):
             key = metric_name if slice_name == "Overall" else f"{metric_name} [{slice_name}]"
@@ -94,10 +132,17 @@ def run(*, examples, model, label_key, evaluation, blessing, metrics, confusion_
     if matrix:
         confusion_matrix.log_confusion_matrix(matrix["labels"], matrix["matrix"])
     overall = dict(rows[0][1]) if rows else {}
+    baseline_overall = dict(baseline_rows[0][1]) if baseline_rows else None
+    comparison = {"version": baseline_version, "overall": baseline_overall, "per_slice": baseline_rows[1:]} \
+        if has_baseline else None
     reports.write_report(report, render_evaluation_html(
         blessed=blessed, overall=overall, per_slice=rows[1:],
-        thresholds=eval_config.value_thresholds(config, overall), confusion_matrix=matrix,
+        thresholds=_judged(eval_config.value_thresholds(config, overall, baseline_overall), failures),
+        confusion_matrix=matrix, baseline=comparison, failures=[message for _, _, message in failures],
     ))
-    print(f"evaluator: {'BLESSED' if blessed else 'NOT BLESSED'}; overall "
+    against = f"against served version {baseline_version}" if has_baseline else "no baseline (first push)"
+    print(f"evaluator: {'BLESSED' if blessed else 'NOT BLESSED'} ({against}); overall "
           + ", ".join(f"{k}={v:.4f}" for k, v in sorted(overall.items())))
+    for _, _, message in failures:
+        print(f"evaluator: threshold failed: {message}")
     return blessed

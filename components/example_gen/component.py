@@ -16,6 +16,9 @@ def example_gen(
     train_hash_buckets: int = 2,
     eval_hash_buckets: int = 1,
     beam_pipeline_args: list = [],
+    input_pattern: str = "",
+    span_range: list = [],
+    input_fingerprint: str = "",
 ):
     """Reads a folder of CSV or TFRecord files and writes split tf.Example TFRecords.
 
@@ -28,9 +31,18 @@ def example_gen(
         train_hash_buckets: Hash buckets that go to the ``train`` split.
         eval_hash_buckets: Hash buckets that go to the ``eval`` split (2 and 1 give a 2:1 ratio).
         beam_pipeline_args: Apache Beam pipeline options; empty means DirectRunner in multi-processing mode.
+        input_pattern: Files to read, relative to ``data_root``, as a TFX input pattern: ``{SPAN}``
+            (``{SPAN:2}`` for a fixed width), ``{VERSION}`` and ``{YYYY}``/``{MM}``/``{DD}`` match data drops,
+            e.g. ``span-{SPAN}/*.csv``. Empty: every file of the format in ``data_root`` (span 0).
+        span_range: Empty for the latest span (at its latest version), or ``[first, last]`` to read every
+            span in that range.
+        input_fingerprint: From ``resolve_inputs``: the files' fingerprint when the run started. It puts the
+            data into this task's cache key; if the files changed since, the task fails rather than read
+            other data than the key says.
 
     Returns:
-        examples: tf.Example TFRecords under ``Split-train`` and ``Split-eval`` (TFX type ``Examples``).
+        examples: tf.Example TFRecords under ``Split-train`` and ``Split-eval`` (TFX type ``Examples``;
+            ``metadata['span']`` the latest span read, ``['spans']`` all of them, ``['version']`` if any).
     """
     from tfx_kfp.components.example_gen import executor
 
@@ -42,4 +54,7 @@ def example_gen(
         train_hash_buckets=train_hash_buckets,
         eval_hash_buckets=eval_hash_buckets,
         beam_pipeline_args=beam_pipeline_args,
+        input_pattern=input_pattern,
+        span_range=span_range,
+        input_fingerprint=input_fingerprint,
     )

@@ -1,7 +1,10 @@
 """Runs TFX's CsvExampleGen or ImportExampleGen executor on KFP artifact paths."""
 
+import json
 import os
+import tempfile
 
+from kfp.dsl import Output
 from tfx.components.example_gen import utils as example_gen_utils
 from tfx.components.example_gen.csv_example_gen import executor as csv_executor
 from tfx.components.example_gen.import_example_gen import executor as import_executor
@@ -9,18 +12,15 @@ from tfx.proto import example_gen_pb2
 from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
-from tfx_kfp.runtime import object_store, tfx_bridge
+from tfx_kfp.components.types import Examples
+from tfx_kfp.runtime import arguments, object_store, tfx_bridge
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
-from tfx_kfp.components.example_gen import validation
-
-INPUT_FORMATS = {"csv": validation.CSV_PATTERN, "tfrecord": "*"}
-
+from tfx_kfp.components.example_gen import spans, validation
 
 def _output_config(train_hash_buckets: int, eval_hash_buckets: int) -> example_gen_pb2.Output:
     for field, value in (("train_hash_buckets", train_hash_buckets), ("eval_hash_buckets", eval_hash_buckets)):
-        if value < 1:
-            raise InputError("example_gen", "hash buckets must be at least 1", field=field, received=str(value))
+        arguments.check_integer_at_least("example_gen", field, value, 1)
     return example_gen_pb2.Output(
         split_config=example_gen_pb2.SplitConfig(
             splits=[
@@ -31,48 +31,77 @@ def _output_config(train_hash_buckets: int, eval_hash_buckets: int) -> example_g
     )
 
 
-def run(*, data_root, examples, input_format, label_key, train_hash_buckets, eval_hash_buckets, beam_pipeline_args):
-    """Validates the input folder, then writes split tf.Examples to ``examples.path``."""
-    if input_format not in INPUT_FORMATS:
-        raise InputError("example_gen", f"input_format must be one of {sorted(INPUT_FORMATS)}",
-                         field="input_format", received=repr(input_format))
-    data_root = object_store.object_store_uri(data_root) or (os.path.abspath(data_root) if data_root else data_root)
-    local_root = object_store.local_mirror(data_root, beam_pipeline_args)
-    if input_format == "csv":
-        validation.check_csv_dir(local_root, label_key)
-        executor_class, pattern = csv_executor.Executor, validation.CSV_PATTERN
-    else:
-        files = validation.check_tfrecord_dir(local_root, label_key)
-        executor_class = import_executor.Executor
-        extensions = sorted({os.path.splitext(f)[1] for f in files})
-        if len(extensions) > 1:
-            raise InputError(data_root, "TFRecord files must share one file extension (one input glob)",
-                             received=", ".join(extensions))
-        pattern = "*" + extensions[0]
+def _selected_input(data_root: str, input_format: str, label_key: str, input_pattern: str, span_range: list,
+                    folder: str, checked_root: str):
+    """(input base, pattern, span, version, fingerprint, spans) for TFX, after validating what is read.
 
-    input_config = example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="single_split", pattern=pattern)])
+    With an input pattern, the selected files are linked into ``folder`` so that one TFX input glob reads
+    them all, whichever spans they come from.
+    """
+    if not input_pattern:
+        if input_format == "csv":
+            validation.check_csv_dir(checked_root, label_key)
+            pattern = validation.CSV_PATTERN
+        else:
+            files = validation.check_tfrecord_dir(checked_root, label_key)
+            extensions = sorted({os.path.splitext(f)[1] for f in files})
+            if len(extensions) > 1:
+                raise InputError(data_root, "TFRecord files must share one file extension (one input glob)",
+                                 received=", ".join(extensions))
+            pattern = spans.default_pattern(checked_root, input_format)
+        split = example_gen_pb2.Input.Split(name="single_split", pattern=pattern)
+        fingerprint, span, version = example_gen_utils.calculate_splits_fingerprint_span_and_version(
+            data_root, [split])
+        return data_root, pattern, span, version, fingerprint, [span]
+    selection = spans.select(data_root, input_pattern, span_range)
+    if input_format == "csv":
+        validation.check_csv_files(selection.files, label_key)
+    for index, path in enumerate(selection.files):
+        os.symlink(path, os.path.join(folder, f"{index:05d}-{os.path.basename(path)}"))
+    pattern = "*" + (os.path.splitext(selection.files[0])[1] if input_format != "csv" else ".csv")
+    return folder, pattern, max(selection.spans), selection.version, selection.fingerprint, selection.spans
+
+
+def run(*, data_root: str, examples: Output[Examples], input_format: str, label_key: str, train_hash_buckets: int,
+        eval_hash_buckets: int, beam_pipeline_args: list, input_pattern: str, span_range: list,
+        input_fingerprint: str) -> None:
+    """The ``example_gen`` component's body (arguments as documented there).
+
+    Validates the input, selects the span(s) to read, then writes split tf.Examples to ``examples.path``.
+    """
+    arguments.check_input_format("example_gen", input_format)
+    data_root = object_store.object_store_uri(data_root) or (os.path.abspath(data_root) if data_root else data_root)
+    checked_root = object_store.local_mirror(data_root, beam_pipeline_args)  # validation reads local files
+    executor_class = csv_executor.Executor if input_format == "csv" else import_executor.Executor
     output_config = _output_config(train_hash_buckets, eval_hash_buckets)
-    fingerprint, span, version = example_gen_utils.calculate_splits_fingerprint_span_and_version(
-        data_root, input_config.splits
-    )
-    with staged_dir(examples.path) as staging:
-        tfx_examples = tfx_bridge.to_tfx("Examples", examples, uri=staging, beam_pipeline_args=beam_pipeline_args)
-        tfx_examples.span = span
-        if version is not None:
-            tfx_examples.version = version
-        properties = tfx_bridge.exec_properties(**{
-            specs.INPUT_BASE_KEY: data_root,
-            specs.INPUT_CONFIG_KEY: tfx_bridge.proto_json(input_config),
-            specs.OUTPUT_CONFIG_KEY: tfx_bridge.proto_json(output_config),
-            specs.OUTPUT_DATA_FORMAT_KEY: example_gen_pb2.FORMAT_TF_EXAMPLE,
-            specs.OUTPUT_FILE_FORMAT_KEY: example_gen_pb2.FORMAT_TFRECORDS_GZIP,
-            example_gen_utils.SPAN_PROPERTY_NAME: span,
-            example_gen_utils.VERSION_PROPERTY_NAME: version,
-            example_gen_utils.FINGERPRINT_PROPERTY_NAME: fingerprint,
-        })
-        executor_class(tfx_bridge.beam_context(beam_pipeline_args)).Do(
-            {}, {specs.EXAMPLES_KEY: [tfx_examples]}, properties
-        )
+    with tempfile.TemporaryDirectory(prefix="tfx-kfp-inputs-") as links:
+        input_base, pattern, span, version, fingerprint, read_spans = _selected_input(
+            data_root, input_format, label_key, input_pattern, list(span_range), links, checked_root)
+        if input_fingerprint and input_fingerprint != fingerprint:
+            raise InputError(data_root, "the input files changed after resolve_inputs fingerprinted them; "
+                             "run the pipeline again", field="input_fingerprint")
+        input_config = example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="single_split",
+                                                                                 pattern=pattern)])
+        with staged_dir(examples.path) as staging:
+            tfx_examples = tfx_bridge.to_tfx("Examples", examples, uri=staging, beam_pipeline_args=beam_pipeline_args)
+            tfx_examples.span = span
+            if version is not None:
+                tfx_examples.version = version
+            properties = tfx_bridge.exec_properties(**{
+                specs.INPUT_BASE_KEY: input_base,
+                specs.INPUT_CONFIG_KEY: tfx_bridge.proto_json(input_config),
+                specs.OUTPUT_CONFIG_KEY: tfx_bridge.proto_json(output_config),
+                specs.OUTPUT_DATA_FORMAT_KEY: example_gen_pb2.FORMAT_TF_EXAMPLE,
+                specs.OUTPUT_FILE_FORMAT_KEY: example_gen_pb2.FORMAT_TFRECORDS_GZIP,
+                example_gen_utils.SPAN_PROPERTY_NAME: span,
+                example_gen_utils.VERSION_PROPERTY_NAME: version,
+                example_gen_utils.FINGERPRINT_PROPERTY_NAME: fingerprint,
+            })
+            executor_class(tfx_bridge.beam_context(beam_pipeline_args)).Do(
+                {}, {specs.EXAMPLES_KEY: [tfx_examples]}, properties
+            )
     tfx_bridge.export_properties(tfx_examples, examples)
     examples.metadata[names.SPAN] = span
-    print(f"example_gen: wrote splits {tfx_examples.split_names} from {data_root} to {examples.path}")
+    examples.metadata[names.SPANS] = json.dumps(read_spans)
+    print(f"example_gen: wrote splits {tfx_examples.split_names} from {data_root} "
+          f"(span{'s' if len(read_spans) > 1 else ''} {', '.join(map(str, read_spans))}) to {examples.path}")

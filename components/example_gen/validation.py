@@ -3,12 +3,14 @@
 import csv
 import glob
 import os
-from typing import List
+from typing import Dict, Iterator, List, Tuple
 
 from tfx_kfp.runtime.errors import InputError
+from tfx_kfp.serving.versions import INT64_MAX, INT64_MIN
 
 CSV_PATTERN = "*.csv"
 TFRECORD_PATTERNS = ("*.tfrecord", "*.tfrecord.gz", "*.tfrecords", "*.gz")
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _require_dir(data_root: str) -> None:
@@ -20,12 +22,112 @@ def _require_dir(data_root: str) -> None:
         raise InputError(data_root, "data_root must be a directory of input files, not a file")
 
 
+class _NotUtf8(Exception):
+    def __init__(self, line: int, character: int, field: int, byte: int):
+        super().__init__(line, character, field, byte)
+        self.line, self.character, self.field, self.byte = line, character, field, byte
+
+
+def _decoded_lines(path: str) -> Iterator[str]:
+    """The file's lines as text; a BOM or a byte that is not UTF-8 fails naming line and column."""
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if number == 1 and raw.startswith(UTF8_BOM):
+                raise InputError(path, "line 1, column 1: the file starts with a UTF-8 byte-order mark (BOM); "
+                                 "TFX's CSV reader keeps it as part of the first column's name "
+                                 "(so that column would not be found): save the file as UTF-8 without a BOM")
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                before = raw[:e.start].decode("utf-8", errors="replace")
+                field = max(1, len(next(csv.reader([before]), [])))
+                raise _NotUtf8(number, len(before) + 1, field, raw[e.start]) from e
+
+
+def value_type(value: str) -> str:
+    """"int", "float" or "text", as TFX's CSV reader types a value (tfx_bsl.coders.csv_decoder._InferValueType).
+
+    Restated because importing tfx_bsl's CSV decoder imports Apache Beam; a beam-tier test checks they agree.
+    """
+    try:
+        return "int" if INT64_MIN <= int(value.encode()) <= INT64_MAX else "text"
+    except ValueError:
+        try:
+            float(value.encode())
+        except ValueError:
+            return "text"
+        return "float"
+
+
+class _ColumnTypes:
+    """Per column: how many values are numbers and how many text, and where the first text value is."""
+
+    def __init__(self):
+        self.numbers: Dict[str, int] = {}
+        self.texts: Dict[str, int] = {}
+        self.first_text: Dict[str, Tuple[str, int, int, str]] = {}
+        self.first_number: Dict[str, Tuple[str, int, str]] = {}
+
+    def add(self, path: str, line: int, header: List[str], row: List[str]) -> None:
+        for index, (name, value) in enumerate(zip(header, row)):
+            if not value:
+                continue  # a missing value
+            if value_type(value) == "text":
+                self.texts[name] = self.texts.get(name, 0) + 1
+                self.first_text.setdefault(name, (path, line, index + 1, value))
+            else:
+                self.numbers[name] = self.numbers.get(name, 0) + 1
+                self.first_number.setdefault(name, (path, line, value))
+
+    def check(self) -> None:
+        """A column whose values are mostly numbers must hold only numbers (or empty values)."""
+        for name, texts in self.texts.items():
+            numbers = self.numbers.get(name, 0)
+            if numbers > texts:
+                path, line, column, value = self.first_text[name]
+                number_path, number_line, number = self.first_number[name]
+                raise InputError(
+                    path, f"line {line}, column {column}: {value!r} is not a number, but {numbers} of the "
+                    f"column's values are (e.g. {number!r} at {number_path} line {number_line}); TFX types a column "
+                    f"with any text value as text (tf.string) for every row: fix or empty this value",
+                    field=name)
+
+
+def _check_csv_file(path: str, columns: _ColumnTypes) -> List[str]:
+    header: List[str] = []
+    try:
+        reader = csv.reader(_decoded_lines(path))
+        header = next(reader, None) or []
+        if not any(cell.strip() for cell in header):
+            raise InputError(path, "CSV file is empty: expected a header row and at least one data row")
+        if len(set(header)) != len(header):
+            dupes = sorted({c for c in header if header.count(c) > 1})
+            raise InputError(path, "CSV header has duplicate column names", received=", ".join(dupes))
+        rows = 0
+        for row in reader:
+            if not row:
+                continue
+            rows += 1
+            if len(row) != len(header):
+                raise InputError(
+                    path, f"line {reader.line_num} has {len(row)} values; the header has {len(header)} columns")
+            columns.add(path, reader.line_num, header, row)
+    except _NotUtf8 as e:
+        name = header[e.field - 1] if e.field <= len(header) else None
+        raise InputError(path, f"line {e.line}, column {e.field}, character {e.character}: byte 0x{e.byte:02x} "
+                         f"is not UTF-8 text: save the file as UTF-8", field=name) from None
+    if rows == 0:
+        raise InputError(path, "CSV file has a header but no data rows")
+    return header
+
+
 def check_csv_dir(data_root: str, label_key: str = "") -> List[str]:
     """Validates every CSV file in ``data_root``.
 
-    Rules: at least one ``*.csv`` file; each has a header row and at least one data row; every row
-    has as many values as the header has columns; all files share one header; the label column,
-    if named, is in the header.
+    Rules: at least one ``*.csv`` file; each is UTF-8 text without a byte-order mark, with a header row
+    and at least one data row; every row has as many values as the header has columns; all files share
+    one header; a column whose values are mostly numbers holds only numbers (or empty values); the label
+    column, if named, is in the header.
 
     Returns:
         The header's column names.
@@ -38,34 +140,22 @@ def check_csv_dir(data_root: str, label_key: str = "") -> List[str]:
     if not files:
         found = sorted(os.listdir(data_root))[:5]
         raise InputError(data_root, f"no {CSV_PATTERN} files found", received=f"{found}" if found else "an empty directory")
+    return check_csv_files(files, label_key)
+
+
+def check_csv_files(files: List[str], label_key: str = "") -> List[str]:
+    """Validates the given CSV files by the rules of ``check_csv_dir``; returns the header's column names."""
     header: List[str] = []
+    columns = _ColumnTypes()
     for path in files:
-        with open(path, newline="") as f:
-            reader = csv.reader(f)
-            file_header = next(reader, None)
-            if not file_header or not any(cell.strip() for cell in file_header):
-                raise InputError(path, "CSV file is empty: expected a header row and at least one data row")
-            if len(set(file_header)) != len(file_header):
-                dupes = sorted({c for c in file_header if file_header.count(c) > 1})
-                raise InputError(path, "CSV header has duplicate column names", received=", ".join(dupes))
-            rows = 0
-            for row in reader:
-                if not row:
-                    continue
-                rows += 1
-                if len(row) != len(file_header):
-                    raise InputError(
-                        path,
-                        f"line {reader.line_num} has {len(row)} values; the header has {len(file_header)} columns",
-                    )
-            if rows == 0:
-                raise InputError(path, "CSV file has a header but no data rows")
+        file_header = _check_csv_file(path, columns)
         if header and file_header != header:
             raise InputError(path, f"header differs from {files[0]}", received=",".join(file_header))
         header = file_header
     if label_key and label_key not in header:
         raise InputError(files[0], "label column is missing from the CSV header", field=label_key,
                          received=",".join(header))
+    columns.check()
     return header
 
 

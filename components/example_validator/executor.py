@@ -2,8 +2,10 @@
 
 from typing import Dict, List, Tuple
 
+from kfp.dsl import HTML, Input, Output
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
+from tfx_kfp.components.types import ExampleAnomalies, ExampleStatistics, Schema
 from tfx_kfp.runtime import reports, tfx_bridge
 from tfx_kfp.runtime.errors import AnomaliesFoundError
 from tfx_kfp.runtime.staging import staged_dir
@@ -38,8 +40,12 @@ def format_anomalies(rows: List[Tuple[str, str, str, str]]) -> str:
     return "\n".join(lines)
 
 
-def run(*, statistics, schema, anomalies, report, fail_on_anomalies):
-    """Writes anomalies to ``anomalies.path``; raises AnomaliesFoundError when asked to."""
+def run(*, statistics: Input[ExampleStatistics], schema: Input[Schema], anomalies: Output[ExampleAnomalies],
+        report: Output[HTML], fail_on_anomalies: bool) -> None:
+    """The ``example_validator`` component's body (arguments as documented there).
+
+    Writes anomalies to ``anomalies.path``; raises AnomaliesFoundError when asked to.
+    """
     from tfx.components.example_validator import executor as tfx_executor
     from tfx.types import standard_component_specs as specs
 

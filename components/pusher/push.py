@@ -1,22 +1,34 @@
 """Atomic, idempotent pushes of a SavedModel into a TF Serving model base path.
 
 Pure file operations: no TensorFlow import, so the push step starts fast.
+
+* A version is built in a hidden, leased staging folder and renamed to its number, so TF
+  Serving never sees half a version; leftovers of killed pushes are removed once stale.
+* Pushes of the same model (same fingerprint) take turns through a crash-surviving lock, so
+  a retry racing its first attempt reuses that attempt's version instead of adding one.
+* Version numbers follow TF Serving's own rule (``tfx_kfp.serving.versions``), shared with
+  our server.
 """
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import time
-import uuid
 from typing import Dict, Optional, Tuple
 
-from tfx_kfp.components import names
-from tfx_kfp.runtime.errors import PushError
+from kfp.dsl import Input, Markdown, Metrics, Output
 
-SERVING_SUBDIR = "Format-Serving"
-BLESSED_FILE = "BLESSED"
+from tfx_kfp.components import names
+from tfx_kfp.components.types import InfraBlessing, Model, ModelBlessing, PushedModel
+from tfx_kfp.runtime import lease, metadata, staging
+from tfx_kfp.runtime.errors import PushError
+from tfx_kfp.serving.versions import INT64_MAX, parse_version
+
 PUSH_RECORD = os.path.join("assets.extra", "tfx_kfp_push.json")
+# How long a push waits while another live push of the same model (a racing retry) finishes.
+SAME_MODEL_WAIT_S = 3600.0
 
 
 def model_fingerprint(saved_model_dir: str) -> str:
@@ -34,31 +46,83 @@ def model_fingerprint(saved_model_dir: str) -> str:
 
 
 def existing_versions(base_dir: str) -> Dict[int, str]:
-    """Numeric version folders under ``base_dir`` (the ones TF Serving would load)."""
+    """Version folders under ``base_dir``, by the number TF Serving reads from their names."""
     if not os.path.isdir(base_dir):
         return {}
-    return {int(name): os.path.join(base_dir, name) for name in os.listdir(base_dir)
-            if name.isdigit() and os.path.isdir(os.path.join(base_dir, name))}
+    found = {}
+    for name in sorted(os.listdir(base_dir)):
+        version = parse_version(name)
+        if version is not None and os.path.isdir(os.path.join(base_dir, name)):
+            found[version] = os.path.join(base_dir, name)
+    return found
+
+
+def read_push_record(version_dir: str) -> Optional[dict]:
+    """The push record of a version (None if it has none); PushError naming the file if unreadable."""
+    path = os.path.join(version_dir, PUSH_RECORD)
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+    except (OSError, ValueError) as e:  # ValueError covers JSON and UTF-8 decoding
+        raise PushError(f"{path}: unreadable push record: {e}") from e
+    if not isinstance(record, dict):
+        raise PushError(f"{path}: a push record must be a JSON object, got {type(record).__name__}")
+    return record
 
 
 def _version_with_fingerprint(base_dir: str, fingerprint: str) -> Optional[int]:
     for version, path in sorted(existing_versions(base_dir).items(), reverse=True):
-        record = os.path.join(path, PUSH_RECORD)
-        if os.path.exists(record):
-            with open(record) as f:
-                if json.load(f).get("fingerprint") == fingerprint:
-                    return version
+        try:
+            record = read_push_record(path)
+        except PushError as e:  # a damaged record cannot match; it must not block every later push
+            print(f"pusher: warning: {e}; version {version} is not considered a previous push of this model")
+            continue
+        if record and record.get("fingerprint") == fingerprint:
+            return version
     return None
 
 
-def is_blessed(blessing_path: str, metadata: dict) -> bool:
-    if names.META_BLESSED in metadata:
-        return int(metadata[names.META_BLESSED]) == 1  # True/False as written, 1/0 after ML Metadata
-    return os.path.exists(os.path.join(blessing_path, BLESSED_FILE))
+def next_version(base_dir: str) -> int:
+    """The number of a new version: now in seconds, or newer than every version TF Serving sees."""
+    versions = existing_versions(base_dir)
+    if not versions:
+        return int(time.time())
+    newest = max(versions)
+    if newest >= INT64_MAX:
+        raise PushError(f"{versions[newest]}: version {newest} is the largest TF Serving accepts "
+                        f"(a signed 64-bit integer), so no newer version can be numbered; "
+                        f"rename or remove this version folder")
+    return max(int(time.time()), newest + 1)
 
 
-def push_saved_model(saved_model_dir: str, base_dir: str) -> Tuple[int, str, bool]:
+def _publish(folder: str, base_dir: str) -> Tuple[int, str]:
+    """Renames ``folder`` to the next free version; another push may take a number meanwhile."""
+    version = next_version(base_dir)
+    while True:
+        target = os.path.join(base_dir, str(version))
+        if version in existing_versions(base_dir):  # e.g. taken under another spelling ("0042")
+            version = next_version(base_dir)
+            continue
+        try:
+            os.rename(folder, target)
+            return version, target
+        except OSError:
+            if not os.path.exists(target):
+                raise
+            version = next_version(base_dir)
+
+
+def push_saved_model(saved_model_dir: str, base_dir: str, *, record: Optional[dict] = None,
+                     extra_files: Optional[Dict[str, str]] = None,
+                     wait_s: float = SAME_MODEL_WAIT_S) -> Tuple[int, str, bool]:
     """Copies ``saved_model_dir`` to ``base_dir/<version>`` atomically.
+
+    Args:
+        saved_model_dir: The SavedModel to push.
+        base_dir: The model base path TF Serving watches.
+        wait_s: How long to wait while another live push of the same model holds its lock.
 
     Returns:
         (version, version path, whether a new version was created). A model already pushed
@@ -67,59 +131,106 @@ def push_saved_model(saved_model_dir: str, base_dir: str) -> Tuple[int, str, boo
     if not os.path.exists(os.path.join(saved_model_dir, "saved_model.pb")):
         raise PushError(f"{saved_model_dir}: no saved_model.pb: expected a SavedModel exported by run_fn")
     os.makedirs(base_dir, exist_ok=True)
+    staging.remove_stale(base_dir)
     fingerprint = model_fingerprint(saved_model_dir)
     already = _version_with_fingerprint(base_dir, fingerprint)
     if already is not None:
         return already, os.path.join(base_dir, str(already)), False
-    # A non-numeric name: TF Serving ignores the folder until the rename.
-    staging = os.path.join(base_dir, f".push-{uuid.uuid4().hex[:12]}")
-    try:
-        shutil.copytree(saved_model_dir, staging)
-        os.makedirs(os.path.dirname(os.path.join(staging, PUSH_RECORD)), exist_ok=True)
-        with open(os.path.join(staging, PUSH_RECORD), "w") as f:
-            json.dump({"fingerprint": fingerprint, "source": os.path.abspath(saved_model_dir),
-                       "pushed_at": time.time()}, f)
-        version = max([int(time.time())] + [v + 1 for v in existing_versions(base_dir)])
-        while True:
-            target = os.path.join(base_dir, str(version))
-            try:
-                os.rename(staging, target)  # fails if another push took this version meanwhile
-                return version, target, True
-            except OSError:
-                if not os.path.exists(target):
-                    raise
-                version += 1
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    lock = os.path.join(base_dir, f".push-{fingerprint[:16]}{staging.LEASE_SUFFIX}")
+    with lease.held(lock, wait_s=wait_s) as turn:
+        if turn is None:
+            raise PushError(f"{lock}: another push of this model still holds this lock after {wait_s:.0f} s "
+                            f"(owner: {lease.read_owner(lock)}); it is alive, so it was left alone")
+        already = _version_with_fingerprint(base_dir, fingerprint)  # the push we waited for made it
+        if already is not None:
+            return already, os.path.join(base_dir, str(already)), False
+        with staging.staging_dir(os.path.join(base_dir, "push")) as folder:
+            shutil.copytree(saved_model_dir, folder, dirs_exist_ok=True)
+            for relative, source in (extra_files or {}).items():  # e.g. the warmup requests, in assets.extra/
+                os.makedirs(os.path.dirname(os.path.join(folder, relative)), exist_ok=True)
+                shutil.copyfile(source, os.path.join(folder, relative))
+            staging.write_file(os.path.join(folder, PUSH_RECORD), json.dumps(
+                {**(record or {}), "fingerprint": fingerprint, "source": os.path.abspath(saved_model_dir),
+                 "pushed_at": time.time()}))
+            version, target = _publish(folder, base_dir)
+    return version, target, True
+
+
+def is_blessed(blessing_path: str, metadata: dict) -> bool:
+    if names.META_BLESSED in metadata:
+        return int(metadata[names.META_BLESSED]) == 1  # True/False as written, 1/0 after ML Metadata
+    return os.path.exists(os.path.join(blessing_path, names.BLESSED_FILE))
 
 
 def _write_report(report, model, *, pushed: bool, path=None, version=None, reason: str) -> None:
     from tfx_kfp.runtime.reports import write_report
     from tfx_kfp.reports import render_push_markdown
 
-    from tfx_kfp.runtime import metadata
-
     signatures = metadata.value(model.metadata or {}, "signatures") or {}
     write_report(report, render_push_markdown(pushed=pushed, pushed_path=path, version=version,
                                               signatures=signatures, reason=reason))
 
 
-def run(*, model, blessing, serving_base_dir, pushed_model, report):
-    """Pushes ``model`` if ``blessing`` says so; records the outcome in ``pushed_model.metadata``."""
+def served_version(base_dir: str) -> Optional[int]:
+    """The version TF Serving serves now: the newest version folder holding a SavedModel."""
+    for version, path in sorted(existing_versions(base_dir).items(), reverse=True):
+        if any(os.path.isfile(os.path.join(path, f)) for f in ("saved_model.pb", "saved_model.pbtxt")):
+            return version
+    return None
+
+
+def _record(blessing, evaluation_metrics, source_run: str, replaced: Optional[int]) -> dict:
+    """What the next run's baseline lookup reads back: blessing, metrics, run, the version replaced."""
+    finite = {k: v for k, v in dict(evaluation_metrics.metadata if evaluation_metrics else {}).items()
+              if isinstance(v, (int, float)) and math.isfinite(v)}
+    return {"blessing": {k: metadata.value(blessing.metadata or {}, k) for k in (blessing.metadata or {})},
+            "metrics": finite, "run": source_run, "replaced_version": replaced}
+
+
+def _infra_blessed(infra_blessing) -> bool:
+    if infra_blessing is None:
+        return True  # not validated in the serving stack: the Evaluator's blessing decides
+    return metadata.flag(infra_blessing.metadata or {}, names.META_BLESSED) or \
+        os.path.exists(os.path.join(infra_blessing.path, names.INFRA_BLESSED_FILE))
+
+
+def _warmup_file(infra_blessing) -> Dict[str, str]:
+    """The InfraValidator's validated requests, to go into the version where TF Serving replays them on load."""
+    source = os.path.join(infra_blessing.path, names.WARMUP_FILE) if infra_blessing is not None else ""
+    return {os.path.join("assets.extra", names.WARMUP_FILE): source} if source and os.path.isfile(source) else {}
+
+
+def run(*, model: Input[Model], blessing: Input[ModelBlessing], serving_base_dir: str,
+        pushed_model: Output[PushedModel], report: Output[Markdown],
+        evaluation_metrics: Input[Metrics], source_run: str, infra_blessing: Input[InfraBlessing]) -> None:
+    """The ``pusher`` component's body (arguments as documented there).
+
+    Pushes ``model`` if ``blessing`` says so; records the outcome in ``pushed_model.metadata`` and,
+    next to the pushed version, the push record the next run's baseline lookup reads.
+    """
     if not serving_base_dir:
         raise PushError("pusher: serving_base_dir is required: the model base path TF Serving watches")
     os.makedirs(pushed_model.path, exist_ok=True)
-    if not is_blessed(blessing.path, dict(blessing.metadata or {})):
+    refusal = ("the evaluator did not bless the model" if not is_blessed(blessing.path, dict(blessing.metadata or {}))
+               else "the InfraValidator did not bless the model" if not _infra_blessed(infra_blessing) else None)
+    if refusal:
         pushed_model.metadata[names.META_PUSHED] = 0
-        _write_report(report, model, pushed=False, reason="the evaluator did not bless the model")
-        print("pusher: model is not blessed; nothing pushed")
+        _write_report(report, model, pushed=False, reason=refusal)
+        print(f"pusher: {refusal}; nothing pushed")
         return
-    version, target, created = push_saved_model(os.path.join(model.path, SERVING_SUBDIR), serving_base_dir)
+    replaced = served_version(serving_base_dir)
+    version, target, created = push_saved_model(
+        os.path.join(model.path, names.SERVING_MODEL_DIR), serving_base_dir,
+        record=_record(blessing, evaluation_metrics, source_run, replaced), extra_files=_warmup_file(infra_blessing))
     pushed_model.metadata.update({
         names.META_PUSHED: 1,
         names.META_PUSHED_DESTINATION: target,
         names.META_PUSHED_VERSION: version,
+        names.META_REPLACED_VERSION: replaced or 0,
     })
-    reason = "blessed by the evaluator" if created else f"this model was already pushed as version {version}"
+    if not created:
+        reason = f"this model was already pushed as version {version}"
+    else:
+        reason = "blessed by the evaluator" + (f"; replaces version {replaced}" if replaced else "; first version")
     _write_report(report, model, pushed=True, path=target, version=version, reason=reason)
     print(f"pusher: {'pushed' if created else 'already pushed as'} version {version} at {target}")

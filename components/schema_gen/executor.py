@@ -3,8 +3,10 @@
 import os
 
 from google.protobuf import text_format
+from kfp.dsl import Input, Markdown, Output
 from tensorflow_metadata.proto.v0 import schema_pb2
 
+from tfx_kfp.components.types import ExampleStatistics, Schema
 from tfx_kfp.runtime import reports, tfx_bridge
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
@@ -13,8 +15,12 @@ from tfx_kfp.reports import render_schema_markdown
 SCHEMA_FILE = "schema.pbtxt"
 
 
-def infer(*, statistics, schema, report, infer_feature_shape):
-    """Infers a schema from ``statistics.path`` into ``schema.path``."""
+def infer(*, statistics: Input[ExampleStatistics], schema: Output[Schema], report: Output[Markdown],
+          infer_feature_shape: bool) -> None:
+    """The ``schema_gen`` component's body (arguments as documented there).
+
+    Infers a schema from ``statistics.path`` into ``schema.path``.
+    """
     from tfx.components.schema_gen import executor as tfx_executor
     from tfx.types import standard_component_specs as specs
 
@@ -48,8 +54,11 @@ def _write_report(report, parsed: schema_pb2.Schema) -> None:
     reports.write_report(report, render_schema_markdown(parsed))
 
 
-def import_text(*, schema_pbtxt, schema, report):
-    """Validates ``schema_pbtxt`` and writes it as ``schema.path/schema.pbtxt``."""
+def import_text(*, schema_pbtxt: str, schema: Output[Schema], report: Output[Markdown]) -> None:
+    """The ``import_schema`` component's body (arguments as documented there).
+
+    Validates ``schema_pbtxt`` and writes it as ``schema.path/schema.pbtxt``.
+    """
     parsed = parse_schema(schema_pbtxt)
     with staged_dir(schema.path) as staging:
         with open(os.path.join(staging, SCHEMA_FILE), "w") as f:

@@ -1,42 +1,34 @@
 """Runs TFX's Transform executor on KFP artifact paths."""
 
 import json
+import os
 
+from kfp.dsl import Input, Markdown, Output
 from tfx.components.transform import executor as tfx_executor
 from tfx.types import standard_component_specs as specs
 
-import os
-
-from tfx_kfp.runtime import object_store, reports, tfx_bridge, user_module
-from tfx_kfp.runtime.errors import InputError
+from tfx_kfp.components.types import Examples, Schema, TransformGraph
+from tfx_kfp.runtime import arguments, object_store, reports, tfx_bridge, user_module
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.reports import render_transform_markdown
-
-
-def parse_custom_config(text: str, component: str) -> dict:
-    """Parses a ``custom_config`` JSON object; raises InputError on anything else."""
-    try:
-        value = json.loads(text or "{}")
-    except json.JSONDecodeError as e:
-        raise InputError(component, "custom_config must be a JSON object", field="custom_config", received=str(e)) from e
-    if not isinstance(value, dict):
-        raise InputError(component, "custom_config must be a JSON object", field="custom_config",
-                         received=type(value).__name__)
-    return value
 
 
 TRANSFORMED_SCHEMA = os.path.join("transformed_metadata", "schema.pbtxt")
 
 
-def run(*, examples, schema, module_source, transform_graph, transformed_examples, report, custom_config,
-        beam_pipeline_args):
-    """Writes the transform graph and transformed examples."""
-    module = user_module.module_properties(module_source, "preprocessing_fn",
-                                           beam_pipeline_args or tfx_bridge.DEFAULT_BEAM_PIPELINE_ARGS)
-    config = parse_custom_config(custom_config, "transform")
+def run(*, examples: Input[Examples], schema: Input[Schema], module_source: str,
+        transform_graph: Output[TransformGraph], transformed_examples: Output[Examples], report: Output[Markdown],
+        custom_config: str, beam_pipeline_args: list) -> None:
+    """The ``transform`` component's body (arguments as documented there).
+
+    Writes the transform graph and transformed examples.
+    """
+    config = arguments.parse_custom_config("transform", custom_config)
     tfx_examples = tfx_bridge.to_tfx("Examples", examples, beam_pipeline_args=beam_pipeline_args)
     tfx_schema = tfx_bridge.to_tfx("Schema", schema, beam_pipeline_args=beam_pipeline_args)
-    with staged_dir(transform_graph.path) as graph_dir, staged_dir(transformed_examples.path) as examples_dir:
+    module_args = beam_pipeline_args or tfx_bridge.DEFAULT_BEAM_PIPELINE_ARGS
+    with staged_dir(transform_graph.path) as graph_dir, staged_dir(transformed_examples.path) as examples_dir, \
+            user_module.loaded(module_source, "preprocessing_fn", module_args) as module:
         tfx_graph = tfx_bridge.to_tfx("TransformGraph", transform_graph, uri=graph_dir,
                                       beam_pipeline_args=beam_pipeline_args)
         tfx_transformed = tfx_bridge.to_tfx("Examples", transformed_examples, uri=examples_dir,

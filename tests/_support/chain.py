@@ -70,7 +70,8 @@ def run_example_gen(out: str, data_root: str = PENGUIN_DATA, **overrides):
 
     examples = artifact(out, "examples")
     args = dict(data_root=data_root, examples=examples, input_format="csv", label_key="species",
-                train_hash_buckets=2, eval_hash_buckets=1, beam_pipeline_args=BEAM_ARGS)
+                train_hash_buckets=2, eval_hash_buckets=1, beam_pipeline_args=BEAM_ARGS, input_pattern="",
+                span_range=[], input_fingerprint="")
     executor.run(**{**args, **overrides})
     save_metadata(out, "examples", examples)
     return examples
@@ -136,8 +137,8 @@ def run_evaluator(source: str, out: str, accuracy_threshold: float = 0.9, eval_c
     blessed = executor.run(examples=artifact(source, "examples"), model=artifact(source, "model"),
                            label_key="species", evaluation=evaluation, blessing=blessing, metrics=logged,
                            confusion_matrix=ClassificationMetrics(uri=os.path.join(out, "confusion_matrix")),
-                           report=report(out, "evaluation.html"),
-                           accuracy_threshold=accuracy_threshold, slice_features=[],
+                           report=report(out, "evaluation.html"), baseline_model=None,
+                           accuracy_threshold=accuracy_threshold, min_improvement=0.0, slice_features=[],
                            eval_config_json=eval_config_json, beam_pipeline_args=BEAM_ARGS)
     save_metadata(out, "blessing", blessing)
     return blessed, blessing, logged
@@ -148,5 +149,6 @@ def run_pusher(source: str, out: str, serving_base_dir: str):
 
     pushed = artifact(out, "pushed_model")
     push.run(model=artifact(source, "model"), blessing=artifact(source, "blessing"),
-             serving_base_dir=serving_base_dir, pushed_model=pushed, report=report(out, "push.md", Markdown))
+             serving_base_dir=serving_base_dir, pushed_model=pushed, report=report(out, "push.md", Markdown),
+             evaluation_metrics=None, source_run="")
     return pushed

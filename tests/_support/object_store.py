@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import uuid
 from typing import Dict, List
 
@@ -44,7 +45,8 @@ def run_stages(data_root: str, schema, artifacts: Dict[str, object], beam_args: 
 
     os.makedirs(reports, exist_ok=True)
     example_gen.run(data_root=data_root, examples=artifacts["examples"], input_format="csv", label_key="species",
-                    train_hash_buckets=2, eval_hash_buckets=1, beam_pipeline_args=beam_args)
+                    train_hash_buckets=2, eval_hash_buckets=1, beam_pipeline_args=beam_args, input_pattern="",
+                    span_range=[], input_fingerprint="")
     statistics_gen.run(examples=artifacts["examples"], statistics=artifacts["statistics"],
                        report=HTML(uri=os.path.join(reports, "statistics.html")), beam_pipeline_args=beam_args)
     transform.run(examples=artifacts["examples"], schema=schema, module_source=chain.module_source(),
@@ -87,6 +89,9 @@ def run_remote(out: str) -> dict:
     """The task on the remote engine; writes the outputs read back from the object store under ``out``."""
     import boto3
 
+    marker = os.path.join(tempfile.gettempdir(), f"task-file-{uuid.uuid4().hex}")
+    with open(marker, "w") as f:
+        f.write("only the task can see this file\n")
     s3 = boto3.client("s3")
     bucket = f"tfx-kfp-{uuid.uuid4().hex[:10]}"
     s3.create_bucket(Bucket=bucket)
@@ -107,7 +112,7 @@ def run_remote(out: str) -> dict:
         with open(os.path.join(out, f"{name}.metadata.json"), "w") as f:
             json.dump(artifacts[name].metadata, f, sort_keys=True)
     summary = {"bucket": bucket, "task_local_files": local_files, "read_back_files": read_back,
-               "task_tmp": os.environ.get("TMPDIR", "/tmp")}
+               "task_file": marker}
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1, sort_keys=True)
     return summary

@@ -34,6 +34,7 @@ class FakeKfpApi:
 
     def __init__(self):
         self.pipelines, self.versions, self.experiments, self.runs = {}, {}, {}, {}
+        self.recurring_runs = {}
         self.requests = []  # (method, path) in order
         self.outcome = "SUCCEEDED"  # final state of the next runs
         self.tasks = ["example-gen", "trainer", "pusher"]
@@ -112,6 +113,15 @@ class FakeKfpApi:
                                      "created_at": self._time(), "state": "PENDING"},
                              "polls": 0, "outcome": self.outcome}
         return 200, self.runs[run_id]["run"]
+
+    def create_recurring_run(self, body):
+        reference = body.get("pipeline_version_reference") or {}
+        if reference.get("pipeline_version_id") not in self.versions:
+            return 400, {"error": "invalid pipeline version reference", "code": 3}
+        recurring_run_id = str(uuid.uuid4())
+        self.recurring_runs[recurring_run_id] = dict(body, recurring_run_id=recurring_run_id, status="ENABLED",
+                                                     created_at=self._time())
+        return 200, self.recurring_runs[recurring_run_id]
 
     def get_run(self, run_id):
         entry = self.runs.get(run_id)
@@ -208,6 +218,8 @@ def _handler(api: FakeKfpApi):
                     return self._reply(*api.create_experiment(json.loads(raw)))
                 if url.path == "/apis/v2beta1/runs":
                     return self._reply(*api.create_run(json.loads(raw)))
+                if url.path == "/apis/v2beta1/recurringruns":
+                    return self._reply(*api.create_recurring_run(json.loads(raw)))
             self._reply(404, {"error": f"no route POST {url.path}", "code": 5})
 
     return Handler

@@ -1,12 +1,16 @@
 """``tfx-kfp submit`` against a stand-in KFP v2beta1 API on loopback (see conftest.py).
 
 kfp.Client is not mocked: it sends its real requests (multipart uploads,
-JSON bodies, filters) and parses the replies with kfp_server_api.
+JSON bodies, filters) and parses the replies with kfp_server_api. The
+``kfp_backend`` fixture makes the stand-in list a run's task details the way
+KFP (2.17.0, as 2.5.0) does: one entry per Argo node (see tfx_kfp/cli/cluster_tasks.py).
 """
 
 import pytest
+import yaml
 
 from tfx_kfp import cli
+from tfx_kfp.cli.cluster_tasks import spec_tasks
 from tfx_kfp.pipelines import compile_pipeline, penguin_pipeline
 
 ARGS = ["--poll-interval", "0.01", "--timeout", "30"]
@@ -23,8 +27,59 @@ def submit(*extra):
     return cli.main(["submit", *ARGS, *extra])
 
 
-def test_first_submit_creates_pipeline_runs_and_follows_to_success(kfp_api, pipeline_file, capsys):
+def argo_nodes(entries, gates, blessed=True):
+    """The stand-in's one entry per task, as KFP 2.17.0 lists an Argo workflow's nodes: the workflow,
+    root, and per task a ``<task>-driver`` pod, a DAG node named after the task and an ``executor`` pod;
+    a task under ``dsl.If`` sits in a condition DAG, SKIPPED (its tasks absent) when the gate is false."""
+    times = {"start_time": "2026-01-01T00:00:00Z", "end_time": "2026-01-01T00:00:42Z"}
+    nodes = [{"display_name": "penguin-x7k2p", "state": "RUNNING"}, {"display_name": "root-driver",
+                                                                       "state": "SUCCEEDED"}]
+    for entry in entries:
+        name, state = entry["display_name"], entry["state"]
+        if name == "root" or name.endswith("-driver"):
+            nodes.append(entry)
+            continue
+        for gate in gates.get(name, ()):
+            nodes += [{"display_name": f"{gate}-driver", "state": "SUCCEEDED"},
+                      {"display_name": gate, "state": state if blessed else "SKIPPED"}]
+        if not blessed and gates.get(name):
+            continue
+        finished = times if state in ("SUCCEEDED", "FAILED") else {"start_time": times["start_time"]}
+        nodes += [{"display_name": name, "state": state, **finished},
+                  {"display_name": "executor", "state": state, **finished}]
+    return [dict(node, run_id=entries[0]["run_id"], task_id=f"t{i}") for i, node in enumerate(nodes)]
+
+
+@pytest.fixture
+def kfp_backend(kfp_api, pipeline_file):
+    """The stand-in API running every task of the compiled pipeline, listed as the real backend lists them."""
     api, url = kfp_api
+    with open(pipeline_file) as f:
+        tasks = spec_tasks(next(yaml.safe_load_all(f)))
+    api.tasks = [t.key for t in tasks]
+    api.blessed = True
+    gates = {t.key: t.gates for t in tasks}
+    plain_get_run = api.get_run
+
+    def get_run(run_id):
+        status, run = plain_get_run(run_id)
+        if status == 200:
+            run = dict(run, run_details={"task_details": argo_nodes(run["run_details"]["task_details"], gates,
+                                                                    api.blessed)})
+        return status, run
+
+    api.get_run = get_run
+    return api, url
+
+
+def task_lines(out):
+    """The RunView's plain lines: ``[  0.0s] <task> <state> ...`` -> (task, state, rest)."""
+    rows = [line.split("]", 1)[1].split(None, 2) for line in out.splitlines() if line.startswith("[")]
+    return [(row[0], row[1], row[2] if len(row) > 2 else "") for row in rows]
+
+
+def test_first_submit_creates_pipeline_runs_and_follows_to_success(kfp_backend, pipeline_file, capsys):
+    api, url = kfp_backend
     rc = submit("--host", url, "--pipeline-file", pipeline_file,
                 "--param", "train_steps=300", "--param", "accuracy_threshold=0.8",
                 "--param", 'beam_pipeline_args=["--direct_running_mode=in_memory"]')
@@ -35,12 +90,23 @@ def test_first_submit_creates_pipeline_runs_and_follows_to_success(kfp_api, pipe
     run = next(iter(api.runs.values()))["run"]
     assert run["runtime_config"]["parameters"] == {
         "train_steps": 300, "accuracy_threshold": 0.8, "beam_pipeline_args": ["--direct_running_mode=in_memory"]}
-    for task in api.tasks:
-        assert f"task {task}: SUCCEEDED" in out
-    assert "-driver" not in out and "task root" not in out
+    lines = task_lines(out)
+    assert [task for task, state, _ in lines if state == "done"] == api.tasks  # upstream first
+    assert all(rest == "42.0s" for _, state, rest in lines if state == "done")
+    assert {task for task, _, _ in lines} == set(api.tasks)  # per task: no "executor", driver or DAG rows
+    assert "executor" not in out and "-driver" not in out and "condition-1" not in out
+    assert out.count(f"{url}/#/runs/details/{run['run_id']}") == 1  # the UI link, once
     last = out.strip().splitlines()[-1]
     assert last.startswith("submit: run 'penguin ") and " SUCCEEDED in " in last
-    assert f"#/runs/details/{run['run_id']}" in last
+
+
+def test_a_pusher_gated_off_shows_as_skipped_and_the_run_succeeds(kfp_backend, pipeline_file, capsys):
+    api, url = kfp_backend
+    api.blessed = False
+    assert submit("--host", url, "--pipeline-file", pipeline_file) == 0
+    lines = task_lines(capsys.readouterr().out)
+    assert ("pusher", "skipped", "not blessed") in lines
+    assert ("evaluator", "done", "42.0s") in lines and "pusher" not in [t for t, s, _ in lines if s != "skipped"]
 
 
 def test_second_submit_uploads_a_new_version_and_runs_it(kfp_api, pipeline_file, capsys):
@@ -58,23 +124,41 @@ def test_second_submit_uploads_a_new_version_and_runs_it(kfp_api, pipeline_file,
     assert "new version of pipeline penguin" in out
 
 
-def test_failed_run_exits_non_zero_with_state_and_error(kfp_api, pipeline_file, capsys):
-    api, url = kfp_api
+def test_failed_run_exits_non_zero_with_the_failed_task_summarised(kfp_backend, pipeline_file, capsys):
+    api, url = kfp_backend
     api.outcome = "FAILED"
     rc = submit("--host", url, "--pipeline-file", pipeline_file)
     out, err = capsys.readouterr()
     assert rc == 1
-    assert "task pusher: FAILED" in out
-    assert " FAILED in " in err and "task pusher failed" in err
+    assert ("pusher", "failed", "42.0s  see below") in task_lines(out)
+    run_id = next(iter(api.runs))
+    summary, last = err.strip().splitlines()[:-1], err.strip().splitlines()[-1]
+    assert summary == ["pusher failed: task pusher failed", f"  full log: {url}/#/runs/details/{run_id}"]
+    assert last.startswith("submit: run 'penguin ") and last.endswith(" FAILED in " + last.split(" in ")[-1])
+
+
+def test_the_stand_in_backend_names_every_implementation_pod_executor(kfp_backend, pipeline_file):
+    """What tfx-kfp submit printed before: one "executor" per task, as the backend names the pods."""
+    import kfp
+
+    api, url = kfp_backend
+    assert submit("--host", url, "--pipeline-file", pipeline_file) == 0
+    with pytest.warns(FutureWarning, match="only works with Kubeflow Pipeline v2"):
+        client = kfp.Client(host=url)
+    run = client.get_run(next(iter(api.runs)))
+    names = [t.display_name for t in run.run_details.task_details]
+    assert names.count("executor") == len(api.tasks) and "root-driver" in names
 
 
 def test_module_source_from_file(kfp_api, pipeline_file, tmp_path, capsys):
     api, url = kfp_api
     module = tmp_path / "my_module.py"
-    module.write_text("def run_fn(fn_args):\n    pass\n")
+    module.write_text('PRICE = "$$5"  # $(HOME)\ndef preprocessing_fn(inputs):\n    return inputs\n\n'
+                      'def run_fn(fn_args):\n    pass\n')
     assert submit("--host", url, "--pipeline-file", pipeline_file, "--param", f"module_source=@{module}") == 0
     run = next(iter(api.runs.values()))["run"]
-    assert run["runtime_config"]["parameters"]["module_source"] == module.read_text()
+    # escaped for the pod's $(VAR) expansion, which turns it back into the file's text
+    assert run["runtime_config"]["parameters"]["module_source"] == module.read_text().replace("$", "$$")
 
 
 @pytest.mark.parametrize("param, message", [
@@ -86,7 +170,7 @@ def test_module_source_from_file(kfp_api, pipeline_file, tmp_path, capsys):
 ])
 def test_bad_params_fail_before_any_request(kfp_api, pipeline_file, param, message, capsys):
     api, url = kfp_api
-    assert submit("--host", url, "--pipeline-file", pipeline_file, "--param", param) == 1
+    assert submit("--host", url, "--pipeline-file", pipeline_file, "--param", param) == 2  # a usage error
     assert message in capsys.readouterr().err
     assert api.requests == []
 
@@ -111,3 +195,29 @@ def test_unreachable_host_fails_fast_and_says_so(pipeline_file, capsys):
     assert submit("--host", f"http://127.0.0.1:{port}", "--pipeline-file", pipeline_file) == 1
     err = capsys.readouterr().err
     assert f"expected a Kubeflow Pipelines API at http://127.0.0.1:{port}" in err
+
+
+def test_params_invalid_on_their_face_fail_before_any_request(kfp_api, pipeline_file, capsys):
+    api, url = kfp_api
+    assert submit("--host", url, "--pipeline-file", pipeline_file, "--param", "train_steps=0") == 1
+    assert "field 'train_steps': must be at least 1" in capsys.readouterr().err
+    assert api.requests == []
+
+
+def test_schedule_creates_a_recurring_run_of_the_new_version(kfp_api, pipeline_file, capsys):
+    api, url = kfp_api
+    assert submit("--host", url, "--pipeline-file", pipeline_file, "--schedule", "0 3 * * *",
+                  "--param", "input_pattern=span-{SPAN}/*.csv") == 0
+    (job,) = api.recurring_runs.values()
+    assert job["trigger"]["cron_schedule"]["cron"] == "0 0 3 * * *"
+    assert int(job["max_concurrency"]) == 1 and job["no_catchup"] is True
+    assert job["runtime_config"]["parameters"] == {"input_pattern": "span-{SPAN}/*.csv"}
+    assert job["pipeline_version_reference"]["pipeline_version_id"] in api.versions
+    assert api.runs == {}
+    assert f"recurring run" in capsys.readouterr().out
+
+
+def test_a_bad_schedule_is_named(kfp_api, pipeline_file, capsys):
+    api, url = kfp_api
+    assert submit("--host", url, "--pipeline-file", pipeline_file, "--schedule", "daily") == 1
+    assert "--schedule: expected a cron expression of 5 fields" in capsys.readouterr().err

@@ -7,6 +7,7 @@ subprocess runner starts a process per task, as a user's would.
 import csv
 import os
 import random
+import re
 
 import pytest
 
@@ -89,7 +90,8 @@ def test_rerunning_does_not_push_the_same_model_twice(penguin_run):
     blessing = os.path.join(result.run_dir, "evaluator", "blessing")
     pushed = PushedModel(uri=str(root / "retry"))
     push.run(model=Model(uri=trainer_model), blessing=ModelBlessing(uri=blessing, metadata={"blessed": 1}),
-             serving_base_dir=str(root / "serving"), pushed_model=pushed, report=Markdown(uri=str(root / "r.md")))
+             serving_base_dir=str(root / "serving"), pushed_model=pushed, report=Markdown(uri=str(root / "r.md")),
+             evaluation_metrics=None, source_run="")
     assert pushed.metadata["pushed_destination"] == result.pushed_destination
     assert len(os.listdir(root / "serving")) == 1
 
@@ -188,14 +190,14 @@ def test_tfx_style_user_module_runs_unchanged_on_the_generic_pipeline(tmp_path):
     assert outputs.numpy()[0].argmax() == 1
 
 
-def test_missing_data_dir_fails_with_the_rule_that_failed(tmp_path, capsys):
+def test_missing_data_dir_fails_with_the_rule_that_failed(tmp_path, capfd):
     code = main(["run", "--local", "--pipeline-root", str(tmp_path / "runs"),
                  "--param", f"data_root={tmp_path / 'nowhere'}",
                  "--param", f"serving_base_dir={tmp_path / 'serving'}"])
-    out = capsys.readouterr().out
+    captured = capfd.readouterr()
     assert code == 1
-    assert f"{tmp_path / 'nowhere'}: data directory does not exist" in out
-    assert "run: penguin FAILED" in out
+    assert f"{tmp_path / 'nowhere'}: data directory does not exist" in captured.out + captured.err
+    assert re.search(r"example-gen\s+failed", captured.out)
 
 
 def test_every_html_report_of_the_run_renders_offline_in_chromium(penguin_run):

@@ -56,11 +56,21 @@ def test_predict_errors_are_one_line(hpt_server, capsys):
     assert code == 2 and "--instances is not valid JSON" in err
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_serve_command_end_to_end(half_plus_two_base):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # --rest_api_port=0 turns REST off, as in TF Serving, so pick free ports up front.
     process = subprocess.Popen(
         [sys.executable, "-m", "tfx_kfp.cli", "serve", "--model_name", "hpt",
-         "--model_base_path", half_plus_two_base, "--port", "0", "--rest_api_port", "0"],
+         "--model_base_path", half_plus_two_base, "--port", "0",
+         f"--rest_api_port={_free_port()}"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         rest_port = grpc_port = None

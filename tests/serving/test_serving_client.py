@@ -19,7 +19,8 @@ from tfx_kfp.serving import (
     ServingError,
     Unavailable,
 )
-from tfx_kfp.serving.http_server import HttpServer
+from tfx_kfp.serving.rest_api import RestResponse
+from tfx_kfp.serving.rest_app import RestServer
 
 
 @pytest.fixture(scope="module")
@@ -112,15 +113,14 @@ class _FlakyRest:
         self.calls = 0
         self.failures = failures
         self.status = status
-        self.server = HttpServer(self.handle, "127.0.0.1", 0)
+        self.server = RestServer(self, "127.0.0.1", 0)
         self.server.start()
 
     def handle(self, method, path, body, origin):
         self.calls += 1
         if self.calls <= self.failures:
-            return self.status, [("Content-Type", "application/json")], \
-                b'{\n    "error": "not yet"\n}'
-        return 200, [("Content-Type", "application/json")], b'{"model_version_status": []}'
+            return RestResponse(self.status, b'{\n    "error": "not yet"\n}')
+        return RestResponse(200, b'{"model_version_status": []}')
 
 
 def test_rest_retries_unavailable_only():
@@ -195,11 +195,12 @@ def test_unreachable_server_is_unavailable_after_bounded_retries():
 def test_timeouts_raise_deadline_exceeded():
     release = threading.Event()
 
-    def slow(method, path, body, origin):
-        release.wait(5)
-        return 200, [], b"{}"
+    class Slow:
+        def handle(self, method, path, body, origin):
+            release.wait(5)
+            return RestResponse(200, b"{}")
 
-    server = HttpServer(slow, "127.0.0.1", 0)
+    server = RestServer(Slow(), "127.0.0.1", 0)
     server.start()
     try:
         client = ServingClient(rest_port=server.port, timeout=0.3, retries=0)

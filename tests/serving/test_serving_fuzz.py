@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests._support.serving import MODEL_NAME, RawHttp
+from tfx_kfp.serving.json_reader import is_proto_text
 
 FUZZ_SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                          suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -144,7 +145,7 @@ def test_server_still_serves_after_fuzzing(rest: RawHttp, grpc_stubs):
 @pytest.mark.parametrize("raw, status", [
     (b"GARBAGE\r\n\r\n", 400),
     (b"GET /v1/models/x HTTP/9\r\n\r\n", 400),
-    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", 414),
+    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", 414),  # limits of rest_app.py
     (b"GET /v1/models/x HTTP/1.1\r\n" + b"X-Big: " + b"b" * 70000 + b"\r\n\r\n", 431),
     (b"POST /v1/models/x:predict HTTP/1.1\r\nContent-Length: ten\r\n\r\n", 400),
     (b"POST /v1/models/x:predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
@@ -163,3 +164,43 @@ def test_malformed_http_is_rejected_and_server_survives(rest: RawHttp, raw, stat
             reply += chunk
     assert reply.startswith(f"HTTP/1.1 {status} ".encode()), reply[:200]
     assert rest.post(f"/v1/models/{MODEL_NAME}:predict", b'{"instances": [0]}')[0] == 200
+
+
+non_utf8 = st.binary(min_size=1, max_size=24).filter(
+    lambda data: not is_proto_text(data.decode("utf-8", "surrogateescape")))
+
+
+@FUZZ_SETTINGS
+@given(data=non_utf8, path=st.sampled_from(["example_signature", "classify", "string_input"]))
+def test_non_utf8_bytes_are_client_errors_over_rest(rest: RawHttp, data, path):
+    # Issue 14 item 3: non-UTF-8 bytes used to give 500 (UnicodeDecodeError) where TF
+    # Serving answers 400 / INVALID_ARGUMENT.
+    import base64
+
+    b64 = {"b64": base64.b64encode(data).decode()}
+    body = {
+        "example_signature": {"signature_name": "classify_labels", "instances": [b64]},
+        "classify": {"signature_name": "classify_labels", "examples": [{"x": b64}]},
+        "string_input": {"signature_name": "multi_io", "instances": [{"x": 1.0, "label": b64}]},
+    }[path]
+    verb = "classify" if path == "classify" else "predict"
+    status, payload = rest.post(f"/v1/models/{MODEL_NAME}:{verb}", json.dumps(body).encode())
+    _assert_client_error(status, payload)
+    if path == "example_signature":
+        assert status == 400 and "parse" in json.loads(payload.decode(
+            "utf-8", "surrogateescape"))["error"].lower()
+
+
+@FUZZ_SETTINGS
+@given(data=non_utf8)
+def test_non_utf8_bytes_are_client_errors_over_grpc(grpc_stubs, data):
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2
+
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = MODEL_NAME
+    request.model_spec.signature_name = "classify_labels"
+    request.inputs["inputs"].CopyFrom(tf.make_tensor_proto([data], dtype=tf.string))
+    with pytest.raises(grpc.RpcError) as raised:
+        grpc_stubs[0].Predict(request, timeout=30)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT, raised.value.details()

@@ -66,7 +66,7 @@ def test_latest_version_serves_and_new_versions_replace_it(versions_root, tmp_pa
 
 def test_config_file_policies_and_labels(versions_root, tmp_path):
     latest = copy_versions(versions_root, tmp_path, "latest", [1, 2, 3])
-    copy_versions(versions_root, tmp_path, "every", [1, 2, 3])  # relative base_path below
+    every = copy_versions(versions_root, tmp_path, "every", [1, 2, 3])
     specific = copy_versions(versions_root, tmp_path, "specific", [1, 2, 3])
     config = tmp_path / "models.config"
     config.write_text(f"""
@@ -75,8 +75,9 @@ def test_config_file_policies_and_labels(versions_root, tmp_path):
                    model_version_policy {{ latest {{ num_versions: 2 }} }}
                    version_labels {{ key: "stable" value: 2 }}
                    version_labels {{ key: "canary" value: 3 }} }}
-          config {{ name: "every" base_path: "every" model_version_policy {{ all {{}} }} }}
-          config {{ name: "specific" base_path: "{specific}"
+          config {{ name: "every" base_path: "{every}" model_platform: "tensorflow"
+                   model_version_policy {{ all {{}} }} }}
+          config {{ name: "specific" base_path: "{specific}" model_platform: "tensorflow"
                    model_version_policy {{ specific {{ versions: 1 versions: 3 }} }} }}
         }}""")
     with server.start_from_config(str(config), rest_port=0, grpc_port=0,

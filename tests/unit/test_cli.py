@@ -55,7 +55,8 @@ def test_separate_modules_replace_the_shared_module(tmp_path):
 
 def test_kind_target_escapes_dollars_for_kubernetes_expansion(tmp_path):
     module = tmp_path / "m.py"
-    module.write_text('PRICE = "$$5"  # $(HOME)\ndef preprocessing_fn(inputs):\n    return inputs\n')
+    module.write_text('PRICE = "$$5"  # $(HOME)\ndef preprocessing_fn(inputs):\n    return inputs\n\n'
+                      'def run_fn(fn_args):\n    pass\n')
     out = tmp_path / "p.yaml"
     assert main(["compile", "--target", "kind", "--module-file", str(module), "-o", str(out)]) == 0
     default = next(yaml.safe_load_all(out.read_text()))["root"]["inputDefinitions"]["parameters"][
@@ -101,3 +102,10 @@ def test_run_requires_local(capsys):
     with pytest.raises(SystemExit):
         main(["run"])
     assert "--local" in capsys.readouterr().err
+
+
+def test_arguments_invalid_on_their_face_stop_before_the_first_stage(tmp_path, capsys):
+    code = main(["run", "--local", "--pipeline-root", str(tmp_path / "runs"), "--param", "train_steps=0"])
+    assert code == 1
+    assert "field 'train_steps': must be at least 1 (received: 0)" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()

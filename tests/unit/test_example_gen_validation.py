@@ -95,3 +95,66 @@ def test_tfrecord_folder_without_records_files(tmp_path):
 def test_empty_data_root_string():
     with pytest.raises(InputError, match="a data directory is required"):
         validation.check_csv_dir("")
+
+
+def _write_bytes(folder, name, data: bytes):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+    return str(folder / name)
+
+
+def test_a_bom_is_named_instead_of_a_missing_label(tmp_path):
+    path = _write_bytes(tmp_path, "a.csv", b"\xef\xbb\xbf" + HEADER.encode() + b"0,0.1,0.2\n")
+    with pytest.raises(InputError) as error:
+        validation.check_csv_dir(str(tmp_path), "species")
+    assert str(error.value).startswith(f"{path}: line 1, column 1: the file starts with a UTF-8 byte-order mark")
+    assert "missing" not in str(error.value)
+
+
+def test_a_byte_that_is_not_utf8_names_line_and_column(tmp_path):
+    path = _write_bytes(tmp_path, "a.csv", HEADER.encode() + b"0,0.1,0.2\n1,caf\xe9,0.4\n")
+    with pytest.raises(InputError) as error:
+        validation.check_csv_dir(str(tmp_path))
+    assert str(error.value) == (f"{path}: field 'culmen_length_mm': line 3, column 2, character 6: "
+                                "byte 0xe9 is not UTF-8 text: save the file as UTF-8")
+
+
+def test_a_header_that_is_not_utf8_is_named(tmp_path):
+    path = _write_bytes(tmp_path, "a.csv", b"species,\xff\xfe\n0,1\n")
+    with pytest.raises(InputError, match=f"^{path}: line 1, column 2, character 9: byte 0xff is not UTF-8"):
+        validation.check_csv_dir(str(tmp_path))
+
+
+def test_a_number_column_with_a_text_value_names_file_line_and_column(tmp_path):
+    _write(tmp_path, "a.csv", HEADER + "0,0.1,3750\n1,0.3,3800\n")
+    path = _write(tmp_path, "b.csv", HEADER + "2,0.5,4000\n0,0.7,heavy\n")
+    with pytest.raises(InputError) as error:
+        validation.check_csv_dir(str(tmp_path), "species")
+    assert error.value.field == "body_mass_g"
+    assert str(error.value).startswith(
+        f"{path}: field 'body_mass_g': line 3, column 3: 'heavy' is not a number, but 3 of the column's values are "
+        f"(e.g. '3750' at {tmp_path / 'a.csv'} line 2)")
+
+
+def test_a_number_too_long_for_int64_is_text_to_tfx(tmp_path):
+    _write(tmp_path, "a.csv", "id,x\n1,1\n2,2\n99999999999999999999,3\n")
+    with pytest.raises(InputError, match="line 4, column 1: '99999999999999999999' is not a number"):
+        validation.check_csv_dir(str(tmp_path))
+
+
+def test_text_columns_and_missing_values_are_fine(tmp_path):
+    _write(tmp_path, "a.csv", "island,size,weight\nDream,S,1\nBiscoe,10,\nTorgersen,M,2.5\n")
+    assert validation.check_csv_dir(str(tmp_path)) == ["island", "size", "weight"]
+
+
+@pytest.mark.parametrize("value,kind", [("12", "int"), (" -3 ", "int"), ("1.5", "float"), ("1e3", "float"),
+                                        ("nan", "float"), ("NA", "text"), ("1,5", "text"),
+                                        ("9223372036854775808", "text")])
+def test_value_types(value, kind):
+    assert validation.value_type(value) == kind
+
+
+def test_a_bad_byte_at_the_start_of_a_line_is_in_column_1(tmp_path):
+    _write_bytes(tmp_path, "a.csv", HEADER.encode() + b"\x80x,0.1,0.2\n")
+    with pytest.raises(InputError, match="field 'species': line 2, column 1, character 1: byte 0x80"):
+        validation.check_csv_dir(str(tmp_path))

@@ -12,12 +12,13 @@ import pytest
 from kfp.dsl import Markdown
 
 from tfx_kfp.runtime.errors import PushError
+from tfx_kfp.components import names
 from tfx_kfp.components.pusher import push
 from tfx_kfp.components.types import Model, ModelBlessing, PushedModel
 
 
 def _model(tmp_path, content=b"graph"):
-    serving = tmp_path / "model" / push.SERVING_SUBDIR
+    serving = tmp_path / "model" / names.SERVING_MODEL_DIR
     (serving / "variables").mkdir(parents=True)
     (serving / "saved_model.pb").write_bytes(content)
     (serving / "variables" / "variables.index").write_bytes(b"index")
@@ -35,7 +36,8 @@ def _blessing(tmp_path, blessed: bool):
 def _run(tmp_path, model, blessing, base, name="pushed"):
     pushed = PushedModel(uri=str(tmp_path / name))
     report = Markdown(uri=str(tmp_path / f"{name}.md"))
-    push.run(model=model, blessing=blessing, serving_base_dir=str(base), pushed_model=pushed, report=report)
+    push.run(model=model, blessing=blessing, serving_base_dir=str(base), pushed_model=pushed, report=report,
+             evaluation_metrics=None, source_run="")
     return pushed, (tmp_path / f"{name}.md").read_text()
 
 
@@ -78,8 +80,8 @@ def test_retried_push_of_the_same_model_reuses_its_version(tmp_path):
 
 def test_a_different_model_gets_a_newer_version(tmp_path):
     base = tmp_path / "serving"
-    first = push.push_saved_model(str(_model(tmp_path / "a", b"one").path) + "/Format-Serving", str(base))
-    second = push.push_saved_model(str(_model(tmp_path / "b", b"two").path) + "/Format-Serving", str(base))
+    first = push.push_saved_model(os.path.join(_model(tmp_path / "a", b"one").path, names.SERVING_MODEL_DIR), str(base))
+    second = push.push_saved_model(os.path.join(_model(tmp_path / "b", b"two").path, names.SERVING_MODEL_DIR), str(base))
     assert second[0] > first[0] and first[2] and second[2]
 
 
@@ -88,7 +90,7 @@ def test_no_partial_version_is_ever_visible(tmp_path):
     base = tmp_path / "serving"
     base.mkdir()
     model = _model(tmp_path)
-    (tmp_path / "model" / push.SERVING_SUBDIR / "big.bin").write_bytes(os.urandom(8 << 20))
+    (tmp_path / "model" / names.SERVING_MODEL_DIR / "big.bin").write_bytes(os.urandom(8 << 20))
     seen_incomplete = []
     stop = threading.Event()
 
@@ -102,8 +104,8 @@ def test_no_partial_version_is_ever_visible(tmp_path):
     watcher.start()
     try:
         for i in range(3):
-            (tmp_path / "model" / push.SERVING_SUBDIR / "saved_model.pb").write_bytes(b"graph %d" % i)
-            push.push_saved_model(os.path.join(model.path, push.SERVING_SUBDIR), str(base))
+            (tmp_path / "model" / names.SERVING_MODEL_DIR / "saved_model.pb").write_bytes(b"graph %d" % i)
+            push.push_saved_model(os.path.join(model.path, names.SERVING_MODEL_DIR), str(base))
     finally:
         stop.set()
         watcher.join()
@@ -121,4 +123,5 @@ def test_not_a_saved_model(tmp_path):
 def test_serving_base_dir_is_required(tmp_path):
     with pytest.raises(PushError, match="serving_base_dir is required"):
         push.run(model=_model(tmp_path), blessing=_blessing(tmp_path, True), serving_base_dir="",
-                 pushed_model=PushedModel(uri=str(tmp_path / "p")), report=Markdown(uri=str(tmp_path / "r")))
+                 pushed_model=PushedModel(uri=str(tmp_path / "p")), report=Markdown(uri=str(tmp_path / "r")),
+                 evaluation_metrics=None, source_run="")

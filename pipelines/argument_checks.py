@@ -1,0 +1,67 @@
+"""Pipeline arguments that are invalid on their face fail before the first stage runs.
+
+The rules are the executors' own (``tfx_kfp.runtime.arguments``), applied to a run's
+arguments up front: ``train_steps=0`` is refused when the run is started, not after four
+stages. Only what can be judged without the data is checked here (a ``data_root`` on a
+cluster volume, for example, is checked by ExampleGen).
+"""
+
+from typing import Any, Callable, Dict, Mapping
+
+from tfx_kfp.runtime import arguments as rules, user_module
+from tfx_kfp.runtime.errors import InputError, UserModuleError
+
+WHERE = "pipeline arguments"
+
+
+def _module(field: str, *functions: str) -> Callable[[Any], None]:
+    """A module's source: Python text defining ``functions`` at top level."""
+    def check(value: Any) -> None:
+        rules.check_text(WHERE, field, value, required=True)
+        for function in functions:
+            try:
+                user_module.check_source(value, function, origin=field)
+            except UserModuleError as e:
+                raise InputError(WHERE, str(e), field=field) from e
+    return check
+
+
+CHECKS: Dict[str, Callable[[Any], None]] = {
+    "data_root": lambda value: rules.check_text(WHERE, "data_root", value, required=True),
+    "module_source": _module("module_source", "preprocessing_fn", "run_fn"),
+    "transform_module_source": _module("transform_module_source", "preprocessing_fn"),
+    "trainer_module_source": _module("trainer_module_source", "run_fn"),
+    "label_key": lambda value: rules.check_text(WHERE, "label_key", value),
+    "serving_base_dir": lambda value: rules.check_text(WHERE, "serving_base_dir", value, required=True),
+    "input_format": lambda value: rules.check_input_format(WHERE, value),
+    "train_steps": lambda value: rules.check_steps(WHERE, "train_steps", value),
+    "eval_steps": lambda value: rules.check_steps(WHERE, "eval_steps", value),
+    "accuracy_threshold": lambda value: rules.check_fraction(WHERE, "accuracy_threshold", value),
+    "min_improvement": lambda value: rules.check_fraction(WHERE, "min_improvement", value),
+    "fail_on_anomalies": lambda value: rules.check_bool(WHERE, "fail_on_anomalies", value),
+    "custom_config": lambda value: rules.parse_custom_config(WHERE, value),
+    "eval_config_json": lambda value: rules.check_eval_config_json(WHERE, value),
+    "beam_pipeline_args": lambda value: rules.check_string_list(WHERE, "beam_pipeline_args", value),
+    "schema_pbtxt": lambda value: rules.check_text(WHERE, "schema_pbtxt", value, required=True),
+    "input_pattern": lambda value: rules.check_text(WHERE, "input_pattern", value),
+    "span_range": lambda value: rules.check_span_range(WHERE, value),
+}
+
+
+def check_arguments(arguments: Mapping[str, Any]) -> None:
+    """Raises ``InputError`` naming the first parameter that breaks its rule, and the rule.
+
+    Args:
+        arguments: Pipeline parameter name → value (Python values, after parsing), for the
+            parameters of ``tfx_kfp.pipelines.training.PARAMETERS`` (and ``schema_pbtxt``,
+            ``transform_module_source``, ``trainer_module_source``).
+            Parameters left out take their defaults, which are valid; names without a rule
+            are left to the pipeline's signature.
+    """
+    for name, value in arguments.items():
+        check = CHECKS.get(name)
+        if check is not None:
+            check(value)
+    if "label_key" in arguments and not arguments["label_key"] and not arguments.get("eval_config_json"):
+        raise InputError(WHERE, "is required unless eval_config_json is set (the Evaluator needs the label)",
+                         field="label_key", received="an empty string")

@@ -1,0 +1,213 @@
+"""The served models' state and the queries requests make on it.
+
+:class:`ModelRegistry` holds, under one lock, each configured model's version
+statuses, loaded versions and labels; it answers lookups (TF Serving's
+``ServableRequest`` semantics), status and waits. :class:`tfx_kfp.serving.manager.ModelManager`
+adds the lifecycle (polling, loading, unloading) on top.
+"""
+
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Dict, Iterator, List, Optional, Sequence
+
+from tfx_kfp.serving.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    ServingError,
+    Unavailable,
+)
+from tfx_kfp.serving.model_config import ModelConfig
+from tfx_kfp.serving.servable import LoadedVersion
+
+__all__ = ["ModelRegistry", "VersionStatus", "START", "LOADING", "AVAILABLE", "UNLOADING", "END"]
+
+START, LOADING, AVAILABLE, UNLOADING, END = "START", "LOADING", "AVAILABLE", "UNLOADING", "END"
+
+
+@dataclass
+class VersionStatus:
+    """Status of one version as GetModelStatus reports it.
+
+    Attributes:
+        version: Version number.
+        state: START, LOADING, AVAILABLE, UNLOADING or END.
+        error: The load failure, for versions that failed (state END).
+    """
+
+    version: int
+    state: str
+    error: Optional[ServingError] = None
+
+
+class _Model:
+    def __init__(self, config: ModelConfig):
+        self.config = config
+        self.statuses: Dict[int, VersionStatus] = {}
+        self.available: Dict[int, LoadedVersion] = {}
+        self.aspired: Dict[int, str] = {}   # version -> path
+        self.failed: set = set()            # failed versions still aspired (not retried)
+        self.labels: Dict[str, int] = dict(config.version_labels)
+        self.warned_empty = False  # "No versions ... found" reported
+        self.removed = False  # dropped from the config: unload everything, then forget
+
+
+class ModelRegistry:
+    """Models by name, their versions and labels, with the lookups requests need.
+
+    Args:
+        configs: Models to serve.
+        allow_unavailable_labels: TF Serving's
+            ``--allow_version_labels_for_unavailable_models`` (new labels only).
+    """
+
+    def __init__(self, configs: Sequence[ModelConfig], allow_unavailable_labels: bool = False):
+        self._models: Dict[str, _Model] = {c.name: _Model(c) for c in configs}
+        self._allow_unavailable_labels = allow_unavailable_labels
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+
+    def check_labels(self, apply: bool = False) -> None:
+        """Checks configured labels point at AVAILABLE versions (``UpdateModelVersionLabelMap``).
+
+        Args:
+            apply: Also make the configured labels the served ones.
+
+        Raises:
+            FailedPrecondition: TF Serving's message for the first bad label.
+        """
+        with self._lock:
+            for name, model in self._models.items():
+                for label, version in model.config.version_labels.items():
+                    new_label = model.labels.get(label, version) == version
+                    if version in model.available or (self._allow_unavailable_labels
+                                                      and new_label):
+                        continue
+                    raise FailedPrecondition(
+                        f"Request to assign label to version {version} of model {name}, "
+                        "which is not currently available for inference")
+            if apply:
+                for model in self._models.values():
+                    model.labels = dict(model.config.version_labels)
+
+    # ------------------------------------------------------------ requests
+
+    @contextmanager
+    def acquire(self, name: str, version: Optional[int] = None,
+                label: Optional[str] = None) -> Iterator[LoadedVersion]:
+        """Holds a loaded version for the duration of a request.
+
+        Args:
+            name: Model name.
+            version: A specific version, or None.
+            label: A version label, or None (exclusive with ``version``).
+
+        Raises:
+            InvalidArgument: Empty name or unknown label.
+            NotFound: TF Serving's "Servable not found for request: ..." message.
+        """
+        loaded = self.lookup(name, version, label)
+        try:
+            yield loaded
+        finally:
+            loaded.release()
+
+    def lookup(self, name: str, version: Optional[int] = None,
+               label: Optional[str] = None) -> LoadedVersion:
+        """Like ``acquire`` but the caller must call ``release()`` on the result."""
+        if not name:
+            raise InvalidArgument("ModelSpec has no name specified.")
+        with self._lock:
+            model = self._models.get(name)
+            if label is not None:
+                labels = model.labels if model is not None else {}
+                if label not in labels:
+                    raise InvalidArgument(f"Unrecognized servable version label: {label}")
+                version = labels[label]
+            available = model.available if model is not None else {}
+            if version is None:
+                loaded = available[max(available)] if available else None
+                request = f"Latest({name})"
+            else:
+                loaded = available.get(version)
+                request = f"Specific({name}, {version})"
+            if loaded is None:
+                raise NotFound(f"Servable not found for request: {request}")
+            loaded.acquire()
+            return loaded
+
+    # ------------------------------------------------------------ status
+
+    def model_names(self) -> List[str]:
+        """Names of the configured models."""
+        return sorted(self._models)
+
+    def version_statuses(self, name: str, version: Optional[int] = None) -> List[VersionStatus]:
+        """Returns version statuses, highest version first (GetModelStatus semantics).
+
+        Raises:
+            NotFound: TF Serving's messages when the model or version is unknown.
+        """
+        with self._lock:
+            model = self._models.get(name)
+            statuses = dict(model.statuses) if model is not None else {}
+        if version is not None:
+            if version not in statuses:
+                raise NotFound(f"Could not find version {version} of model {name}")
+            return [statuses[version]]
+        if not statuses:
+            raise NotFound(f"Could not find any versions of model {name}")
+        return [statuses[v] for v in sorted(statuses, reverse=True)]
+
+    def available_versions(self, name: str) -> List[int]:
+        """Versions of ``name`` that currently serve requests."""
+        with self._lock:
+            model = self._models.get(name)
+            return sorted(model.available) if model is not None else []
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Waits until ``predicate()`` (evaluated under the manager lock) holds."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(min(remaining, 0.5))
+        return True
+
+    def wait_until_available(self, timeout: float, names: Optional[Sequence[str]] = None) -> None:
+        """Waits until each model has an AVAILABLE version.
+
+        Raises:
+            Unavailable: On timeout, naming the models and their last load errors.
+        """
+        names = list(names) if names is not None else self.model_names()
+
+        def done(model: _Model) -> bool:
+            # AVAILABLE, or every aspired version failed for good (TF Serving gives up too).
+            return bool(model.available) or bool(model.aspired) and all(
+                v in model.failed for v in model.aspired)
+
+        if self.wait_for(lambda: all(done(self._models[n]) for n in names
+                                     if n in self._models), timeout) and all(
+                self._models[n].available for n in names if n in self._models):
+            return
+        problems = []
+        with self._lock:
+            for name in names:
+                model = self._models.get(name)
+                if model is None or model.available:
+                    continue
+                errors = [f"version {s.version}: {s.error.status_string()}"
+                          for s in sorted(model.statuses.values(), key=lambda s: -s.version)
+                          if s.error is not None]
+                where = model.config.base_path
+                detail = "; ".join(errors) if errors else (
+                    f"no version directory found under {where}" if not model.statuses
+                    else "still loading")
+                problems.append(f"{name} ({detail})")
+        raise Unavailable(f"No version became AVAILABLE within {timeout:g}s for: "
+                          + ", ".join(problems))

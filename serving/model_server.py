@@ -1,0 +1,117 @@
+"""``tfx-kfp serve``: run the server from tensorflow_model_server's command line.
+
+Startup follows TF Serving: the ports open only once the first load of every
+model finished, and a failed first load ends the process with status 1. With
+``--model_config_file_poll_wait_seconds`` the config file is re-read and applied
+like ``HandleReloadConfigRequest`` (new models must load, labels must point at
+AVAILABLE versions, else the old config stays).
+"""
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Callable
+
+from tfx_kfp.serving.flags import HOST_WARNING, server_arguments, warnings_for
+
+__all__ = ["serve"]
+
+_FIRST_LOAD_TIMEOUT = 24 * 3600.0  # TF Serving waits without a bound
+
+
+def _watch_config(path: str, interval: float, handle, stop: threading.Event,
+                  say: Callable[[str], None]) -> None:
+    from tfx_kfp.serving.errors import ServingError
+    from tfx_kfp.serving.model_config import load_model_config_file
+
+    last = None
+    while not stop.wait(interval):
+        try:
+            with open(path, "rb") as handle_file:
+                content = handle_file.read()
+            if content != last:
+                if last is not None:
+                    handle.manager.reconfigure(load_model_config_file(path), _FIRST_LOAD_TIMEOUT)
+                    say(f"reloaded {path}")
+                last = content
+        except (OSError, ServingError) as error:
+            say(f"cannot apply {path}: {error}")
+
+
+def serve(args: argparse.Namespace, say: Callable[[str], None]) -> int:
+    """Starts the server from parsed flags and blocks until SIGINT/SIGTERM.
+
+    Args:
+        args: Flags parsed by a parser set up with ``flags.add_arguments``.
+        say: Prints a progress line.
+
+    Returns:
+        The process exit status.
+    """
+    from tfx_kfp.serving.errors import ServingError
+
+    if args.version:
+        from tfx_kfp import __version__
+
+        print(f"TensorFlow ModelServer: tfx-kfp {__version__} (TF Serving 2.16 compatible)")
+        return 0
+    for line in warnings_for(args):
+        say(f"WARNING: {line}")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        say(f"WARNING: {HOST_WARNING}")
+    try:
+        configs, rest_port, grpc_port, host, options = server_arguments(args)
+    except ServingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for config in configs:
+        say(f"model {config.name}: {config.base_path} ({config.policy.kind} versions)")
+    say("loading TensorFlow...")
+    started = time.monotonic()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    from tfx_kfp.serving import server
+
+    try:
+        handle = server.start_from_config(configs, rest_port=rest_port, grpc_port=grpc_port,
+                                          host=host, wait_for_models=_FIRST_LOAD_TIMEOUT,
+                                          on_event=say, **options)
+    except ServingError as error:
+        print(f"error: the first load failed, exiting (as tensorflow_model_server does): "
+              f"{error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"error: cannot start the server: {error}", file=sys.stderr)
+        return 1
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    if args.model_config_file and args.model_config_file_poll_wait_seconds > 0:
+        threading.Thread(target=_watch_config, daemon=True, args=(
+            args.model_config_file, args.model_config_file_poll_wait_seconds, handle, stop,
+            say)).start()
+    endpoints = []
+    if handle.rest_port is not None:
+        endpoints.append(f"REST http://{host}:{handle.rest_port}/v1/models/<name>")
+    endpoints.append(f"gRPC {host}:{handle.grpc_port}")
+    if args.grpc_socket_path:
+        endpoints.append(f"gRPC unix:{args.grpc_socket_path}")
+    if options["metrics_path"]:
+        endpoints.append(f"metrics http://{host}:{handle.rest_port}{options['metrics_path']}")
+    say("listening: " + ", ".join(endpoints) + " (Ctrl-C to stop)")
+    try:
+        while not stop.wait(0.5):
+            pass
+        served = ", ".join(
+            f"{name} {handle.manager.available_versions(name) or 'no version'}"
+            for name in handle.manager.model_names())
+    finally:
+        handle.stop()
+    print(f"serve: stopped after {time.monotonic() - started:.0f}s; was serving {served}")
+    return 0

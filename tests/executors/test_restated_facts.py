@@ -1,0 +1,22 @@
+"""Facts we restate from TFX (to keep TFX out of TF-free modules) still agree with TFX."""
+
+import pytest
+
+from tfx_kfp.components import names
+from tfx_kfp.components.example_gen import validation
+
+
+def test_serving_model_dir_is_tfx_s():
+    from tfx.utils import path_constants
+
+    assert names.SERVING_MODEL_DIR == path_constants.SERVING_MODEL_DIR
+
+
+@pytest.mark.parametrize("value", ["12", " -3 ", "+7", "1_000", "1.5", "1e3", ".5", "nan", "-inf", "NA", "1,5",
+                                   "9223372036854775807", "9223372036854775808", "0x10", "\u0663", "caf\u00e9"])
+def test_csv_value_types_are_tfx_bsl_s(value):
+    from tfx_bsl.coders import csv_decoder
+
+    kinds = {csv_decoder.ColumnType.INT: "int", csv_decoder.ColumnType.FLOAT: "float",
+             csv_decoder.ColumnType.STRING: "text"}
+    assert validation.value_type(value) == kinds[csv_decoder._InferValueType(value.encode())]

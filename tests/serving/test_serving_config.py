@@ -1,0 +1,211 @@
+"""Model config, flags, version numbers and base paths, checked against TF Serving 2.16.1.
+
+Sources: ``model_servers/server_core.cc`` (and ``server_core_test.cc``),
+``model_servers/main.cc``, ``model_service_impl.cc``,
+``sources/storage_path/file_system_storage_path_source.cc``.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import grpc
+import pytest
+from google.protobuf import text_format
+
+from tfx_kfp.serving import InvalidArgument, server, testing
+from tfx_kfp.serving.model_config import configs_from_proto
+from tfx_kfp.serving.versions import parse_version
+
+TESTDATA = os.path.join(os.path.dirname(__file__), "testdata", "saved_model_half_plus_two_cpu")
+
+
+def _config(text: str):
+    from tensorflow_serving.config import model_server_config_pb2
+
+    return text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
+
+
+@pytest.mark.parametrize("text, message", [
+    # server_core.cc GetPlatform
+    ('model_config_list { config { name: "m" base_path: "/m" } }',
+     "Illegal setting neither ModelServerConfig::model_type (deprecated) nor "
+     "ModelServerConfig::model_platform, model name is m"),
+    # server_core.cc ValidateModelConfigList
+    ('model_config_list { config { name: "m" base_path: "models/m" model_platform: "tensorflow" } }',
+     "Expected model m to have an absolute path or URI; got base_path()=models/m"),
+    ('model_config_list { config { name: "m" base_path: "/a" model_platform: "tensorflow" } '
+     'config { name: "m" base_path: "/b" model_platform: "tensorflow" } }',
+     "Illegal to list model m multiple times in config list"),
+    # server_core.cc CreateStoragePathRoutes
+    ('model_config_list { config { name: "m" base_path: "/m" model_platform: "onnx" } }',
+     "Model m requests unsupported platform onnx"),
+])
+def test_config_errors_are_tf_servings(text, message):
+    with pytest.raises(InvalidArgument) as raised:
+        configs_from_proto(_config(text))
+    assert raised.value.message == message
+
+
+def test_config_accepts_uris_and_the_deprecated_model_type():
+    configs = configs_from_proto(_config(
+        'model_config_list { config { name: "a" base_path: "gs://bucket/a" '
+        'model_platform: "tensorflow" } config { name: "b" base_path: "/b" model_type: 1 } }'))
+    assert [(c.name, c.base_path) for c in configs] == [("a", "gs://bucket/a"), ("b", "/b")]
+
+
+@pytest.mark.parametrize("name, number", [
+    ("1", 1), ("00012", 12), (" 7\n", 7), ("-3", -3),
+    ("9223372036854775807", 2 ** 63 - 1),  # 19 digits: TF Serving serves it (issue 14 item 7)
+    ("9223372036854775808", None), ("+1", None), ("1.0", None), ("v1", None), ("1_000", None),
+    ("", None), ("1 2", None), ("\u0661", None),
+])
+def test_version_numbers_follow_safe_strto64(name, number):
+    assert parse_version(name) == number
+
+
+def test_nineteen_digit_versions_are_served(tmp_path):
+    base = tmp_path / "hpt"
+    shutil.copytree(os.path.join(TESTDATA, "00000123"), base / "9223372036854775807")
+    shutil.copytree(os.path.join(TESTDATA, "00000123"), base / "not_a_version")
+    with server.start("hpt", str(base), rest_port=None, grpc_port=None) as handle:
+        handle.wait_until_available(120)
+        assert handle.manager.available_versions("hpt") == [2 ** 63 - 1]
+
+
+def test_uri_base_paths_go_through_tensorflow_file_systems(tmp_path):
+    # gs:// is read through tf.io.gfile like TF Serving's Env; TensorFlow's in-memory
+    # ram:// file system stands in for a bucket (no network in tests).
+    import tensorflow as tf
+
+    for root, _, files in os.walk(TESTDATA):
+        target = "ram://models/hpt/" + os.path.relpath(root, TESTDATA).replace(os.sep, "/")
+        tf.io.gfile.makedirs(target)
+        for name in files:
+            tf.io.gfile.copy(os.path.join(root, name), f"{target}/{name}", overwrite=True)
+    with server.start("hpt", "ram://models/hpt", rest_port=None, grpc_port=None,
+                      enable_warmup=False) as handle:
+        handle.wait_until_available(120)
+        assert handle.manager.available_versions("hpt") == [123]
+
+
+def test_s3_without_a_file_system_is_refused_clearly():
+    with pytest.raises(InvalidArgument, match=r"s3://bucket/m: TensorFlow has no file system "
+                                              r"for the s3:// scheme\. .*tensorflow-io"):
+        server.start("m", "s3://bucket/m", rest_port=None, grpc_port=None)
+
+
+def test_wait_for_models_raises_on_a_failed_first_load(tmp_path):
+    from tfx_kfp.serving import Unavailable
+
+    base = tmp_path / "broken"
+    testing.write_corrupt_version(str(base), 1)
+    with pytest.raises(Unavailable, match="broken .*version 1"):
+        server.start("broken", str(base), rest_port=0, grpc_port=0, wait_for_models=60,
+                     max_num_load_retries=0)
+
+
+@pytest.fixture(scope="module")
+def reloadable(tmp_path_factory):
+    base = tmp_path_factory.mktemp("reload")
+    shutil.copytree(TESTDATA, base / "a")
+    shutil.copytree(TESTDATA, base / "b")
+    with server.start("a", str(base / "a"), rest_port=None, grpc_port=0) as handle:
+        handle.wait_until_available(120)
+        handle.base = base
+        yield handle
+
+
+def _reload(handle, text):
+    from tensorflow_serving.apis import model_management_pb2, model_service_pb2_grpc
+
+    request = model_management_pb2.ReloadConfigRequest(config=_config(text))
+    with grpc.insecure_channel(f"127.0.0.1:{handle.grpc_port}") as channel:
+        return model_service_pb2_grpc.ModelServiceStub(channel).HandleReloadConfigRequest(
+            request, timeout=120).status
+
+
+def test_reload_waits_until_new_models_are_available(reloadable):
+    # server_core.cc ReloadConfig -> AddModelsViaModelConfigList -> WaitUntilModelsAvailable.
+    base = reloadable.base
+    status = _reload(reloadable, f'model_config_list {{ config {{ name: "a" base_path: "{base}/a" '
+                                 f'model_platform: "tensorflow" }} config {{ name: "b" '
+                                 f'base_path: "{base}/b" model_platform: "tensorflow" }} }}')
+    assert (status.error_code, status.error_message) == (0, "")
+    assert reloadable.manager.available_versions("b") == [123]  # right when the call returns
+
+
+def test_labels_on_unavailable_versions_are_refused(reloadable):
+    # server_core.cc UpdateModelVersionLabelMap (--allow_version_labels_for_unavailable_models off).
+    base = reloadable.base
+    status = _reload(reloadable, f'model_config_list {{ config {{ name: "a" base_path: "{base}/a" '
+                                 f'model_platform: "tensorflow" version_labels {{ key: "stable" '
+                                 f'value: 7 }} }} }}')
+    assert (status.error_code, status.error_message) == (
+        9, "Request to assign label to version 7 of model a, which is not currently available "
+           "for inference")
+    status = _reload(reloadable, f'model_config_list {{ config {{ name: "a" base_path: "{base}/a" '
+                                 f'model_platform: "tensorflow" version_labels {{ key: "stable" '
+                                 f'value: 123 }} }} }}')
+    assert status.error_code == 0
+
+
+MAIN_CC_FLAGS = re.findall(r'tensorflow::Flag\(\s*"([a-z_0-9]+)"', open(
+    os.path.join(os.path.dirname(__file__), "testdata", "main_cc_flags.txt")).read())
+
+
+def test_every_tensorflow_model_server_flag_is_accepted():
+    from tfx_kfp.cli import build_parser
+    from tfx_kfp.serving.flags import FLAGS, warnings_for
+
+    assert len(MAIN_CC_FLAGS) == 46 and {f[0] for f in FLAGS} == set(MAIN_CC_FLAGS)
+    values = {int: "1", str: "x", bool: "true", float: "0.5"}
+    argv = ["serve"] + [f"--{name}={values[kind]}" for name, kind, _, _ in FLAGS] + [
+        "--not_a_tf_serving_flag=1"]
+    args = build_parser().parse_args(argv)
+    assert args.port == 1 and args.enable_batching is True
+    warnings = warnings_for(args)
+    assert warnings[0] == ("unknown argument: --not_a_tf_serving_flag=1 (ignored, as "
+                           "tensorflow_model_server does)")
+    assert any(w.startswith("--use_alts_credentials is accepted but has no effect here")
+               for w in warnings)
+
+
+def test_the_kubernetes_command_line_serves_and_a_failed_first_load_exits(tmp_path):
+    # The TF Serving container's command line (docker.md / the Kubernetes example), unchanged
+    # apart from the ports, then a model whose only version is corrupt: TF Serving exits.
+    base = tmp_path / "broken"
+    testing.write_corrupt_version(str(base), 1)
+    result = subprocess.run(
+        [sys.executable, "-m", "tfx_kfp.cli", "serve", "--port=0", "--rest_api_port=0",
+         "--model_name=broken", f"--model_base_path={base}", "--max_num_load_retries=0",
+         "--enable_batching=false", "--monitoring_config_file="],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert "the first load failed, exiting" in result.stderr
+    assert "listening" not in result.stderr
+
+
+def test_server_arguments_read_batching_and_monitoring_files(tmp_path):
+    from tfx_kfp.cli import build_parser
+    from tfx_kfp.serving.batching import BatchingOptions
+    from tfx_kfp.serving.flags import server_arguments
+
+    batching = tmp_path / "batching.txt"
+    batching.write_text("max_batch_size { value: 16 }\nnum_batch_threads { value: 2 }\n")
+    monitoring = tmp_path / "monitoring.txt"
+    # The file of TF Serving's monitoring guide (serving_config.md), as is.
+    monitoring.write_text('prometheus_config {\n  enable: true,\n'
+                          '  path: "/monitoring/prometheus/metrics"\n}\n')
+    args = build_parser().parse_args([
+        "serve", "--model_name=m", f"--model_base_path={tmp_path}", "--enable_batching",
+        f"--batching_parameters_file={batching}", f"--monitoring_config_file={monitoring}",
+        "--rest_api_port=0", "--grpc_socket_path=/tmp/s.sock"])
+    configs, rest_port, grpc_port, host, options = server_arguments(args)
+    assert [(c.name, c.base_path) for c in configs] == [("m", str(tmp_path))]
+    assert (rest_port, grpc_port, host) == (None, 8500, "127.0.0.1")  # 0 turns REST off
+    assert options["batching"] == BatchingOptions(max_batch_size=16, num_batch_threads=2)
+    assert options["metrics_path"] == "/monitoring/prometheus/metrics"
+    assert options["grpc_socket_path"] == "/tmp/s.sock"
