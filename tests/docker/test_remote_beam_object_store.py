@@ -13,7 +13,6 @@ The task side is the same for any portable runner: only ``--job_endpoint`` chang
 """
 
 import glob
-import gzip
 import json
 import os
 import subprocess
