@@ -4,5 +4,8 @@
 set -euo pipefail
 state=${TFX_KFP_SCALE_STATE:-/tmp/tfx-kfp-scale}
 [[ -f $state/env ]] || { echo "in-netns.sh: no test bed running (start it with up.sh)" >&2; exit 2; }
-set -a; source "$state/env"; set +a
+set -a
+# shellcheck source=/dev/null
+source "$state/env"
+set +a
 exec nsenter -t "$SCALE_NETNS_PID" -n -- "$@"
