@@ -22,16 +22,15 @@ from tfx_kfp.components.infra_validator import request_builder
 from tfx_kfp.components.infra_validator.report import render_report
 from tfx_kfp.components.types import Examples, InfraBlessing, Model
 from tfx_kfp.runtime import reports
+from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
 
-# tfx/components/infra_validator/executor.py: _BLESSED_FILENAME, _NOT_BLESSED_FILENAME, _DEFAULT_MODEL_NAME,
-# _DEFAULT_MAX_LOADING_TIME_SEC (restated: importing that module pulls in its Docker and Kubernetes runners).
-BLESSED_FILE = "INFRA_BLESSED"
+# tfx/components/infra_validator/executor.py: _NOT_BLESSED_FILENAME, _DEFAULT_MODEL_NAME,
+# _DEFAULT_MAX_LOADING_TIME_SEC (restated: importing that module pulls in its Docker and Kubernetes runners;
+# tests/executors/test_infra_validator.py checks they agree). The blessed file and the warmup file are in names.
 NOT_BLESSED_FILE = "INFRA_NOT_BLESSED"
 MODEL_NAME = "infra-validation-model"
 MAX_LOADING_TIME_S = 300.0
-# tfx.utils.path_utils.warmup_file_path's file name, the one TF Serving reads from assets.extra/.
-WARMUP_FILE = "tf_serving_warmup_requests"
 SERVING_TAGS = [tf.saved_model.SERVING]
 PROTOCOLS = ("rest", "grpc")
 
@@ -56,6 +55,7 @@ class Validation:
     """Everything the decision and the report need."""
 
     model_dir: str
+    examples_read: int = 0
     loader_error: str = ""
     loader_seconds: float = 0.0
     plans: List[request_builder.SignatureRequests] = field(default_factory=list)
@@ -122,6 +122,7 @@ def serve_and_query(validation: Validation, request_timeout_s: float) -> None:
         try:
             handle = server.start(MODEL_NAME, base, rest_port=0, grpc_port=0, poll_seconds=0,
                                   max_num_load_retries=0, wait_for_models=MAX_LOADING_TIME_S,
+                                  rest_api_timeout_ms=max(1, round(request_timeout_s * 1e3)),
                                   on_event=validation.server_events.append)
         except ServingError as error:
             validation.server_error = f"{type(error).__name__}: {error}"
@@ -137,10 +138,14 @@ def serve_and_query(validation: Validation, request_timeout_s: float) -> None:
 def validate(model: Input[Model], examples: Input[Examples], num_examples: int, request_timeout_s: float,
              max_latency_ms: float) -> Validation:
     """Runs the loader check, then (if it passed) the requests; never raises for a model that fails."""
+    for field_name, value in (("request_timeout_s", request_timeout_s), ("max_latency_ms", max_latency_ms)):
+        if not value > 0:
+            raise InputError("infra_validator", "must be a positive number", field=field_name, received=str(value))
     started = time.monotonic()
     records = request_builder.read_eval_examples(
         examples.path, (examples.metadata or {}).get(names.SPLIT_NAMES, ""), num_examples)
-    validation = Validation(os.path.join(model.path, names.SERVING_MODEL_DIR), max_latency_ms=max_latency_ms)
+    validation = Validation(os.path.join(model.path, names.SERVING_MODEL_DIR), examples_read=len(records),
+                            max_latency_ms=max_latency_ms)
     meta_graph_def, validation.loader_error = load_like_tf_serving(validation.model_dir)
     validation.loader_seconds = time.monotonic() - started
     if meta_graph_def is not None:
@@ -155,10 +160,10 @@ def _write_blessing(infra_blessing: Output[InfraBlessing], validation: Validatio
     """Writes the verdict file (and, when blessed, the warmup requests) atomically; returns the records written."""
     logs = request_builder.warmup_logs(validation.plans) if blessed else []
     with staged_dir(infra_blessing.path) as folder:
-        with open(os.path.join(folder, BLESSED_FILE if blessed else NOT_BLESSED_FILE), "w"):
+        with open(os.path.join(folder, names.INFRA_BLESSED_FILE if blessed else NOT_BLESSED_FILE), "w"):
             pass
         if logs:
-            with tf.io.TFRecordWriter(os.path.join(folder, WARMUP_FILE)) as writer:
+            with tf.io.TFRecordWriter(os.path.join(folder, names.WARMUP_FILE)) as writer:
                 for log in logs:
                     writer.write(log.SerializeToString())
     infra_blessing.metadata[names.META_BLESSED] = int(blessed)
@@ -181,6 +186,6 @@ def run(
     blessed = not reasons
     warmup_records = _write_blessing(infra_blessing, validation, blessed)
     reports.write_report(report, render_report(validation, reasons, warmup_records))
-    verdict = BLESSED_FILE if blessed else f"{NOT_BLESSED_FILE}: " + "; ".join(reasons)
+    verdict = names.INFRA_BLESSED_FILE if blessed else f"{NOT_BLESSED_FILE}: " + "; ".join(reasons)
     print(f"infra_validator: {verdict} ({validation.seconds:.1f}s)")
     return blessed

@@ -9,6 +9,12 @@ def _ms(value) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
+def _short(message: str, limit: int = 120) -> str:
+    """A failure's first line, cut to ``limit`` characters (the full text is in the decision above)."""
+    line = message.splitlines()[0] if message else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def render_report(validation, reasons: List[str], warmup_records: int) -> str:
     """Renders an ``executor.Validation`` and its decision as Markdown."""
     lines = ["# Infra validation", ""]
@@ -27,11 +33,11 @@ def render_report(validation, reasons: List[str], warmup_records: int) -> str:
         if validation.server_error:
             lines += [f"- failed: {md_escape(validation.server_error)}"]
         lines += [""]
-    lines += ["## Requests", ""]
+    lines += ["## Requests", "", f"Built from {validation.examples_read} examples of the eval split.", ""]
     unbuilt = [[md_escape(p.signature), p.api, "—", "0", md_escape(p.error), "—", "—"]
                for p in validation.plans if p.error]
     rows = [[md_escape(o.signature), o.api, o.protocol, str(len(o.latencies_ms) + len(o.failures)),
-             md_escape(f"{len(o.failures)}: {o.failures[0]}") if o.failures else "0",
+             md_escape(f"{len(o.failures)}: {_short(o.failures[0])}") if o.failures else "0",
              _ms(o.p50_ms), _ms(max(o.latencies_ms) if o.latencies_ms else None)]
             for o in validation.outcomes]
     if rows or unbuilt:

@@ -18,13 +18,12 @@ from tensorflow_serving.apis import classification_pb2, predict_pb2, prediction_
 
 from tfx_kfp.components import names
 from tfx_kfp.runtime.errors import InputError
+from tfx_kfp.serving.warmup import MAX_WARMUP_RECORDS
 
 EVAL_SPLIT = "eval"
 # Method names of TF Serving's signatures (tf.saved_model.*_METHOD_NAME).
 CLASSIFY = tf.saved_model.CLASSIFY_METHOD_NAME
 REGRESS = tf.saved_model.REGRESS_METHOD_NAME
-# TF Serving replays at most this many warmup records (saved_model_warmup docs; serving/warmup.py).
-MAX_WARMUP_RECORDS = 1000
 
 
 @dataclass
@@ -84,8 +83,8 @@ def _feature_values(example: tf.train.Example, name: str, dtype: tf.DType) -> np
 
 def _batch_of_one(values: np.ndarray, tensor_shape, name: str) -> np.ndarray:
     """Shapes one example's values as a batch of one for an input of shape ``tensor_shape``."""
-    if tensor_shape.unknown_rank:
-        return values.reshape([1, -1])
+    if tensor_shape.unknown_rank:  # most such inputs take a 1-D batch, e.g. serialized examples
+        return values.reshape([-1])
     dims = [d.size for d in tensor_shape.dim]
     target = [1] + [d if d >= 0 else -1 for d in dims[1:]] if dims else []
     try:

@@ -150,5 +150,17 @@ def run_pusher(source: str, out: str, serving_base_dir: str):
     pushed = artifact(out, "pushed_model")
     push.run(model=artifact(source, "model"), blessing=artifact(source, "blessing"),
              serving_base_dir=serving_base_dir, pushed_model=pushed, report=report(out, "push.md", Markdown),
-             evaluation_metrics=None, source_run="")
+             evaluation_metrics=None, source_run="", infra_blessing=None)
     return pushed
+
+
+def run_infra_validator(source: str, out: str, model_root: str = None, **overrides):
+    """Runs the InfraValidator on ``source``'s examples and ``model_root``'s (default: ``source``'s) model."""
+    from tfx_kfp.components.infra_validator import executor
+
+    infra_blessing = types.InfraBlessing(uri=os.path.join(out, "infra_blessing"))
+    args = dict(model=artifact(model_root or source, "model"), examples=artifact(source, "examples"),
+                infra_blessing=infra_blessing, report=report(out, "infra_validation.md", Markdown),
+                num_examples=10, request_timeout_s=30.0, max_latency_ms=2000.0)
+    blessed = executor.run(**{**args, **overrides})
+    return blessed, infra_blessing

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple, Union
 
@@ -24,6 +25,52 @@ _EXTERNAL = re.compile(
 def external_references(page: str) -> List[str]:
     """Snippets of ``page`` that would load something from elsewhere (or run script)."""
     return [page[max(m.start() - 40, 0) : m.end() + 40] for m in _EXTERNAL.finditer(page)]
+
+
+class _TableReader(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tables: List[Dict] = []
+        self._open: List[Dict] = []  # tables being read (a table may sit in another's cell)
+        self._cell: List[str] = None
+        self._in_caption = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append({"caption": "", "rows": []})
+            self._open.append(self.tables[-1])
+        elif tag == "tr" and self._open:
+            self._open[-1]["rows"].append([])
+        elif tag in ("td", "th") and self._open:
+            self._cell = []
+        elif tag == "caption":
+            self._in_caption = True
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self._open:
+            self._open.pop()
+        elif tag in ("td", "th") and self._cell is not None and self._open:
+            self._open[-1]["rows"][-1].append(" ".join(self._cell))
+            self._cell = None
+        elif tag == "caption":
+            self._in_caption = False
+
+    def handle_data(self, data):
+        text = " ".join(data.split())
+        if self._in_caption and self._open:
+            self._open[-1]["caption"] += text
+        elif self._cell is not None and text:
+            self._cell.append(text)
+
+
+def html_tables(page: str) -> List[Dict]:
+    """Every ``<table>`` of an HTML page in document order: ``{"caption": str, "rows": [[cell text]]}``.
+
+    Header rows are included; a cell's text is its text nodes joined by single spaces.
+    """
+    reader = _TableReader()
+    reader.feed(page)
+    return reader.tables
 
 
 def sample_history(epochs: int = 8) -> Dict[str, List[float]]:

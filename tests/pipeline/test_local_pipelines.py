@@ -91,7 +91,7 @@ def test_rerunning_does_not_push_the_same_model_twice(penguin_run):
     pushed = PushedModel(uri=str(root / "retry"))
     push.run(model=Model(uri=trainer_model), blessing=ModelBlessing(uri=blessing, metadata={"blessed": 1}),
              serving_base_dir=str(root / "serving"), pushed_model=pushed, report=Markdown(uri=str(root / "r.md")),
-             evaluation_metrics=None, source_run="")
+             evaluation_metrics=None, source_run="", infra_blessing=None)
     assert pushed.metadata["pushed_destination"] == result.pushed_destination
     assert len(os.listdir(root / "serving")) == 1
 

@@ -14,10 +14,11 @@ from tests._support.report_samples import PENGUIN_CSV, SCREENSHOT_DIR
 
 @pytest.fixture(scope="session")
 def chromium():
-    """A headless Chromium; skips the test when none is installed."""
+    """A headless Chromium under Selenium; skips the test when Chromium or chromedriver is not installed."""
     binary = find_chromium()
     if binary is None:
-        pytest.skip("no chromium binary on PATH (Debian: apt-get install -y chromium; or set $CHROMIUM)")
+        pytest.skip("no chromium or chromedriver on PATH (Debian: apt-get install -y chromium chromium-driver; "
+                    "or set $CHROMIUM and $CHROMEDRIVER)")
     with Chromium(binary) as browser:
         yield browser
 

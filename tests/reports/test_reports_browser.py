@@ -1,8 +1,7 @@
-"""Reports rendered in headless Chromium, offline: no external load, content from the DOM.
+"""Reports rendered in headless Chromium (Selenium), offline: no external load, content from the DOM.
 
-Tests marked ``slow`` build a penguin run from real TFDV statistics, schema and
-anomalies and a real (tiny) Keras fit. Set ``TFX_KFP_UPDATE_SCREENSHOTS=1`` to
-write the screenshots into docs/images/reports.
+The penguin-run tests build a run from real TFDV statistics, schema and anomalies and a real (tiny)
+Keras fit. Set ``TFX_KFP_UPDATE_SCREENSHOTS=1`` to write the screenshots into docs/images/reports.
 """
 
 import urllib.parse
@@ -36,20 +35,33 @@ from tfx_kfp.reports import (
 from tfx_kfp.reports._html import format_number
 from tfx_kfp.reports.run_index import write_run_index
 
+pytestmark = pytest.mark.browser
+
+
 def _write(directory: Path, name: str, content: str) -> Path:
     path = directory / name
     path.write_text(content, encoding="utf-8")
     return path
 
 
-def test_harness_detects_an_external_load(chromium, tmp_path):
+def test_harness_records_and_blocks_an_external_load(chromium, tmp_path):
     page_path = _write(tmp_path, "external.html",
                        '<!DOCTYPE html><html lang="en"><title>x</title><img src="http://example.com/x.png">')
     page = chromium.open(page_path.as_uri())
     try:
-        assert "http://example.com/x.png" in page.requested_urls()
+        assert page.requested_urls() == [page_path.as_uri(), "http://example.com/x.png"]
+        assert page.evaluate("document.images[0].complete && document.images[0].naturalWidth") == 0
     finally:
         page.close()
+
+
+def test_harness_rejects_a_page_that_loads_anything_but_itself(chromium, tmp_path):
+    (tmp_path / "pixel.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>')
+    page_path = _write(tmp_path, "sibling.html",
+                       '<!DOCTYPE html><html lang="en"><title>x</title><img src="pixel.svg" alt="">')
+    with pytest.raises(AssertionError, match="requested more than itself"):
+        load_offline(chromium, page_path)
+    chromium.open("about:blank")
 
 
 @pytest.mark.parametrize("blessed, words", [(True, "Blessed"), (False, "Not blessed")])
@@ -173,10 +185,13 @@ def test_anomalies_report_of_a_broken_split(chromium, penguin_tfdv, tmp_path, sc
     path = _write(tmp_path, "anomalies.html", render_anomalies_html(broken))
     page = load_offline(chromium, path, screenshot_dir / "anomalies.png")
     try:
-        assert "anomal" in page.text("[role=status]") and "eval" in page.text("[role=status]")
-        rows = page.evaluate("[...document.querySelectorAll('tbody tr')].map(r => r.cells[0].textContent)")
-        assert sorted(set(rows)) == expected
-        assert "Column dropped" in page.text("table") and "New column" in page.text("table")
+        rows = page.evaluate("[...document.querySelectorAll('tbody tr')]"
+                             ".map(r => [...r.cells].map(c => c.textContent.trim()))")
+        assert page.text("[role=status]") == f"⚠ {len(rows)} anomalies found in eval."
+        assert page.texts("caption") == [f"Anomalies in eval ({len(rows)})"]
+        assert sorted({row[0] for row in rows}) == expected
+        reasons = {row[0]: " ".join(row[1:]) for row in rows}
+        assert "Column dropped" in reasons["body_mass_g"] and "New column" in reasons["island"]
     finally:
         page.close()
 
@@ -229,9 +244,14 @@ def test_index_of_penguin_run_links_every_report(chromium, penguin_run, penguin_
             ".map(r => r.cells[0].textContent)"
         )
         assert set(PENGUIN_FEATURES) <= set(schema_rows)
-        assert "/serving/penguin/1735689600" in page.text("body")
-        accuracy = format_number(penguin_run["evaluation"]["overall"]["sparse_categorical_accuracy"])
-        assert accuracy in page.text("body")
+        tables = page.evaluate(
+            "[...document.querySelectorAll('table')].map(t => [...t.rows].map(r => [...r.cells]"
+            ".map(c => c.textContent.trim())))")
+        rows = {table[0][0]: table[1:] for table in tables}
+        assert rows["Field"] == [["Pushed path", "/serving/penguin/1735689600"], ["Version", "1735689600"]]
+        overall = penguin_run["evaluation"]["overall"]
+        evaluator_metrics = [t[1:] for t in tables if t[1:] and t[1][0] == "sparse_categorical_accuracy"]
+        assert evaluator_metrics == [[[name, format_number(value)] for name, value in overall.items()]]
     finally:
         page.close()
     for link in html_reports:  # every linked HTML report opens offline as a page

@@ -13,6 +13,7 @@ from tests._support.report_samples import (
     classification_metadata,
     evaluation_kwargs,
     external_references,
+    html_tables,
     push_kwargs,
     sample_history,
     write_local_run,
@@ -86,11 +87,22 @@ def test_index_links_every_report_and_shows_metrics(run_dir):
     for task in ("statistics-gen", "schema-gen", "example-validator", "trainer", "evaluator", "pusher"):
         assert f"{task}/report" in hrefs
     assert all((index.parent / h).exists() for h in hrefs)
-    assert "<td>INT</td>" in page  # Markdown schema rendered inline
-    assert "/serving/penguin/1735689600" in page
-    assert "val_sparse_categorical_accuracy" in page and "0.93" in page
-    assert "Gentoo" in page and "Recall" in page  # confusion matrix from ClassificationMetrics metadata
-    assert page.index("statistics-gen") < page.index("schema-gen") < page.index("pusher")
+    tables = html_tables(page)
+    assert tables[0] == {"caption": "Tasks", "rows": [
+        ["#", "Task", "Status", "Visual outputs"], ["1", "statistics-gen", "finished", "report"],
+        ["2", "schema-gen", "finished", "report"], ["3", "example-validator", "finished", "report"],
+        ["4", "trainer", "finished", "report, metrics"], ["5", "evaluator", "finished", "report, metrics, confusion_matrix"],
+        ["6", "pusher", "finished", "report"]]}
+    rows = {table["rows"][0][0]: table["rows"][1:] for table in tables[1:]}
+    assert rows["Feature"] == [["species", "INT"]]  # the Markdown schema, rendered inline
+    assert [t["rows"][1:] for t in tables if t["caption"] == "Metrics: metrics"] == [
+        [["loss", "0.2"], ["val_sparse_categorical_accuracy", "0.93"]], [["sparse_categorical_accuracy", "0.94"]]]
+    # The confusion matrix, from the ClassificationMetrics metadata alone.
+    assert rows["Actual \\ predicted"] == [
+        ["Adelie", "48 (96 %)", "2 (4 %)", "0 (0 %)", "50", "0.96"],
+        ["Chinstrap", "3 (13 %)", "20 (87 %)", "0 (0 %)", "23", "0.8696"],
+        ["Gentoo", "0 (0 %)", "0 (0 %)", "41 (100 %)", "41", "1"]]
+    assert rows["Field"] == [["Pushed path", "/serving/penguin/1735689600"], ["Version", "1735689600"]]
 
 
 def test_index_written_elsewhere_keeps_links_working(run_dir, tmp_path):

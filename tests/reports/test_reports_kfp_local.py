@@ -4,6 +4,7 @@ import pytest
 from kfp import dsl, local
 from kfp.dsl import HTML, ClassificationMetrics, Markdown, Metrics, Output
 
+from tests._support.report_samples import html_tables
 from tfx_kfp.reports.run_index import HTML as HTML_KIND
 from tfx_kfp.reports.run_index import (
     CLASSIFICATION_METRICS,
@@ -56,6 +57,11 @@ def test_index_of_a_real_kfp_local_run(tmp_path):
         [("report", MARKDOWN)],
         [("report", HTML_KIND), ("metrics", METRICS), ("confusion_matrix", CLASSIFICATION_METRICS)],
     ]
-    page = write_run_index(tmp_path / "root").read_text()
-    assert "culmen_length_mm" in page  # Markdown rendered inline
-    assert "0.97" in page and "Gentoo" in page  # Metrics and ClassificationMetrics from executor_output.json
+    tables = html_tables(write_run_index(tmp_path / "root").read_text())
+    rows = {table["rows"][0][0]: table["rows"][1:] for table in tables}
+    assert [row[1:3] for row in rows["#"]] == [["schema-gen", "finished"], ["evaluator", "finished"]]
+    assert [row[:2] for row in rows["Feature"]] == [["culmen_length_mm", "FLOAT"]]  # Markdown rendered inline
+    # Metrics and ClassificationMetrics, from what kfp.local wrote in executor_output.json.
+    assert rows["Metric"] == [["accuracy", "0.97"]]
+    assert [row[:3] for row in rows["Actual \\ predicted"]] == [["Adelie", "30 (97 %)", "1 (3 %)"],
+                                                              ["Gentoo", "0 (0 %)", "20 (100 %)"]]

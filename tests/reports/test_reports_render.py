@@ -8,7 +8,14 @@ import pytest
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
-from tests._support.report_samples import MAX_REPORT_BYTES, evaluation_kwargs, external_references, push_kwargs, sample_history
+from tests._support.report_samples import (
+    MAX_REPORT_BYTES,
+    evaluation_kwargs,
+    external_references,
+    html_tables,
+    push_kwargs,
+    sample_history,
+)
 from tfx_kfp.reports import (
     render_anomalies_html,
     render_evaluation_html,
@@ -18,7 +25,7 @@ from tfx_kfp.reports import (
     render_training_html,
     render_transform_markdown,
 )
-from tfx_kfp.reports._html import format_number, format_percent
+from tfx_kfp.reports._html import CONTENT_SECURITY_POLICY, format_number, format_percent
 from tfx_kfp.reports._markdown import md_escape
 from tfx_kfp.reports.markdown_html import markdown_to_html
 
@@ -70,20 +77,25 @@ def test_renderers_import_no_tensorflow_tfdv_tfma_or_tfx():
 
 def test_statistics_html_shows_counts_stats_and_top_values_per_split():
     page = render_statistics_html({"train": _stats(), "eval": _stats()})
-    assert page.startswith("<!DOCTYPE html>")
-    assert '<html lang="en">' in page and "<title>" in page
-    for expected in ("fare", "payment_type", "10 (10 %)", "12.5", "3.25", "Cash", "70 (70 %)", "Credit Card"):
-        assert expected in page
-    assert page.count('<th scope="row"><span class="swatch"') >= 4  # a row per split and feature
-    assert "Histogram of fare in train" in page
-    assert external_references(page) == []
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
+    splits, numeric, categorical = html_tables(page)
+    assert splits["rows"] == [["Split", "Examples", "Features"], ["train", "100", "2"], ["eval", "100", "2"]]
+    assert (numeric["caption"], categorical["caption"]) == ("fare by split", "payment_type by split")
+    assert [row[:9] for row in numeric["rows"][1:]] == [
+        [split, "90", "10 (10 %)", "12.5", "3.25", "2", "0", "11", "40"] for split in ("train", "eval")]
+    assert [row[9].split(";")[0] for row in numeric["rows"][1:]] == [
+        f"Histogram of fare in {split}: 2 buckets from 0 to 40" for split in ("train", "eval")]
+    assert [row[1:] for row in categorical["rows"][1:]] == [
+        ["100", "0 (0 %)", "2", "0", "Cash 70 (70 %) Credit Card 30 (30 %)"]] * 2
 
 
 def test_statistics_html_marks_a_feature_missing_from_a_split():
     eval_stats = _stats()
     del eval_stats.datasets[0].features[0]
     page = render_statistics_html({"train": _stats(), "eval": eval_stats})
-    assert "not in this split" in page
+    fare = html_tables(page)[1]
+    assert fare["caption"] == "fare by split"
+    assert fare["rows"][1][:2] == ["train", "90"] and fare["rows"][2] == ["eval", "—", "—", "not in this split"]
 
 
 def test_statistics_html_escapes_feature_names_and_values():
@@ -117,6 +129,8 @@ def test_statistics_html_of_a_taxi_sized_dataset_stays_small():
             feature.string_stats.top_values.add(value=f"value-{v}-" + "x" * 30, frequency=5000 - v)
     page = render_statistics_html({"train": stats, "eval": stats})
     assert len(page.encode()) < 200_000
+    top_values = html_tables(page)[13]["rows"][1][5]  # categorical_feature_0, train: 5 shown of 5000
+    assert top_values.startswith("value-0-") and "value-4-" in top_values and "value-5-" not in top_values
 
 
 def test_anomalies_html_states_no_anomalies_in_words():
@@ -141,7 +155,11 @@ def test_anomalies_html_lists_each_anomaly_and_escapes_it():
     page = render_anomalies_html({"train": anomalies_pb2.Anomalies(), "eval": anomalies})
     assert "1 anomaly found in eval." in page
     assert "No anomalies in train." in page
-    assert "company" in page and "ENUM_TYPE_UNEXPECTED_STRING_VALUES" in page and "Error" in page
+    (table,) = html_tables(page)
+    assert table == {"caption": "Anomalies in eval (1)", "rows": [
+        ["Feature", "Kind", "Description", "Severity"],
+        ["company", "Unexpected string values ENUM_TYPE_UNEXPECTED_STRING_VALUES",
+         "Examples contain values missing from the schema: <b>x</b>.", "Error"]]}
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
 
 
@@ -192,11 +210,17 @@ def test_transform_markdown_marks_new_passed_and_dropped_features():
 
 
 def test_training_html_draws_a_chart_per_metric_with_final_values():
-    page = render_training_html(sample_history(8))
+    history = sample_history(8)
+    page = render_training_html(history)
     assert page.count("<svg") == 2 and page.count("<polyline") == 4
     assert "Line chart of loss over 8 epochs" in page
-    assert "Training (final)" in page and "Validation (final)" in page
-    assert external_references(page) == []
+    final, per_epoch = html_tables(page)
+    assert final["rows"] == [["Metric", "Training (final)", "Validation (final)"]] + [
+        [m, format_number(history[m][-1]), format_number(history[f"val_{m}"][-1])]
+        for m in ("loss", "sparse_categorical_accuracy")]
+    assert per_epoch["rows"][0] == ["Epoch", *history]
+    assert per_epoch["rows"][1:] == [[str(e + 1), *(format_number(v[e]) for v in history.values())]
+                                     for e in range(8)]
 
 
 def test_training_html_without_history_says_so():
@@ -208,10 +232,14 @@ def test_evaluation_html_states_the_decision_in_words(blessed, words):
     page = render_evaluation_html(**evaluation_kwargs(blessed=blessed))
     assert f"<title>Model evaluation: {words}</title>" in page
     assert f"{words}</p>" in page
-    assert ("Pass" in page) and (("Fail" in page) != blessed)
-    assert "at least 0.6" in page if blessed else "at least 0.99" in page
-    assert "Actual \\ predicted" in page and "Chinstrap" in page
-    assert external_references(page) == []
+    thresholds, overall, per_slice, matrix = html_tables(page)
+    assert thresholds["rows"][1] == ["sparse_categorical_accuracy", "at least 0.6" if blessed else "at least 0.99",
+                                     "0.94", "✓ Pass" if blessed else "✗ Fail"]
+    assert thresholds["rows"][2][3] == "✓ Pass"
+    assert overall["rows"][1:] == [["sparse_categorical_accuracy", "0.94"], ["example_count", "114"]]
+    assert [row[0] for row in per_slice["rows"][1:]] == ["Overall", "species = 0", "species = 1", "species = 2"]
+    assert matrix["rows"][0] == ["Actual \\ predicted", "Adelie", "Chinstrap", "Gentoo", "Total", "Recall"]
+    assert matrix["rows"][2] == ["Chinstrap", "3 (13 %)", "20 (87 %)", "0 (0 %)", "23", "0.8696"]
 
 
 def test_evaluation_html_without_thresholds_or_matrix():
@@ -263,7 +291,8 @@ def test_every_page_is_small_and_self_contained():
     for page in pages:
         assert len(page.encode()) < MAX_REPORT_BYTES
         assert external_references(page) == []
-        assert "Content-Security-Policy" in page
+        assert f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">' in page
+    assert CONTENT_SECURITY_POLICY.startswith("default-src 'none';")
 
 
 def test_external_reference_scanner_finds_loads():

@@ -73,4 +73,4 @@ def test_executor_entry_point_matches_the_component_signature(path, component):
 def test_every_component_module_was_inspected():
     names = {param.id for param in _components()}
     assert {"example_gen", "statistics_gen", "schema_gen", "import_schema", "example_validator", "transform",
-            "trainer", "evaluator", "pusher"} <= names
+            "trainer", "evaluator", "pusher", "infra_validator"} <= names

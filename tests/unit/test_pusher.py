@@ -37,7 +37,7 @@ def _run(tmp_path, model, blessing, base, name="pushed"):
     pushed = PushedModel(uri=str(tmp_path / name))
     report = Markdown(uri=str(tmp_path / f"{name}.md"))
     push.run(model=model, blessing=blessing, serving_base_dir=str(base), pushed_model=pushed, report=report,
-             evaluation_metrics=None, source_run="")
+             evaluation_metrics=None, source_run="", infra_blessing=None)
     return pushed, (tmp_path / f"{name}.md").read_text()
 
 
@@ -124,4 +124,39 @@ def test_serving_base_dir_is_required(tmp_path):
     with pytest.raises(PushError, match="serving_base_dir is required"):
         push.run(model=_model(tmp_path), blessing=_blessing(tmp_path, True), serving_base_dir="",
                  pushed_model=PushedModel(uri=str(tmp_path / "p")), report=Markdown(uri=str(tmp_path / "r")),
-                 evaluation_metrics=None, source_run="")
+                 evaluation_metrics=None, source_run="", infra_blessing=None)
+
+
+def test_a_model_the_infra_validator_did_not_bless_is_never_pushed(tmp_path):
+    from tfx_kfp.components.types import InfraBlessing
+
+    base = tmp_path / "serving"
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    (infra / "INFRA_NOT_BLESSED").write_text("")
+    pushed = PushedModel(uri=str(tmp_path / "pushed"))
+    push.run(model=_model(tmp_path), blessing=_blessing(tmp_path, True), serving_base_dir=str(base),
+             pushed_model=pushed, report=Markdown(uri=str(tmp_path / "r.md")), evaluation_metrics=None,
+             source_run="run-1", infra_blessing=InfraBlessing(uri=str(infra), metadata={"blessed": 0}))
+    assert pushed.metadata[names.META_PUSHED] == 0
+    assert "InfraValidator did not bless" in (tmp_path / "r.md").read_text()
+    assert not base.exists() or not os.listdir(base)
+
+
+def test_the_push_record_says_what_was_replaced_and_with_which_metrics(tmp_path):
+    from kfp.dsl import Metrics
+
+    base = tmp_path / "serving"
+    first, _ = _run(tmp_path, _model(tmp_path / "a", b"one"), _blessing(tmp_path / "a", True), base, "first")
+    metrics = Metrics(uri=str(tmp_path / "m"), metadata={"accuracy": 0.97, "loss": float("nan")})
+    second = PushedModel(uri=str(tmp_path / "second"))
+    push.run(model=_model(tmp_path / "b", b"two"), blessing=_blessing(tmp_path / "b", True), serving_base_dir=str(base),
+             pushed_model=second, report=Markdown(uri=str(tmp_path / "second.md")), evaluation_metrics=metrics,
+             source_run="run-2", infra_blessing=None)
+    assert second.metadata[names.META_REPLACED_VERSION] == first.metadata[names.META_PUSHED_VERSION]
+    with open(os.path.join(second.metadata[names.META_PUSHED_DESTINATION], push.PUSH_RECORD)) as f:
+        record = json.load(f)
+    assert record["replaced_version"] == first.metadata[names.META_PUSHED_VERSION]
+    assert record["metrics"] == {"accuracy": 0.97} and record["run"] == "run-2"  # NaN left out
+    assert record["blessing"]["blessed"] == 1
+    assert "replaces version" in (tmp_path / "second.md").read_text()
