@@ -2,7 +2,7 @@
 
 ExampleGen then StatisticsGen (the data stages that need no user module) through tfx-kfp's
 executors, each configuration in a fresh process, on: the penguin CSV (342 rows) and TFX's
-chicago-taxi CSV (15,002 rows) repeated 1× and 10×.
+chicago-taxi CSV (15,002 rows) repeated (1× and 10× by default; ``--taxi-repeats 100`` for 1.5M rows).
 
     uv run python bench/scale/beam_modes.py --out bench/results/scale_beam_modes.json
 
@@ -34,12 +34,14 @@ def taxi_csv() -> str:
                         "data.csv")
 
 
-def make_inputs(root: str) -> dict:
-    """{name: (data folder, label column, rows)}: penguin, taxi ×1, taxi ×10 (header once)."""
-    inputs = {"penguin": (os.path.join(REPO, "pipelines", "penguin", "data"), "species", None)}
+def make_inputs(root: str, repeats) -> dict:
+    """{name: (data folder, label column, rows)}: penguin, taxi repeated (header once)."""
+    penguin = os.path.join(REPO, "pipelines", "penguin", "data")
+    with open(os.path.join(penguin, os.listdir(penguin)[0])) as f:
+        inputs = {"penguin": (penguin, "species", sum(1 for line in f if line.strip()) - 1)}
     with open(taxi_csv()) as f:
         header, *rows = f.read().splitlines()
-    for repeat in (1, 10):
+    for repeat in repeats:
         folder = os.path.join(root, f"taxi_x{repeat}")
         os.makedirs(folder)
         with open(os.path.join(folder, "data.csv"), "w") as f:
@@ -90,6 +92,8 @@ def measure(name: str, data: tuple, mode: str, root: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(REPO, "bench", "results", "scale_beam_modes.json"))
+    parser.add_argument("--taxi-repeats", default="1,10", help="comma-separated; 100 gives 1.5M rows")
+    parser.add_argument("--skip-penguin", action="store_true")
     parser.add_argument("--one", nargs=5, metavar=("DATA", "LABEL", "MODE", "OUT", "RESULT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -99,7 +103,9 @@ def main() -> None:
         return
     results = []
     with tempfile.TemporaryDirectory(prefix="tfx-kfp-beam-modes-") as root:
-        inputs = make_inputs(root)
+        inputs = make_inputs(root, [int(r) for r in args.taxi_repeats.split(",")])
+        if args.skip_penguin:
+            del inputs["penguin"]
         for name, data in inputs.items():
             for mode in MODES:
                 results.append(measure(name, data, mode, root))
