@@ -121,6 +121,14 @@ def plan(configs, beam_modes, repeats, multi_processing_configs):
     return runs
 
 
+def write_results(path: str, results: dict) -> None:
+    """Writes the results JSON whole or not at all."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path + ".partial", "w") as f:
+        json.dump(results, f, indent=1)
+    os.replace(path + ".partial", path)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=2, help="Runs per configuration (default 2).")
@@ -174,10 +182,7 @@ def main(argv=None) -> int:
                      "module_file": os.path.relpath(os.path.realpath(work["module_file"]), REPO)},
         "configs": {key: CONFIGS[key]["label"] for key in CONFIGS}, "anchor": ANCHOR, "runs": runs,
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out + ".partial", "w") as f:
-        json.dump(results, f, indent=1)
-    os.replace(args.out + ".partial", args.out)
+    write_results(args.out, results)
     print(f"pipeline_measure: {len(runs)} runs written to {args.out} (logs under {workdir})")
     return 0
 

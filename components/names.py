@@ -5,6 +5,8 @@ names); tests check that every component's interface matches these constants,
 and pipelines wire tasks through them.
 """
 
+from tfx_kfp.runtime.properties import SPAN, SPLIT_NAMES, VERSION  # noqa: F401  (TFX property names)
+
 # Artifacts
 EXAMPLES = "examples"
 STATISTICS = "statistics"
@@ -36,11 +38,8 @@ WARMUP_FILE = "tf_serving_warmup_requests"
 # Output parameters
 BLESSED = "blessed"
 
-# TFX artifact properties carried in KFP artifact metadata
-SPLIT_NAMES = "split_names"
-SPAN = "span"
+# TFX artifact properties carried in KFP artifact metadata: SPLIT_NAMES, SPAN, VERSION (imported above)
 SPANS = "spans"  # ExampleGen: every span read, as a JSON list (the latest is SPAN)
-VERSION = "version"
 META_BLESSED = "blessed"
 META_PUSHED = "pushed"
 META_PUSHED_DESTINATION = "pushed_destination"

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional
 from tfx.dsl.components.base import base_beam_executor, base_executor
 from tfx.types import artifact_utils, standard_artifacts
 
-from tfx_kfp.components import names
+from tfx_kfp.runtime import properties as names
 
 from tfx_kfp.runtime import object_store
 from tfx_kfp.runtime.beam_defaults import DEFAULT_BEAM_PIPELINE_ARGS

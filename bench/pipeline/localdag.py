@@ -49,17 +49,18 @@ def _eval_config(spec: dict):
 
 def _pipeline(tfx, spec: dict):
     """CsvExampleGen → … → Pusher with TFX's own components."""
-    module_file = spec["module_file"]
+    transform_module = spec.get("transform_module_file", spec["module_file"])
+    trainer_module = spec.get("trainer_module_file", spec["module_file"])
     example_gen = tfx.components.CsvExampleGen(input_base=spec["data_root"])  # default split: 2:1 hash buckets
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
     transform = tfx.components.Transform(
-        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"], module_file=module_file,
-        disable_statistics=True)  # as tfx-kfp's transform
+        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
+        module_file=transform_module, disable_statistics=True)  # as tfx-kfp's transform
     trainer = tfx.components.Trainer(
-        module_file=module_file, examples=transform.outputs["transformed_examples"],
+        module_file=trainer_module, examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"], schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(num_steps=spec["train_steps"]),
         eval_args=tfx.proto.EvalArgs(num_steps=spec["eval_steps"]))
@@ -74,7 +75,7 @@ def _pipeline(tfx, spec: dict):
         components=[example_gen, statistics_gen, schema_gen, example_validator, transform, trainer, evaluator,
                     pusher],
         metadata_connection_config=tfx.sqlite_config(spec["mlmd_path"]),
-        beam_pipeline_args=list(spec["beam_pipeline_args"]), enable_cache=False)
+        beam_pipeline_args=list(spec["beam_pipeline_args"]), enable_cache=bool(spec.get("cache", False)))
 
 
 def _only(store, type_name: str):

@@ -25,8 +25,8 @@ from tfx_kfp.pipelines.penguin import module_source
 GOLDEN = os.path.join(os.path.dirname(os.path.dirname(__file__)), "golden")
 REGENERATE = "UPDATE_GOLDEN=1 uv run pytest tests/unit/test_compile.py"
 MODULE_SOURCE = "<MODULE_SOURCE>"
-ROOT_STAGES = {"example-gen", "statistics-gen", "schema-gen", "example-validator", "transform", "trainer",
-               "evaluator"}
+ROOT_STAGES = {"resolve-inputs", "example-gen", "statistics-gen", "schema-gen", "example-validator", "transform",
+               "trainer", "latest-pushed-model", "evaluator"}
 # A module source default (module_source, or transform_/trainer_module_source), twice: in KFP's header comment (``#    name: type [Default: '…']``
 # lines) and in the root inputDefinitions (a double-quoted YAML scalar that may span lines).
 MODULE_SOURCE_HEADER = re.compile(r"^(#    \w*module_source: str \[Default: ').*?('\]\n)(?=#    \w+: |[^#])",
@@ -112,6 +112,7 @@ def test_tasks_are_wired_output_to_input_through_the_declared_names(kind_yaml):
         ("trainer", names.SCHEMA): ("schema-gen", names.SCHEMA),
         ("evaluator", names.EXAMPLES): ("example-gen", names.EXAMPLES),
         ("evaluator", names.MODEL): ("trainer", names.MODEL),
+        ("evaluator", names.BASELINE_MODEL): ("latest-pushed-model", names.BASELINE_MODEL),
     }
     wired = {(task, key): (artifact.task_output_artifact.producer_task,
                            artifact.task_output_artifact.output_artifact_key)
@@ -119,9 +120,14 @@ def test_tasks_are_wired_output_to_input_through_the_declared_names(kind_yaml):
     assert wired == wiring
     # The validator gates Transform although Transform reads none of its outputs.
     assert set(root_tasks["transform"].dependent_tasks) == {"example-gen", "schema-gen", "example-validator"}
+    # ExampleGen's cache key includes the fingerprint of the files it reads.
+    fingerprint = root_tasks["example-gen"].inputs.parameters["input_fingerprint"].task_output_parameter
+    assert (fingerprint.producer_task, fingerprint.output_parameter_key) == ("resolve-inputs", "fingerprint")
+    assert not root_tasks["resolve-inputs"].caching_options.enable_cache
+    assert not root_tasks["latest-pushed-model"].caching_options.enable_cache
 
 
-def test_pusher_runs_only_when_the_evaluator_blesses_on_the_trained_model(kind_yaml):
+def test_pusher_runs_only_when_the_evaluator_and_the_infra_validator_bless_the_trained_model(kind_yaml):
     spec = _spec(kind_yaml)
     (condition_name,) = set(spec.root.dag.tasks) - ROOT_STAGES
     condition = spec.root.dag.tasks[condition_name]
@@ -131,20 +137,29 @@ def test_pusher_runs_only_when_the_evaluator_blesses_on_the_trained_model(kind_y
     assert {key: (a.task_output_artifact.producer_task, a.task_output_artifact.output_artifact_key)
             for key, a in artifacts.items()} == {
         f"pipelinechannel--evaluator-{names.BLESSING}": ("evaluator", names.BLESSING),
+        f"pipelinechannel--evaluator-{names.METRICS}": ("evaluator", names.METRICS),
+        f"pipelinechannel--example-gen-{names.EXAMPLES}": ("example-gen", names.EXAMPLES),
         f"pipelinechannel--trainer-{names.MODEL}": ("trainer", names.MODEL)}
     inner = spec.components[condition.component_ref.name].dag.tasks
-    assert list(inner) == ["pusher"]
-    assert {key: a.component_input_artifact for key, a in inner["pusher"].inputs.artifacts.items()} == {
+    (gate_name,) = set(inner) - {"infra-validator"}
+    gate = inner[gate_name]
+    assert gate.trigger_policy.condition == \
+        f"inputs.parameter_values['pipelinechannel--infra-validator-{names.BLESSED}'] == true"
+    innermost = spec.components[gate.component_ref.name].dag.tasks
+    assert list(innermost) == ["pusher"]
+    assert {key: a.component_input_artifact for key, a in innermost["pusher"].inputs.artifacts.items()} == {
         names.BLESSING: f"pipelinechannel--evaluator-{names.BLESSING}",
+        "evaluation_metrics": f"pipelinechannel--evaluator-{names.METRICS}",
+        names.INFRA_BLESSING: f"pipelinechannel--infra-validator-{names.INFRA_BLESSING}",
         names.MODEL: f"pipelinechannel--trainer-{names.MODEL}"}
-    assert not inner["pusher"].caching_options.enable_cache
+    assert not innermost["pusher"].caching_options.enable_cache
 
 
 def test_every_task_mounts_the_model_store(kind_yaml):
     spec, platform = list(yaml.safe_load_all(kind_yaml))
     executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
     assert set(executors) == set(spec["deploymentSpec"]["executors"])
-    assert len(executors) == len(ROOT_STAGES) + 1  # and the pusher
+    assert len(executors) == len(ROOT_STAGES) + 2  # and the gated infra-validator and pusher
     for executor in executors.values():
         assert executor == {"pvcMount": [{
             "constant": cluster.MODEL_STORE_PVC_NAME, "mountPath": cluster.MODEL_STORE_MOUNT_PATH,

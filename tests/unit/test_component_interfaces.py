@@ -36,14 +36,19 @@ ARTIFACTS = {
         {names.MODEL: "tfx.Model", names.MODEL_RUN: "tfx.ModelRun", names.METRICS: "system.Metrics",
          names.REPORT: "system.HTML"},
     ),
+    "resolve_inputs": ({}, {}),
+    "latest_pushed_model": ({}, {names.BASELINE_MODEL: "tfx.Model"}),
+    "infra_validator": ({names.MODEL: "tfx.Model", names.EXAMPLES: "tfx.Examples"},
+                        {names.INFRA_BLESSING: "tfx.InfraBlessing", names.REPORT: "system.Markdown"}),
     "evaluator": (
-        {names.EXAMPLES: "tfx.Examples", names.MODEL: "tfx.Model"},
+        {names.EXAMPLES: "tfx.Examples", names.MODEL: "tfx.Model", names.BASELINE_MODEL: "tfx.Model"},
         {names.EVALUATION: "tfx.ModelEvaluation", names.BLESSING: "tfx.ModelBlessing",
          names.METRICS: "system.Metrics", names.CONFUSION_MATRIX: "system.ClassificationMetrics",
          names.REPORT: "system.HTML"},
     ),
     "pusher": (
-        {names.MODEL: "tfx.Model", names.BLESSING: "tfx.ModelBlessing"},
+        {names.MODEL: "tfx.Model", names.BLESSING: "tfx.ModelBlessing", "evaluation_metrics": "system.Metrics",
+         names.INFRA_BLESSING: "tfx.InfraBlessing"},
         {names.PUSHED_MODEL: "tfx.PushedModel", names.REPORT: "system.Markdown"},
     ),
 }

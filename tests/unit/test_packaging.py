@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 import tfx_kfp
 from tfx_kfp.cli import commands
@@ -72,7 +73,8 @@ def test_base_install_compiles_the_same_penguin_pipeline_as_the_full_install(bas
     # Installed from a wheel there is no source tree to digest: the image tag is the package version alone.
     wheel_image = f"{DEFAULT_IMAGE_REPOSITORY}:{tfx_kfp.__version__}"
     assert base_yaml.read_text() == full_yaml.read_text().replace(RUNTIME_IMAGE, wheel_image)
-    assert base_yaml.read_text().count(f"image: {wheel_image}\n") == 8  # one executor per stage
+    executors = next(yaml.safe_load_all(base_yaml.read_text()))["deploymentSpec"]["executors"]
+    assert base_yaml.read_text().count(f"image: {wheel_image}\n") == len(executors) == 11  # one per component
 
 
 def test_base_install_offers_every_command_and_submit(base_install):

@@ -49,8 +49,13 @@ def test_spec_tasks_are_the_container_tasks_upstream_first_with_display_names_an
         SpecTask("use-2", "Use it later", ("condition-1",)),
     ]
     penguin = [t.key for t in spec_tasks(compiled(tmp_path, penguin_pipeline("kind")))]
-    assert penguin == ["example-gen", "statistics-gen", "schema-gen", "example-validator", "transform",
-                       "trainer", "evaluator", "pusher"]
+    assert sorted(penguin) == sorted(["resolve-inputs", "example-gen", "latest-pushed-model", "statistics-gen",
+                                      "schema-gen", "example-validator", "transform", "trainer", "evaluator",
+                                      "infra-validator", "pusher"])
+    for upstream, downstream in [("resolve-inputs", "example-gen"), ("example-gen", "statistics-gen"),
+                                 ("trainer", "evaluator"), ("latest-pushed-model", "evaluator"),
+                                 ("evaluator", "infra-validator"), ("infra-validator", "pusher")]:
+        assert penguin.index(upstream) < penguin.index(downstream)
 
 
 def test_task_states_come_from_the_nodes_named_after_tasks_never_from_pods(tmp_path):
