@@ -116,14 +116,15 @@ def use_s3_in_tensorflow(settings: Dict[str, object]) -> None:
     os.environ.setdefault("AWS_REGION", DEFAULT_REGION)
     if settings.get("s3_verify") is not None:
         os.environ["S3_VERIFY_SSL"] = "1" if str(settings["s3_verify"]).lower() not in ("0", "false") else "0"
-    import tensorflow_io  # noqa: F401  (registers s3:// with tf.io.gfile)
+    import tensorflow_io  # registers s3:// with tf.io.gfile
 
-    if _exit_before_tensorflow_io_aborts not in _EXIT_GUARD:
+    if tensorflow_io.__version__ == ABORTING_TENSORFLOW_IO and _exit_before_tensorflow_io_aborts not in _EXIT_GUARD:
         _EXIT_GUARD.append(_exit_before_tensorflow_io_aborts)
         atexit.register(_exit_before_tensorflow_io_aborts)
 
 
 _EXIT_GUARD: list = []
+ABORTING_TENSORFLOW_IO = "0.37.1"  # the release with tensorflow/io#2039; the guard applies to it only
 
 
 def _exit_before_tensorflow_io_aborts() -> None:
