@@ -103,7 +103,7 @@ COPY pipelines ./pipelines
 COPY reports ./reports
 COPY runtime ./runtime
 COPY serving ./serving
-RUN uv build --wheel --out-dir /wheels .
+RUN mkdir -p .pkg && ln -s .. .pkg/tfx_kfp && uv build --wheel --out-dir /wheels .
 
 # --------------------------------------------------------------------------
 # runtime: the base image, the venv and a non-root user. No compilers, no uv,

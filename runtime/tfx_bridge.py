@@ -3,7 +3,8 @@
 TFX executors take ``{name: [tfx Artifact]}`` dicts whose URIs they read and
 write. We point those URIs at ``artifact.path`` (a local path on every KFP
 backend: object storage is mounted there), never at ``artifact.uri``, which may
-be a ``minio://`` URI that ``tf.io.gfile`` cannot open. TFX artifact properties
+be a ``minio://`` URI that ``tf.io.gfile`` cannot open — unless Beam runs remotely,
+where ``object_store`` decides (see there). TFX artifact properties
 travel in KFP artifact metadata.
 """
 
@@ -18,6 +19,7 @@ from tfx.types import artifact_utils, standard_artifacts
 
 from tfx_kfp.runtime import properties as names
 
+from tfx_kfp.runtime import object_store
 from tfx_kfp.runtime.beam_defaults import DEFAULT_BEAM_PIPELINE_ARGS
 
 
@@ -35,19 +37,21 @@ def split_names(kfp_artifact) -> List[str]:
     return _split_names_on_disk(kfp_artifact.path)
 
 
-def to_tfx(type_name: str, kfp_artifact, uri: Optional[str] = None):
+def to_tfx(type_name: str, kfp_artifact, uri: Optional[str] = None, beam_pipeline_args: Optional[List[str]] = None):
     """Makes a TFX artifact of ``type_name`` for a KFP artifact.
 
     Args:
         type_name: A class name in ``tfx.types.standard_artifacts``, e.g. "Examples".
         kfp_artifact: The KFP artifact (input or output).
         uri: Where the TFX executor reads or writes; defaults to ``kfp_artifact.path``.
+        beam_pipeline_args: The Beam args of the executor; with a remote runner, an artifact in
+            object storage gets its object-store URI instead (``object_store.tfx_uri``).
 
     Returns:
         The TFX artifact, with the properties found in the KFP metadata set.
     """
     artifact = getattr(standard_artifacts, type_name)()
-    artifact.uri = uri or kfp_artifact.path
+    artifact.uri = object_store.tfx_uri(kfp_artifact, uri, beam_pipeline_args)
     metadata = dict(kfp_artifact.metadata or {})
     properties = artifact.PROPERTIES or {}
     if names.SPLIT_NAMES in properties and uri is None:  # an input: from its metadata or its Split-* folders
@@ -74,7 +78,7 @@ def export_properties(tfx_artifact, kfp_artifact) -> None:
 def beam_context(beam_pipeline_args: Optional[List[str]]) -> base_beam_executor.BaseBeamExecutor.Context:
     """An executor context for Beam-based TFX executors."""
     return base_beam_executor.BaseBeamExecutor.Context(
-        beam_pipeline_args=list(beam_pipeline_args) if beam_pipeline_args else list(DEFAULT_BEAM_PIPELINE_ARGS),
+        beam_pipeline_args=object_store.filesystem_args(beam_pipeline_args or DEFAULT_BEAM_PIPELINE_ARGS),
         tmp_dir=tempfile.mkdtemp(prefix="tfx-kfp-beam-"),
         unique_id=uuid.uuid4().hex[:12],
     )

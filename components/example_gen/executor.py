@@ -13,7 +13,7 @@ from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
 from tfx_kfp.components.types import Examples
-from tfx_kfp.runtime import arguments, tfx_bridge
+from tfx_kfp.runtime import arguments, object_store, tfx_bridge
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.example_gen import spans, validation
@@ -32,7 +32,7 @@ def _output_config(train_hash_buckets: int, eval_hash_buckets: int) -> example_g
 
 
 def _selected_input(data_root: str, input_format: str, label_key: str, input_pattern: str, span_range: list,
-                    folder: str):
+                    folder: str, checked_root: str):
     """(input base, pattern, span, version, fingerprint, spans) for TFX, after validating what is read.
 
     With an input pattern, the selected files are linked into ``folder`` so that one TFX input glob reads
@@ -40,15 +40,15 @@ def _selected_input(data_root: str, input_format: str, label_key: str, input_pat
     """
     if not input_pattern:
         if input_format == "csv":
-            validation.check_csv_dir(data_root, label_key)
+            validation.check_csv_dir(checked_root, label_key)
             pattern = validation.CSV_PATTERN
         else:
-            files = validation.check_tfrecord_dir(data_root, label_key)
+            files = validation.check_tfrecord_dir(checked_root, label_key)
             extensions = sorted({os.path.splitext(f)[1] for f in files})
             if len(extensions) > 1:
                 raise InputError(data_root, "TFRecord files must share one file extension (one input glob)",
                                  received=", ".join(extensions))
-            pattern = spans.default_pattern(data_root, input_format)
+            pattern = spans.default_pattern(checked_root, input_format)
         split = example_gen_pb2.Input.Split(name="single_split", pattern=pattern)
         fingerprint, span, version = example_gen_utils.calculate_splits_fingerprint_span_and_version(
             data_root, [split])
@@ -70,19 +70,20 @@ def run(*, data_root: str, examples: Output[Examples], input_format: str, label_
     Validates the input, selects the span(s) to read, then writes split tf.Examples to ``examples.path``.
     """
     arguments.check_input_format("example_gen", input_format)
-    data_root = os.path.abspath(data_root) if data_root else data_root
+    data_root = object_store.object_store_uri(data_root) or (os.path.abspath(data_root) if data_root else data_root)
+    checked_root = object_store.local_mirror(data_root, beam_pipeline_args)  # validation reads local files
     executor_class = csv_executor.Executor if input_format == "csv" else import_executor.Executor
     output_config = _output_config(train_hash_buckets, eval_hash_buckets)
     with tempfile.TemporaryDirectory(prefix="tfx-kfp-inputs-") as links:
         input_base, pattern, span, version, fingerprint, read_spans = _selected_input(
-            data_root, input_format, label_key, input_pattern, list(span_range), links)
+            data_root, input_format, label_key, input_pattern, list(span_range), links, checked_root)
         if input_fingerprint and input_fingerprint != fingerprint:
             raise InputError(data_root, "the input files changed after resolve_inputs fingerprinted them; "
                              "run the pipeline again", field="input_fingerprint")
         input_config = example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="single_split",
                                                                                  pattern=pattern)])
         with staged_dir(examples.path) as staging:
-            tfx_examples = tfx_bridge.to_tfx("Examples", examples, uri=staging)
+            tfx_examples = tfx_bridge.to_tfx("Examples", examples, uri=staging, beam_pipeline_args=beam_pipeline_args)
             tfx_examples.span = span
             if version is not None:
                 tfx_examples.version = version

@@ -8,7 +8,7 @@ from tfx.components.transform import executor as tfx_executor
 from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components.types import Examples, Schema, TransformGraph
-from tfx_kfp.runtime import arguments, reports, tfx_bridge, user_module
+from tfx_kfp.runtime import arguments, object_store, reports, tfx_bridge, user_module
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.reports import render_transform_markdown
 
@@ -24,13 +24,15 @@ def run(*, examples: Input[Examples], schema: Input[Schema], module_source: str,
     Writes the transform graph and transformed examples.
     """
     config = arguments.parse_custom_config("transform", custom_config)
-    tfx_examples = tfx_bridge.to_tfx("Examples", examples)
-    tfx_schema = tfx_bridge.to_tfx("Schema", schema)
+    tfx_examples = tfx_bridge.to_tfx("Examples", examples, beam_pipeline_args=beam_pipeline_args)
+    tfx_schema = tfx_bridge.to_tfx("Schema", schema, beam_pipeline_args=beam_pipeline_args)
     module_args = beam_pipeline_args or tfx_bridge.DEFAULT_BEAM_PIPELINE_ARGS
     with staged_dir(transform_graph.path) as graph_dir, staged_dir(transformed_examples.path) as examples_dir, \
             user_module.loaded(module_source, "preprocessing_fn", module_args) as module:
-        tfx_graph = tfx_bridge.to_tfx("TransformGraph", transform_graph, uri=graph_dir)
-        tfx_transformed = tfx_bridge.to_tfx("Examples", transformed_examples, uri=examples_dir)
+        tfx_graph = tfx_bridge.to_tfx("TransformGraph", transform_graph, uri=graph_dir,
+                                      beam_pipeline_args=beam_pipeline_args)
+        tfx_transformed = tfx_bridge.to_tfx("Examples", transformed_examples, uri=examples_dir,
+                                            beam_pipeline_args=beam_pipeline_args)
         tfx_transformed.split_names = tfx_examples.split_names
         tfx_executor.Executor(tfx_bridge.beam_context(beam_pipeline_args)).Do(
             {specs.EXAMPLES_KEY: [tfx_examples], specs.SCHEMA_KEY: [tfx_schema]},
@@ -43,5 +45,7 @@ def run(*, examples: Input[Examples], schema: Input[Schema], module_source: str,
         )
     tfx_bridge.export_properties(tfx_transformed, transformed_examples)
     reports.write_report(report, render_transform_markdown(
-        reports.read_schema(os.path.join(transform_graph.path, TRANSFORMED_SCHEMA)), reports.read_schema(schema.path)))
+        reports.read_schema(os.path.join(object_store.readable_path(transform_graph, beam_pipeline_args),
+                                         TRANSFORMED_SCHEMA)),
+        reports.read_schema(object_store.readable_path(schema, beam_pipeline_args))))
     print(f"transform: transform graph in {transform_graph.path}; transformed examples in {transformed_examples.path}")

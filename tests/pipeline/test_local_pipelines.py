@@ -63,7 +63,9 @@ def test_penguin_run_writes_every_stage_and_report(penguin_run):
         assert os.path.getsize(report) > 100, stage
     with open(os.path.join(result.run_dir, "pusher", "report")) as f:
         push_report = f.read()
-    assert "### serving_default" in push_report and "### struct" not in push_report  # metadata read in both shapes
+    # the model's real signatures (Markdown-escaped), not one named "struct": metadata read in both shapes
+    assert "### serving\\_default" in push_report and "### serving\\_examples" in push_report
+    assert "struct" not in push_report
     confusion = result.metadata("evaluator", "confusion_matrix")["confusionMatrix"]
     assert sum(sum(r["row"]) for r in confusion["rows"]) == result.metadata("evaluator", "metrics")["example_count"]
 
@@ -168,7 +170,10 @@ def _fruit_csv(folder, rows=300, seed=7):
             writer.writerow([round(weight, 1), color, fruit])
 
 
-def test_tfx_style_user_module_runs_unchanged_on_the_generic_pipeline(tmp_path):
+def test_tfx_style_user_module_runs_unchanged_and_its_unservable_export_is_caught(tmp_path):
+    """A TFX module (tfx.v1, a vocabulary, a Keras 3 model exported with a tf.function on the model) runs
+    through every stage unchanged; its export answers under tf.saved_model.load but not under TF Serving's
+    TF1 loader, so the InfraValidator refuses it and nothing reaches the serving directory."""
     import tensorflow as tf
 
     _fruit_csv(tmp_path / "data")
@@ -181,13 +186,17 @@ def test_tfx_style_user_module_runs_unchanged_on_the_generic_pipeline(tmp_path):
         "beam_pipeline_args": ["--direct_running_mode=in_memory"],
     }, "inprocess", str(tmp_path / "runs"))
     assert result.blessed and result.eval_accuracy >= 0.8
-    model = tf.saved_model.load(result.pushed_destination)
+    model = tf.saved_model.load(os.path.join(result.tasks["trainer"].artifacts["model"].uri, "Format-Serving"))
     example = tf.train.Example(features=tf.train.Features(feature={
         "weight_g": tf.train.Feature(float_list=tf.train.FloatList(value=[110.0])),
         "color": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"yellow"])),
     }))
     outputs = model.signatures["serving_default"](examples=tf.constant([example.SerializeToString()]))["outputs"]
     assert outputs.numpy()[0].argmax() == 1
+    assert result.metadata("infra-validator", "infra_blessing")["blessed"] == 0
+    with open(os.path.join(result.run_dir, "infra-validator", "report")) as f:
+        assert "Could not find variable" in f.read()  # what TF Serving's loader does with this export
+    assert result.state("pusher") == "skipped" and not serving.exists()
 
 
 def test_missing_data_dir_fails_with_the_rule_that_failed(tmp_path, capfd):
@@ -196,8 +205,8 @@ def test_missing_data_dir_fails_with_the_rule_that_failed(tmp_path, capfd):
                  "--param", f"serving_base_dir={tmp_path / 'serving'}"])
     captured = capfd.readouterr()
     assert code == 1
-    assert f"{tmp_path / 'nowhere'}: data directory does not exist" in captured.out + captured.err
-    assert re.search(r"example-gen\s+failed", captured.out)
+    assert f"{tmp_path / 'nowhere'}: field 'data_root': data directory does not exist" in captured.err
+    assert re.search(r"resolve-inputs\s+failed", captured.out)
 
 
 def test_every_html_report_of_the_run_renders_offline_in_chromium(penguin_run):
