@@ -6,6 +6,7 @@
     tests/docker/        docker          the runtime image
     tests/kind/          cluster_static  cluster files checked offline
     tests/reports/       unit, except browser (Chromium) and beam tests marked in the file
+    static (marked)      Pyright over every import; a fresh base install (tens of seconds, no TensorFlow)
 
 Select a tier with ``-m``, e.g. ``uv run pytest -m unit``.
 """
@@ -26,7 +27,7 @@ TIER_BY_FOLDER = {
     "kind": "cluster_static",
     "reports": "unit",
 }
-TIERS = set(TIER_BY_FOLDER.values()) | {"browser"}
+TIERS = set(TIER_BY_FOLDER.values()) | {"browser", "static"}
 HEAVY_MODULES = ("tensorflow", "tfx", "apache_beam")
 
 

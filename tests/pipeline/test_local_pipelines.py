@@ -218,7 +218,7 @@ def test_every_html_report_of_the_run_renders_offline_in_chromium(penguin_run):
 
     binary = find_chromium()
     if binary is None:
-        pytest.skip("no chromium binary on PATH (Debian: apt-get install -y chromium)")
+        pytest.skip("no chromium or chromedriver on PATH (Debian: apt-get install -y chromium chromium-driver)")
     result, _ = penguin_run
     index = write_run_index(result.run_dir)
     pages = {task: Path(index).parent / "index_files" / task / "report.html"

@@ -56,6 +56,7 @@ def _is_our_import(diagnostic: dict) -> bool:
             or 'module "tfx_kfp' in diagnostic["message"])
 
 
+@pytest.mark.static
 def test_pyright_resolves_every_tfx_kfp_import(tmp_path):
     uvx = shutil.which("uvx")
     if uvx is None:

@@ -49,6 +49,7 @@ def _python_in(venv, code: str, **env) -> str:
     return out.stdout
 
 
+@pytest.mark.static
 def test_base_install_is_one_namespace_with_its_data_a_command_and_no_tensorflow(base_install):
     code = ("import importlib.util, json; from importlib import metadata; d = metadata.distribution('tfx-kfp'); "
             f"print(json.dumps({{'heavy': [m for m in {HEAVY_MODULES!r} if importlib.util.find_spec(m)], "
@@ -65,6 +66,7 @@ def test_base_install_is_one_namespace_with_its_data_a_command_and_no_tensorflow
     assert installed["scripts"] == ["tfx-kfp = tfx_kfp.cli:main"]
 
 
+@pytest.mark.static
 def test_base_install_compiles_the_same_penguin_pipeline_as_the_full_install(base_install, tmp_path):
     base_yaml, full_yaml = tmp_path / "base.yaml", tmp_path / "full.yaml"
     subprocess.run([str(base_install / "bin" / "tfx-kfp"), "compile", "--pipeline", "penguin", "-o", str(base_yaml)],
@@ -77,6 +79,7 @@ def test_base_install_compiles_the_same_penguin_pipeline_as_the_full_install(bas
     assert base_yaml.read_text().count(f"image: {wheel_image}\n") == len(executors) == 11  # one per component
 
 
+@pytest.mark.static
 def test_base_install_offers_every_command_and_submit(base_install):
     """Submitting needs our submit command and the KFP client; no cluster here, so --help and the import."""
     out = subprocess.run([str(base_install / "bin" / "tfx-kfp"), "submit", "--help"], check=True,
