@@ -41,7 +41,7 @@ def test_penguin_pipeline_in_docker_pushes_a_servable_model(runtime_image, tmp_p
     log = run.stdout + run.stderr
     assert run.returncode == 0, log[-6000:]
     last = run.stdout.strip().splitlines()[-1]
-    assert "penguin succeeded" in last and "blessed" in last, last
+    assert "penguin (docker): succeeded" in last and "blessed" in last, last
     pushed = re.search(r"pushed to (\S+)", last)
     assert pushed, last
     for task in ("example-gen", "statistics-gen", "schema-gen", "example-validator", "transform", "trainer",
