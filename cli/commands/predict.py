@@ -11,7 +11,8 @@ HELP = "Call a served model's Predict API (REST or gRPC) and print the response.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the predict flags."""
-    parser.add_argument("--model", required=True, help="Model name, e.g. penguin.")
+    # The same names as `tfx-kfp serve` (TF Serving's own flags); the short ones stay as aliases.
+    parser.add_argument("--model_name", "--model", dest="model", required=True, help="Model name, e.g. penguin.")
     protocol = parser.add_mutually_exclusive_group()
     protocol.add_argument("--rest", dest="protocol", action="store_const", const="rest",
                           help="Use the REST API (default).")
@@ -27,8 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     version.add_argument("--version", type=int, help="Call this model version.")
     version.add_argument("--label", help="Call the version with this label.")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--rest_port", type=int, default=8501)
-    parser.add_argument("--grpc_port", type=int, default=8500)
+    parser.add_argument("--rest_api_port", "--rest_port", dest="rest_port", type=int, default=8501,
+                        help="REST port (serve's --rest_api_port).")
+    parser.add_argument("--port", "--grpc_port", dest="grpc_port", type=int, default=8500,
+                        help="gRPC port (serve's --port).")
     parser.add_argument("--timeout", type=float, default=10.0, help="Seconds per attempt.")
 
 
