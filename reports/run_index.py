@@ -30,7 +30,8 @@ CLASSIFICATION_METRICS = "classification_metrics"
 ARTIFACT = "artifact"
 
 _KIND_ORDER = {HTML: 0, MARKDOWN: 0, METRICS: 1, CLASSIFICATION_METRICS: 2, ARTIFACT: 3}
-_RUN_NAME = re.compile(r"^(?P<pipeline>.+)-(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d+)$")
+# tfx_kfp.local's run folders (<pipeline>-YYYYmmdd-HHMMSS-ffffff), and kfp.local's (…-YYYY-mm-dd-HH-MM-SS-ffffff).
+_RUN_NAME = re.compile(r"^(?P<pipeline>.+)-(?P<stamp>\d{8}-\d{6}-\d+|\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d+)$")
 _SNIFF_BYTES = 4096
 _CONFIDENCE_ROWS_SHOWN = 20
 
