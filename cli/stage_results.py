@@ -204,6 +204,9 @@ def run_result(events: Mapping[str, TaskEvent]) -> str:
     parts = []
     if evaluator is not None:
         parts.append(evaluator_result(evaluator) or "evaluated")
+    infra = next((e for e in events.values() if names.INFRA_BLESSING in e.outputs), None)
+    if infra is not None and infra_result(infra) and not _flag(infra.outputs[names.INFRA_BLESSING].get(names.META_BLESSED)):
+        parts.append("NOT infra-blessed (fails in the serving stack; see the infra-validator report)")
     if pusher is not None:
         parts.append(key_result(pusher))
     parts += [f"{e.task} skipped ({key_result(e)})" for e in events.values() if e.state == SKIPPED]
