@@ -17,7 +17,7 @@ import sys
 import tempfile
 import traceback
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence
 
 from kfp.dsl import executor as kfp_executor
@@ -42,7 +42,6 @@ class Outcome:
     exit_code: int
     error: Optional[BaseException] = None
     message: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def _split_lightweight_command(command: List[str]):
