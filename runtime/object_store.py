@@ -210,3 +210,23 @@ def readable_path(kfp_artifact, beam_pipeline_args: Optional[List[str]] = None) 
     if remote is None:
         return kfp_artifact.path
     return _copy_to_local(remote.rstrip("/"), s3_settings(beam_pipeline_args), recursive=True)
+
+
+def exit_now_if_tensorflow_io_loaded(status: int) -> None:
+    """Ends a process that may have used tensorflow-io with ``status``, before its exit-time abort.
+
+    For processes with their own exit status (the test runner): the atexit guard above cannot know it,
+    and other exit handlers may already crash into tensorflow/io#2039. Does nothing when tensorflow-io
+    was never imported or is not the aborting release.
+    """
+    import sys
+
+    module = sys.modules.get("tensorflow_io")
+    if module is None or getattr(module, "__version__", None) != ABORTING_TENSORFLOW_IO:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)

@@ -50,3 +50,19 @@ def pytest_sessionfinish(session, exitstatus):
     if loaded:
         session.exitstatus = 1
         print(f"\nunit tier imported {', '.join(loaded)}: a unit test (or what it imports) is not TF-free")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """A session that imported tensorflow-io 0.37.1 (the object-store tests) would crash at interpreter
+    exit (tensorflow/io#2039, see tfx_kfp.runtime.object_store); end it here with pytest's own status."""
+    session = getattr(config, "_tfx_kfp_session", None)
+    if session is not None and "tensorflow_io" in sys.modules:
+        from tfx_kfp.runtime.object_store import exit_now_if_tensorflow_io_loaded
+
+        exit_now_if_tensorflow_io_loaded(int(session.exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session):
+    session.config._tfx_kfp_session = session
