@@ -9,7 +9,6 @@ import heavy libraries (TensorFlow, TFX) inside ``run`` only, so ``--help`` and
 
 import argparse
 import importlib
-import os
 import pkgutil
 import sys
 from typing import List, Optional

@@ -182,7 +182,7 @@ def line_chart_svg(
     parts = [
         f'<svg role="img" aria-label="{esc(label)}" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}"><title>{esc(label)}</title>',
-        f'<g stroke="#d0d7de" stroke-width="1">',
+        '<g stroke="#d0d7de" stroke-width="1">',
     ]
     for tick in y_ticks:
         parts.append(f'<line x1="{left}" y1="{sy(tick):.1f}" x2="{left + plot_w}" y2="{sy(tick):.1f}"/>')

@@ -35,11 +35,11 @@ def write_index(run_dir: Union[str, pathlib.Path], output: Optional[str] = None)
         output: Where to write the index (default: RUN_DIR/index.html).
 
     Raises:
-        tfx_kfp.reports.run_index.RunNotFoundError: ``run_dir`` holds no run.
+        tfx_kfp.reports.run_scan.RunNotFoundError: ``run_dir`` holds no run.
     """
     from tfx_kfp.reports import run_index  # light: no TensorFlow/TFX imports
 
-    return run_index.write_run_index(run_index.resolve_run_dir(run_dir), output)
+    return run_index.write_run_index(run_dir, output)
 
 
 def open_in_browser(index: Union[str, pathlib.Path]) -> bool:
@@ -49,15 +49,15 @@ def open_in_browser(index: Union[str, pathlib.Path]) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Writes the index and prints its path; returns the exit status."""
-    from tfx_kfp.reports import run_index
+    from tfx_kfp.reports import run_scan
 
     try:
-        run_dir = run_index.resolve_run_dir(args.run_dir)
-    except run_index.RunNotFoundError as error:
+        run_dir = run_scan.resolve_run_dir(args.run_dir)
+    except run_scan.RunNotFoundError as error:
         print(f"tfx-kfp report: error: {error}", file=sys.stderr)
         return 2
     if run_dir.resolve() != pathlib.Path(args.run_dir).resolve():
-        count = len(run_index.list_runs(args.run_dir))
+        count = len(run_scan.list_runs(args.run_dir))
         print(f"tfx-kfp report: {count} run(s) in {args.run_dir}; indexing the newest, {run_dir.name}", file=sys.stderr)
     index = write_index(run_dir, args.output)
     print(index)

@@ -21,6 +21,9 @@ _EXTERNAL = re.compile(
     re.IGNORECASE,
 )
 
+# Text that must come out escaped wherever a report shows it.
+EVIL = '<script>alert("x")</script> | *bold* [a](http://evil.example/x.png)'
+
 
 def external_references(page: str) -> List[str]:
     """Snippets of ``page`` that would load something from elsewhere (or run script)."""

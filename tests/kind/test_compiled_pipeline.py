@@ -5,7 +5,6 @@ parameters (where up.sh puts the data, where TF Serving looks for models).
 """
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml

@@ -15,7 +15,6 @@
 """
 
 import re
-from pathlib import Path
 from typing import List
 
 import kubernetes_validate

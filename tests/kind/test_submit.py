@@ -214,7 +214,7 @@ def test_schedule_creates_a_recurring_run_of_the_new_version(kfp_api, pipeline_f
     assert job["runtime_config"]["parameters"] == {"input_pattern": "span-{SPAN}/*.csv"}
     assert job["pipeline_version_reference"]["pipeline_version_id"] in api.versions
     assert api.runs == {}
-    assert f"recurring run" in capsys.readouterr().out
+    assert "recurring run" in capsys.readouterr().out
 
 
 def test_a_bad_schedule_is_named(kfp_api, pipeline_file, capsys):

@@ -13,12 +13,10 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from tests._support.browser import load_offline
 from tests._support.report_samples import (
-    MAX_REPORT_BYTES,
     PENGUIN_FEATURES,
     SPECIES,
     classification_metadata,
     evaluation_kwargs,
-    external_references,
     push_kwargs,
     sample_history,
     write_local_run,

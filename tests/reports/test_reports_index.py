@@ -25,17 +25,9 @@ from tfx_kfp.reports import (
     render_push_markdown,
     render_training_html,
 )
-from tfx_kfp.reports.run_index import (
-    ARTIFACT,
-    CLASSIFICATION_METRICS,
-    HTML,
-    MARKDOWN,
-    METRICS,
-    RunNotFoundError,
-    resolve_run_dir,
-    scan_run,
-    write_run_index,
-)
+from tfx_kfp.reports.run_index import write_run_index
+from tfx_kfp.reports.run_scan import (ARTIFACT, CLASSIFICATION_METRICS, HTML, MARKDOWN, METRICS, RunNotFoundError,
+                                      resolve_run_dir, scan_run)
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
 MATRIX = [[48, 2, 0], [3, 20, 0], [0, 0, 41]]

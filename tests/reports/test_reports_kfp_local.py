@@ -5,15 +5,9 @@ from kfp import dsl, local
 from kfp.dsl import HTML, ClassificationMetrics, Markdown, Metrics, Output
 
 from tests._support.report_samples import html_tables
-from tfx_kfp.reports.run_index import HTML as HTML_KIND
-from tfx_kfp.reports.run_index import (
-    CLASSIFICATION_METRICS,
-    MARKDOWN,
-    METRICS,
-    resolve_run_dir,
-    scan_run,
-    write_run_index,
-)
+from tfx_kfp.reports.run_scan import HTML as HTML_KIND
+from tfx_kfp.reports.run_index import write_run_index
+from tfx_kfp.reports.run_scan import CLASSIFICATION_METRICS, MARKDOWN, METRICS, resolve_run_dir, scan_run
 
 
 @dsl.component(base_image="python:3.11")

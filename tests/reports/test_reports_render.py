@@ -1,6 +1,5 @@
 """Fast tests of the report renderers (no TensorFlow, no browser)."""
 
-import html
 import subprocess
 import sys
 
@@ -9,6 +8,7 @@ from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
 from tests._support.report_samples import (
+    EVIL,
     MAX_REPORT_BYTES,
     evaluation_kwargs,
     external_references,
@@ -25,11 +25,8 @@ from tfx_kfp.reports import (
     render_training_html,
     render_transform_markdown,
 )
-from tfx_kfp.reports._html import CONTENT_SECURITY_POLICY, format_number, format_percent
-from tfx_kfp.reports._markdown import md_escape
+from tfx_kfp.reports._html import CONTENT_SECURITY_POLICY, format_number
 from tfx_kfp.reports.markdown_html import markdown_to_html
-
-EVIL = '<script>alert("x")</script> | *bold* [a](http://evil.example/x.png)'
 
 STATS = """
 datasets {
@@ -66,7 +63,7 @@ def _stats(text: str = STATS) -> statistics_pb2.DatasetFeatureStatisticsList:
 
 def test_renderers_import_no_tensorflow_tfdv_tfma_or_tfx():
     code = (
-        "import sys, tfx_kfp.reports, tfx_kfp.reports.run_index, tfx_kfp.cli.commands.report\n"
+        "import sys, tfx_kfp.reports, tfx_kfp.reports.run_index, tfx_kfp.reports.run_scan, tfx_kfp.cli.commands.report\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('tensorflow', 'tfx', 'tensorflow_data_validation', 'tensorflow_model_analysis', 'apache_beam', 'numpy'))\n"
         "print(heavy)\n"
@@ -263,24 +260,6 @@ def test_push_markdown_not_pushed():
     assert "**Not pushed.**" in markdown and "Reason: model not blessed" in markdown
 
 
-def test_markdown_escaping_round_trips_through_the_index_renderer():
-    for text in (EVIL, "a_b*c`d|e\\f#g", "&amp; <x>"):
-        assert markdown_to_html(md_escape(text)) == f"<p>{html.escape(text, quote=False)}</p>"
-
-
-@pytest.mark.parametrize(
-    "value, text",
-    [(None, "—"), (3, "3"), (1234567, "1,234,567"), (0.254545, "0.2545"), (2.0, "2"), (1e-5, "1.000e-05"),
-     (float("nan"), "NaN"), (123456.7, "123,457")],
-)
-def test_format_number(value, text):
-    assert format_number(value) == text
-
-
-def test_format_percent():
-    assert [format_percent(f) for f in (0, 0.1, 0.035, 1 / 3, 1)] == ["0 %", "10 %", "3.5 %", "33.3 %", "100 %"]
-
-
 def test_every_page_is_small_and_self_contained():
     pages = [
         render_statistics_html({"train": _stats(), "eval": _stats()}),
@@ -293,10 +272,3 @@ def test_every_page_is_small_and_self_contained():
         assert external_references(page) == []
         assert f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">' in page
     assert CONTENT_SECURITY_POLICY.startswith("default-src 'none';")
-
-
-def test_external_reference_scanner_finds_loads():
-    assert external_references('<script src="https://cdn.example/x.js"></script>')
-    assert external_references('<div style="background:url(http://x/y.png)">')
-    assert external_references('<img src="//x.example/a.png">')
-    assert external_references('<a href="#task-1">x</a>') == []

@@ -1,7 +1,5 @@
 """Bad input folders fail before any TFX work, naming the file, field and rule."""
 
-import gzip
-import os
 
 import pytest
 
