@@ -31,7 +31,7 @@ EVAL_CONFIG = {
     "slicing_specs": [{}],
     "metrics_specs": [{"metrics": [
         {"class_name": "ExampleCount"},
-        {"class_name": "BinaryAccuracy", "threshold": {"value_threshold": {"lower_bound": {"value": 0.6}}}}]}],
+        {"class_name": "BinaryAccuracy", "threshold": {"value_threshold": {"lower_bound": 0.6}}}]}],
 }
 
 
