@@ -110,8 +110,9 @@ def measure_one(system: str, mode: str, size: str, data: tuple, workdir: str, tr
     load_before, busy_before = os.getloadavg()[0], cpu_busy_seconds()
     with open(os.path.join(workdir, "run.log"), "w") as log:
         spawned = time.time()
+        path = os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
         process = subprocess.Popen([sys.executable, "-W", "ignore", "-m", "bench.scale.taxi_one", spec_path,
-                                    result_path], cwd=workdir, env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))},
+                                    result_path], cwd=workdir, env={**os.environ, "PYTHONPATH": path},
                                    stdout=log, stderr=subprocess.STDOUT)
         sampler = TreeRss(process.pid)
         _, status, usage = os.wait4(process.pid, 0)

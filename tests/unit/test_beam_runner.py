@@ -11,10 +11,12 @@ from tfx_kfp.pipelines import beam_runner, compile_pipeline
 from tfx_kfp.pipelines.presets import build_pipeline
 from tfx_kfp.runtime.errors import InputError
 
-REQUIRED = ["data_root=/model-store/data/taxi", "module_source=def preprocessing_fn(inputs): return inputs\ndef run_fn(fn_args): pass", "label_key=tips",
+MODULE = "def preprocessing_fn(inputs):\n    return inputs\ndef run_fn(fn_args):\n    pass\n"
+REQUIRED = ["data_root=/model-store/data/taxi", f"module_source={MODULE}", "label_key=tips",
             "serving_base_dir=/model-store/models/taxi"]
 FLINK = ["--runner=PortableRunner", "--job_endpoint=beam-flink-job-server.kubeflow:8099",
-         "--environment_type=EXTERNAL", "--environment_config=localhost:50000", f"--sdk_container_image={RUNTIME_IMAGE}"]
+         "--environment_type=EXTERNAL", "--environment_config=localhost:50000",
+         f"--sdk_container_image={RUNTIME_IMAGE}"]
 
 
 def _compiled_beam_args(tmp_path, *params: str) -> list:
