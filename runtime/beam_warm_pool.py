@@ -32,6 +32,8 @@ RUNNER = "tfx_kfp.runtime.beam_warm_pool.WarmPoolRunner"
 PRELOAD = ("tensorflow", "tfx_bsl.public.tfxio", "tensorflow_data_validation", "tensorflow_transform.beam",
            "tensorflow_model_analysis", "tfx.components.example_gen.csv_example_gen.executor")
 READY = "tfx-kfp warm pool ready"
+# StartWorker parameter: the job's --extra_package files (local paths; the pool shares this filesystem).
+EXTRA_PACKAGES_PARAM = "tfx_kfp_extra_packages"
 
 
 def _free_port() -> int:
@@ -108,12 +110,18 @@ def _runner_class():
 
     class WarmPoolRunner(fn_runner.FnApiRunner):
         def run_pipeline(self, pipeline, options):
+            from apache_beam.options.pipeline_options import SetupOptions
+
             addresses = (options.view_as(PortableOptions).environment_config or "").split(",")
+            # TFX stages the user module as a wheel (--extra_package); the FnApiRunner stages nothing,
+            # so the workers are told where it is (Transform's workers unpickle functions of it).
+            packages = [os.path.abspath(p) for p in options.view_as(SetupOptions).extra_packages or []]
             server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
             beam_fn_api_pb2_grpc.add_BeamFnExternalWorkerPoolServicer_to_server(Dispatcher(addresses), server)
             port = server.add_insecure_port("127.0.0.1:0")
             server.start()
-            self._default_environment = environments.ExternalEnvironment(f"127.0.0.1:{port}")
+            self._default_environment = environments.ExternalEnvironment(
+                f"127.0.0.1:{port}", params={EXTRA_PACKAGES_PARAM: ",".join(packages)})
             try:
                 return super().run_pipeline(pipeline, options)
             finally:
@@ -136,10 +144,20 @@ def serve(port: int) -> None:
 
     from tfx_kfp.runtime.beam_worker_pool import InstallingWorkerPool
 
+    class LocalPackagesPool(InstallingWorkerPool):
+        """Puts the job's wheels (pure Python, TFX's user-module wheels) on ``sys.path`` before a harness starts."""
+
+        def StartWorker(self, start_worker_request, context):
+            for path in filter(None, start_worker_request.params.get(EXTRA_PACKAGES_PARAM, "").split(",")):
+                if path not in sys.path:
+                    sys.path.insert(0, path)
+                    importlib.invalidate_caches()
+            return super().StartWorker(start_worker_request, context)
+
     for module in PRELOAD:
         importlib.import_module(module)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    beam_fn_api_pb2_grpc.add_BeamFnExternalWorkerPoolServicer_to_server(InstallingWorkerPool(), server)
+    beam_fn_api_pb2_grpc.add_BeamFnExternalWorkerPoolServicer_to_server(LocalPackagesPool(), server)
     server.add_insecure_port(f"127.0.0.1:{port}")
     server.start()
     print(f"{READY} on 127.0.0.1:{port}", flush=True)
