@@ -86,7 +86,7 @@ def render(doc: dict, pending=()) -> str:
     head = [f"Command: `{doc['command']}`; {doc.get('started', '?')} → {doc.get('finished', '?')}; "
             f"{machine['cores']} cores ({machine['cpu']}), {machine['ram_gib']} GiB RAM; "
             f"tfx {doc['versions'].get('tfx')}, apache-beam {doc['versions'].get('apache-beam')}; "
-            f"train_steps {doc['workload']['train_steps']}.", ""]
+            f"train_steps {doc['workload']['train_steps']}."] + [f"{note}" for note in doc.get("notes", [])] + [""]
     return "\n".join(head + summary(doc, pending) + ["", "Every run (seconds per stage from the runner's own "
                                                       "records):", ""] + per_run(doc)) + "\n"
 
