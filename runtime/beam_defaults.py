@@ -9,9 +9,10 @@ Evaluator) from the bytes of its input and ``os.cpu_count()``:
   in-memory was measured to win (``IN_MEMORY_MEASURED_UP_TO``, per kind of input); then
   **multi-processing** with one worker per core (``direct_num_workers=os.cpu_count()``).
 
-Measured (docs/scale.md, bench/scale/): on 2 cores in-memory won at every size tried, up to TFX's
-taxi CSV repeated to 1.5M rows (data stages 210 s vs 304 s; the whole pipeline 56 s vs 151 s at
-15k rows): each worker process of each stage imports TensorFlow and TFX again. So the thresholds are
+Measured (docs/scale.md, docs/benchmarks.md "Scaling", bench/scale/): on 2 cores in-memory won at
+every size tried, up to TFX's taxi CSV repeated to 1.5M rows (ExampleGen + StatisticsGen 210 s vs
+304 s; the whole taxi pipeline 73 s vs 167 s at 15k rows, 87 s vs 215 s at 150k): each worker
+process of each stage imports TensorFlow and TFX again. So the thresholds are
 the largest measured inputs; above them multi-processing is not measured to win either, but it
 keeps any one process from holding the whole input, and uses the other cores.
 """
@@ -29,7 +30,7 @@ def multi_processing_args(cores: int) -> List[str]:
 # Largest input of each kind at which in-memory was measured to win (taxi, 1,500,200 rows, 2 cores):
 # the CSV files ExampleGen reads, and the gzipped TFRecord Examples artifact the later stages read.
 IN_MEMORY_MEASURED_UP_TO = {
-    "files": 192_281_200,  # 100 × TFX's taxi data/simple/data.csv (1,922,812 bytes, header once)
+    "files": 192_281_200,  # ≈ 100 × TFX's taxi data/simple/data.csv (1,922,812 bytes; header once)
     "examples": 60_433_200,  # 100 × ExampleGen's output for 15,002 rows (604,332 bytes; it grows with the rows)
 }
 MULTI_PROCESSING_MIN_CORES = 2
