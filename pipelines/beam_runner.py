@@ -13,6 +13,8 @@ from typing import Any, Dict, List
 
 from tfx_kfp.runtime.errors import InputError
 
+WHERE = "pipeline arguments"
+
 RUNNERS = ("direct", "flink", "spark", "portable", "dataflow")
 # Runners that submit to a Beam job server (Flink's and Spark's job servers, Beam's own job service).
 JOB_SERVER_RUNNERS = ("flink", "spark", "portable")
@@ -43,7 +45,7 @@ def default_image() -> str:
 def _value(params: Dict[str, Any], name: str) -> str:
     value = params.get(name, "")
     if not isinstance(value, str):
-        raise InputError(name, "expected a string", received=value, field=name)
+        raise InputError(WHERE, "expected a string", received=repr(value), field=name)
     return value.strip()
 
 
@@ -53,27 +55,27 @@ def runner_args(params: Dict[str, Any]) -> List[str]:
     given = [name for name in HELP if name != "beam_runner" and _value(params, name)]
     if not runner:
         if given:
-            raise InputError("beam_runner", f"{', '.join(given)} given without beam_runner; expected "
+            raise InputError(WHERE, f"{', '.join(given)} given without beam_runner; expected "
                              f"beam_runner=one of {', '.join(RUNNERS)}", field="beam_runner")
         return []
     if runner not in RUNNERS:
-        raise InputError("beam_runner", f"expected one of {', '.join(RUNNERS)}", received=runner,
+        raise InputError(WHERE, f"expected one of {', '.join(RUNNERS)}", received=runner,
                          field="beam_runner")
     image = _value(params, "beam_sdk_container_image") or default_image()
     if runner == "direct":
         if given:
-            raise InputError("beam_runner", f"direct runs in the task; {', '.join(given)} do not apply",
+            raise InputError(WHERE, f"direct runs in the task; {', '.join(given)} do not apply",
                              field="beam_runner")
         return ["--runner=DirectRunner"]
     if runner == "dataflow":  # project, region, temp_location: Dataflow's own options, in beam_pipeline_args
         return ["--runner=DataflowRunner", f"--sdk_container_image={image}", "--experiments=use_runner_v2"]
     endpoint = _value(params, "beam_job_endpoint")
     if not endpoint:
-        raise InputError("beam_job_endpoint", f"beam_runner={runner} submits to a Beam job server; expected its "
+        raise InputError(WHERE, f"beam_runner={runner} submits to a Beam job server; expected its "
                          "host:port, e.g. beam-flink-job-server.kubeflow:8099", field="beam_job_endpoint")
     environment_type = (_value(params, "beam_environment_type") or DEFAULT_ENVIRONMENT[0]).upper()
     if environment_type not in ENVIRONMENT_TYPES:
-        raise InputError("beam_environment_type", f"expected one of {', '.join(ENVIRONMENT_TYPES)}",
+        raise InputError(WHERE, f"expected one of {', '.join(ENVIRONMENT_TYPES)}",
                          received=environment_type, field="beam_environment_type")
     config = _value(params, "beam_environment_config")
     if not config and environment_type == "EXTERNAL":
