@@ -8,6 +8,7 @@ cluster volume, for example, is checked by ExampleGen).
 
 from typing import Any, Callable, Dict, Mapping
 
+from tfx_kfp.pipelines import beam_runner
 from tfx_kfp.runtime import arguments as rules, user_module
 from tfx_kfp.runtime.errors import InputError, UserModuleError
 
@@ -45,6 +46,8 @@ CHECKS: Dict[str, Callable[[Any], None]] = {
     "schema_pbtxt": lambda value: rules.check_text(WHERE, "schema_pbtxt", value, required=True),
     "input_pattern": lambda value: rules.check_text(WHERE, "input_pattern", value),
     "span_range": lambda value: rules.check_span_range(WHERE, value),
+    # beam_runner and its companions (compile/submit time): strings here; beam_runner.expand checks them together.
+    **{name: (lambda value, name=name: rules.check_text(WHERE, name, value)) for name in beam_runner.HELP},
 }
 
 

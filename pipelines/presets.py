@@ -2,11 +2,11 @@
 
 from typing import Any, Dict
 
-from tfx_kfp.pipelines import cluster
+from tfx_kfp.pipelines import beam_runner, cluster
 from tfx_kfp.pipelines.argument_checks import check_arguments
 from tfx_kfp.pipelines.penguin import penguin_pipeline
-from tfx_kfp.pipelines.training import (PARAMETERS, SCHEMA_PARAMETER, SEPARATE_MODULE_PARAMETERS,
-                                        create_training_pipeline)
+from tfx_kfp.pipelines.training import (BEAM_RUNNER_PARAMETERS, PARAMETERS, SCHEMA_PARAMETER,
+                                        SEPARATE_MODULE_PARAMETERS, create_training_pipeline)
 
 PIPELINES = ("penguin", "training")
 TARGETS = ("local", "kind")
@@ -22,7 +22,8 @@ class MissingParameters(ValueError):
 
 # Every parameter a preset can take, with its Python type.
 PARAMETER_TYPES: Dict[str, type] = {
-    name: spec.type for name, spec in {**PARAMETERS, "schema_pbtxt": SCHEMA_PARAMETER, **SEPARATE_MODULE_PARAMETERS}.items()
+    name: spec.type for name, spec in {**PARAMETERS, "schema_pbtxt": SCHEMA_PARAMETER, **SEPARATE_MODULE_PARAMETERS,
+                                       **BEAM_RUNNER_PARAMETERS}.items()
 }
 
 
@@ -31,7 +32,8 @@ def build_pipeline(name: str, *, target: str = "local", params: Dict[str, Any]):
 
     ``schema_pbtxt`` in params selects ImportSchema; ``transform_module_source`` or
     ``trainer_module_source`` selects a module per component (the other one defaults to
-    ``module_source``).
+    ``module_source``). ``beam_runner`` and its companions expand into ``beam_pipeline_args``
+    (``beam_runner.expand``).
 
     Raises:
         MissingParameters: naming the required parameters that have no value.
@@ -39,7 +41,7 @@ def build_pipeline(name: str, *, target: str = "local", params: Dict[str, Any]):
     """
     if name not in PIPELINES:
         raise ValueError(f"pipeline must be one of {PIPELINES}, got {name!r}")
-    params = dict(params)
+    params = beam_runner.expand(dict(params))
     import_schema = "schema_pbtxt" in params
     separate_modules = any(key in params for key in SEPARATE_MODULE_PARAMETERS)
     if separate_modules and "module_source" in params:

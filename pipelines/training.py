@@ -14,6 +14,7 @@ from kfp import dsl
 
 from tfx_kfp import components
 from tfx_kfp.components import names
+from tfx_kfp.pipelines import beam_runner
 from tfx_kfp.runtime.beam_defaults import DEFAULT_BEAM_PIPELINE_ARGS
 
 
@@ -45,8 +46,14 @@ PARAMETERS: Dict[str, Parameter] = {
     "fail_on_anomalies": Parameter(bool, True, "Stop at the ExampleValidator when the data has anomalies."),
     "custom_config": Parameter(str, "{}", "JSON object passed to preprocessing_fn and run_fn as custom_config."),
     "eval_config_json": Parameter(str, "", "A full TFMA EvalConfig as JSON; replaces the accuracy threshold."),
-    "beam_pipeline_args": Parameter(list, DEFAULT_BEAM_PIPELINE_ARGS, "Apache Beam pipeline options for every Beam stage."),
+    "beam_pipeline_args": Parameter(list, DEFAULT_BEAM_PIPELINE_ARGS, "Apache Beam pipeline options for every Beam "
+                                    "stage; empty: each stage picks the DirectRunner's mode by its input size and "
+                                    "the cores (runtime/beam_defaults.py)."),
 }
+# Compile/submit-time parameters naming a Beam engine; they expand into beam_pipeline_args
+# (pipelines/beam_runner.py) and are not parameters of the compiled pipeline.
+BEAM_RUNNER_PARAMETERS: Dict[str, Parameter] = {
+    name: Parameter(str, "", help) for name, help in beam_runner.HELP.items()}
 SCHEMA_PARAMETER = Parameter(str, REQUIRED, "Text of the curated schema.pbtxt used instead of an inferred schema.")
 # With separate modules (a module file per component, as TFX allows) these replace module_source, so
 # editing only the training code leaves Transform's inputs, and its cache entry, unchanged.

@@ -1,4 +1,75 @@
-"""Beam pipeline options every Beam stage uses unless a pipeline gives its own (no heavy imports)."""
+"""The Beam mode a Beam stage runs in when the pipeline gives no Beam args (no heavy imports).
 
-# DirectRunner with one worker process per core.
-DEFAULT_BEAM_PIPELINE_ARGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=0"]
+The rule, decided at run time by each Beam stage's executor (ExampleGen, StatisticsGen, Transform,
+Evaluator) from the bytes of its input and ``os.cpu_count()``:
+
+- ``beam_pipeline_args`` given (not empty): used as given, always;
+- otherwise the DirectRunner **in memory**, unless the machine has at least
+  ``MULTI_PROCESSING_MIN_CORES`` cores *and* the input is larger than the largest input at which
+  in-memory was measured to win (``IN_MEMORY_MEASURED_UP_TO``, per kind of input); then
+  **multi-processing** with one worker per core (``direct_num_workers=os.cpu_count()``).
+
+Measured (docs/scale.md, docs/benchmarks.md "Scaling", bench/scale/): on 2 cores in-memory won at
+every size tried, up to TFX's taxi CSV repeated to 1.5M rows (ExampleGen + StatisticsGen 210 s vs
+304 s; the whole taxi pipeline 73 s vs 167 s at 15k rows, 87 s vs 215 s at 150k): each worker
+process of each stage imports TensorFlow and TFX again. So the thresholds are
+the largest measured inputs; above them multi-processing is not measured to win either, but it
+keeps any one process from holding the whole input, and uses the other cores.
+"""
+
+import os
+from typing import Iterable, List, Optional
+
+IN_MEMORY_ARGS = ["--direct_running_mode=in_memory"]
+
+
+def multi_processing_args(cores: int) -> List[str]:
+    return ["--direct_running_mode=multi_processing", f"--direct_num_workers={cores}"]
+
+
+# Largest input of each kind at which in-memory was measured to win (taxi, 1,500,200 rows, 2 cores):
+# the CSV files ExampleGen reads, and the gzipped TFRecord Examples artifact the later stages read.
+IN_MEMORY_MEASURED_UP_TO = {
+    "files": 192_281_200,  # ≈ 100 × TFX's taxi data/simple/data.csv (1,922,812 bytes; header once)
+    "examples": 60_433_200,  # 100 × ExampleGen's output for 15,002 rows (604,332 bytes; it grows with the rows)
+}
+MULTI_PROCESSING_MIN_CORES = 2
+# Beam args the pipeline parameter ``beam_pipeline_args`` defaults to: empty = this rule, per stage.
+DEFAULT_BEAM_PIPELINE_ARGS: List[str] = []
+
+
+def choose(input_bytes: int, kind: str, cores: Optional[int]) -> List[str]:
+    """The default Beam args for an input of ``input_bytes`` of ``kind`` ("files" or "examples")."""
+    if kind not in IN_MEMORY_MEASURED_UP_TO:
+        raise ValueError(f"beam_defaults.choose: kind must be one of {sorted(IN_MEMORY_MEASURED_UP_TO)}, got {kind!r}")
+    cores = cores or 1
+    if cores >= MULTI_PROCESSING_MIN_CORES and input_bytes > IN_MEMORY_MEASURED_UP_TO[kind]:
+        return multi_processing_args(cores)
+    return list(IN_MEMORY_ARGS)
+
+
+def size_of(paths: Iterable[str]) -> int:
+    """Bytes of the files under ``paths`` (files or folders, followed through links); 0 for what is not
+    a local path (an object-store URI: its size is not looked up, so it counts as small)."""
+    total = 0
+    for path in paths:
+        if os.path.isfile(path):
+            total += os.path.getsize(path)
+        for folder, _, files in os.walk(path, followlinks=True):
+            total += sum(os.path.getsize(os.path.join(folder, name)) for name in files
+                         if os.path.isfile(os.path.join(folder, name)))
+    return total
+
+
+def resolve(beam_pipeline_args: Optional[List[str]], inputs: Iterable[str], kind: str,
+            cores: Optional[int] = None) -> List[str]:
+    """The Beam args a stage runs with: ``beam_pipeline_args`` if given, else ``choose`` for its inputs."""
+    if beam_pipeline_args:
+        return list(beam_pipeline_args)
+    inputs = list(inputs)
+    cores = os.cpu_count() if cores is None else cores
+    input_bytes = size_of(inputs)
+    chosen = choose(input_bytes, kind, cores)
+    print(f"beam: beam_pipeline_args not given; {input_bytes} bytes of input ({kind}) on {cores} cores: "
+          f"{' '.join(chosen)} (rule: tfx_kfp/runtime/beam_defaults.py)", flush=True)
+    return chosen

@@ -32,7 +32,8 @@ from typing import Dict, List, Optional
 # Object-store schemes KFP uses for pipeline roots, and what Beam and TensorFlow call them.
 OBJECT_STORE_SCHEMES = {"s3": "s3", "minio": "s3", "gs": "gs"}
 # Runners whose workers are threads or subprocesses of this task, on its filesystem.
-LOCAL_RUNNERS = {"directrunner", "direct", "bundlebasedirectrunner", "swappingrunner", "fnapirunner"}
+LOCAL_RUNNERS = {"directrunner", "direct", "bundlebasedirectrunner", "swappingrunner", "fnapirunner",
+                 "tfx_kfp.runtime.beam_warm_pool.warmpoolrunner"}  # its workers: processes on this machine
 # Beam's S3 options, each with the environment variable read when the option is not given.
 S3_OPTION_ENV = {
     "s3_endpoint_url": "AWS_ENDPOINT_URL",

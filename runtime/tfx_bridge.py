@@ -20,7 +20,7 @@ from tfx.types import artifact_utils, standard_artifacts
 from tfx_kfp.runtime import properties as names
 
 from tfx_kfp.runtime import object_store
-from tfx_kfp.runtime.beam_defaults import DEFAULT_BEAM_PIPELINE_ARGS
+from tfx_kfp.runtime import beam_defaults
 
 
 def _split_names_on_disk(path: str) -> List[str]:
@@ -76,9 +76,9 @@ def export_properties(tfx_artifact, kfp_artifact) -> None:
 
 
 def beam_context(beam_pipeline_args: Optional[List[str]]) -> base_beam_executor.BaseBeamExecutor.Context:
-    """An executor context for Beam-based TFX executors."""
+    """An executor context for Beam-based TFX executors; give it ``beam_defaults.resolve``'s args."""
     return base_beam_executor.BaseBeamExecutor.Context(
-        beam_pipeline_args=object_store.filesystem_args(beam_pipeline_args or DEFAULT_BEAM_PIPELINE_ARGS),
+        beam_pipeline_args=object_store.filesystem_args(beam_pipeline_args or beam_defaults.IN_MEMORY_ARGS),
         tmp_dir=tempfile.mkdtemp(prefix="tfx-kfp-beam-"),
         unique_id=uuid.uuid4().hex[:12],
     )

@@ -24,6 +24,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODES = {
     "in_memory": ["--direct_running_mode=in_memory"],
     "multi_processing": ["--direct_running_mode=multi_processing", "--direct_num_workers=0"],
+    "warm_pool": None,  # runtime/beam_warm_pool.py: one pool of one worker process per core for both stages
 }
 
 
@@ -60,16 +61,28 @@ def run_one(data_root: str, label: str, mode: str, out: str) -> dict:
     from tfx_kfp.components.statistics_gen import executor as statistics_gen
 
     seconds = {}
+    pool, args = None, MODES[mode]
+    if mode == "warm_pool":
+        from tfx_kfp.runtime import beam_warm_pool
+
+        start = time.perf_counter()
+        pool = beam_warm_pool.start()
+        args = pool.args
+        seconds["pool_start"] = round(time.perf_counter() - start, 1)
     examples = types.Examples(uri=os.path.join(out, "examples"))
-    start = time.perf_counter()
-    example_gen.run(data_root=data_root, examples=examples, input_format="csv", label_key=label,
-                    train_hash_buckets=2, eval_hash_buckets=1, beam_pipeline_args=MODES[mode], input_pattern="",
-                    span_range=[], input_fingerprint="")
-    seconds["example_gen"] = round(time.perf_counter() - start, 1)
-    start = time.perf_counter()
-    statistics_gen.run(examples=examples, statistics=types.ExampleStatistics(uri=os.path.join(out, "statistics")),
-                       report=HTML(uri=os.path.join(out, "statistics.html")), beam_pipeline_args=MODES[mode])
-    seconds["statistics_gen"] = round(time.perf_counter() - start, 1)
+    try:
+        start = time.perf_counter()
+        example_gen.run(data_root=data_root, examples=examples, input_format="csv", label_key=label,
+                        train_hash_buckets=2, eval_hash_buckets=1, beam_pipeline_args=args, input_pattern="",
+                        span_range=[], input_fingerprint="")
+        seconds["example_gen"] = round(time.perf_counter() - start, 1)
+        start = time.perf_counter()
+        statistics_gen.run(examples=examples, statistics=types.ExampleStatistics(uri=os.path.join(out, "statistics")),
+                           report=HTML(uri=os.path.join(out, "statistics.html")), beam_pipeline_args=args)
+        seconds["statistics_gen"] = round(time.perf_counter() - start, 1)
+    finally:
+        if pool:
+            pool.stop()
     own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"stages_s": seconds,
             "cpu_s": round(own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime, 1),
@@ -80,8 +93,10 @@ def measure(name: str, data: tuple, mode: str, root: str) -> dict:
     out = tempfile.mkdtemp(dir=root, prefix=f"{name}-{mode}-")
     result_file = os.path.join(out, "stages.json")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-W", "ignore", __file__, "--one", data[0], data[1], mode, out, result_file],
-                   check=True, capture_output=True, cwd=REPO)
+    done = subprocess.run([sys.executable, "-W", "ignore", __file__, "--one", data[0], data[1], mode, out,
+                           result_file], capture_output=True, text=True, cwd=REPO)
+    if done.returncode != 0:
+        raise SystemExit(f"{name} {mode} failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
     wall = time.perf_counter() - start
     with open(result_file) as f:
         run = json.load(f)
@@ -94,6 +109,7 @@ def main() -> None:
     parser.add_argument("--out", default=os.path.join(REPO, "bench", "results", "scale_beam_modes.json"))
     parser.add_argument("--taxi-repeats", default="1,10", help="comma-separated; 100 gives 1.5M rows")
     parser.add_argument("--skip-penguin", action="store_true")
+    parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {list(MODES)}")
     parser.add_argument("--one", nargs=5, metavar=("DATA", "LABEL", "MODE", "OUT", "RESULT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -107,7 +123,7 @@ def main() -> None:
         if args.skip_penguin:
             del inputs["penguin"]
         for name, data in inputs.items():
-            for mode in MODES:
+            for mode in args.modes.split(","):
                 results.append(measure(name, data, mode, root))
                 print(json.dumps(results[-1]), flush=True)
     results_doc = {"machine": {"cores": os.cpu_count()}, "runs": results}

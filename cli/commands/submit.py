@@ -86,10 +86,14 @@ def parse_params(items: List[str], declared: Dict[str, Dict[str, Any]]) -> Dict[
     """``KEY=VALUE`` / ``KEY=@FILE`` strings to arguments typed by the pipeline's declared parameters,
     checked by the pipeline's rules and escaped for the pod's ``$(VAR)`` expansion."""
     from tfx_kfp.cli.params import parse_params as parse
+    from tfx_kfp.pipelines import beam_runner
     from tfx_kfp.pipelines.argument_checks import check_arguments
     from tfx_kfp.pipelines.cluster import escape_for_kubernetes
 
-    params = parse(items, {name: d.get("parameterType", "STRING") for name, d in declared.items()})
+    types = {name: d.get("parameterType", "STRING") for name, d in declared.items()}
+    if "beam_pipeline_args" in declared:  # beam_runner=… and its companions expand into beam_pipeline_args
+        types.update({name: "STRING" for name in beam_runner.PARAMETER_TYPES})
+    params = beam_runner.expand(parse(items, types))
     missing = [k for k, d in declared.items()
                if k not in params and "defaultValue" not in d and not d.get("isOptional")]
     if missing:

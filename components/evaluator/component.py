@@ -46,7 +46,8 @@ def evaluator(
         slice_features: Features to slice the metrics by, besides the overall slice.
         eval_config_json: A full TFMA ``EvalConfig`` as JSON for experts; when set it replaces
             ``label_key``, ``accuracy_threshold`` and ``slice_features``.
-        beam_pipeline_args: Apache Beam pipeline options; empty means DirectRunner in multi-processing mode.
+        beam_pipeline_args: Apache Beam pipeline options; empty: the DirectRunner, in memory or multi-processing
+            by the input's size and the cores (runtime/beam_defaults.py).
 
     Returns:
         evaluation: The TFMA evaluation result (TFX type ``ModelEvaluation``).

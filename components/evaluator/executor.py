@@ -10,7 +10,7 @@ from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
 from tfx_kfp.components.types import Examples, Model, ModelBlessing, ModelEvaluation
-from tfx_kfp.runtime import metadata, reports, tfx_bridge
+from tfx_kfp.runtime import beam_defaults, metadata, object_store, reports, tfx_bridge
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.evaluator import eval_config
 from tfx_kfp.reports import render_evaluation_html
@@ -98,13 +98,17 @@ def run(*, examples: Input[Examples], model: Input[Model], label_key: str, evalu
         has_baseline=has_baseline,
         min_improvement=min_improvement,
     )
-    inputs = {specs.EXAMPLES_KEY: [tfx_bridge.to_tfx("Examples", examples)],
-              specs.MODEL_KEY: [tfx_bridge.to_tfx("Model", model)]}
+    beam_pipeline_args = beam_defaults.resolve(beam_pipeline_args, [examples.path], "examples")
+    inputs = {specs.EXAMPLES_KEY: [tfx_bridge.to_tfx("Examples", examples, beam_pipeline_args=beam_pipeline_args)],
+              specs.MODEL_KEY: [tfx_bridge.to_tfx("Model", model, beam_pipeline_args=beam_pipeline_args)]}
     if has_baseline:
-        inputs[specs.BASELINE_MODEL_KEY] = [tfx_bridge.to_tfx("Model", baseline_model)]
+        inputs[specs.BASELINE_MODEL_KEY] = [tfx_bridge.to_tfx("Model", baseline_model,
+                                                              beam_pipeline_args=beam_pipeline_args)]
     with staged_dir(evaluation.path) as evaluation_dir, staged_dir(blessing.path) as blessing_dir:
-        tfx_evaluation = tfx_bridge.to_tfx("ModelEvaluation", evaluation, uri=evaluation_dir)
-        tfx_blessing = tfx_bridge.to_tfx("ModelBlessing", blessing, uri=blessing_dir)
+        tfx_evaluation = tfx_bridge.to_tfx("ModelEvaluation", evaluation, uri=evaluation_dir,
+                                           beam_pipeline_args=beam_pipeline_args)
+        tfx_blessing = tfx_bridge.to_tfx("ModelBlessing", blessing, uri=blessing_dir,
+                                         beam_pipeline_args=beam_pipeline_args)
         tfx_executor.Executor(tfx_bridge.beam_context(beam_pipeline_args)).Do(
             inputs,
             {specs.EVALUATION_KEY: [tfx_evaluation], specs.BLESSING_KEY: [tfx_blessing]},
@@ -113,6 +117,9 @@ def run(*, examples: Input[Examples], model: Input[Model], label_key: str, evalu
                 specs.EXAMPLE_SPLITS_KEY: tfx_bridge.to_json(["eval"]),
             },
         )
+        if object_store.remote_uri(evaluation, beam_pipeline_args):  # written by remote workers: read a copy
+            evaluation_dir = object_store.readable_path(evaluation, beam_pipeline_args)
+            blessing_dir = object_store.readable_path(blessing, beam_pipeline_args)
         blessed = os.path.exists(os.path.join(blessing_dir, names.BLESSED_FILE))
         candidate_name = eval_config.candidate_name(config) if has_baseline else None
         rows = _headline_metrics(tfma.load_eval_result(evaluation_dir, model_name=candidate_name))

@@ -30,7 +30,8 @@ def example_gen(
         label_key: If set, the column (CSV) or feature (TFRecord) that must be present in the input.
         train_hash_buckets: Hash buckets that go to the ``train`` split.
         eval_hash_buckets: Hash buckets that go to the ``eval`` split (2 and 1 give a 2:1 ratio).
-        beam_pipeline_args: Apache Beam pipeline options; empty means DirectRunner in multi-processing mode.
+        beam_pipeline_args: Apache Beam pipeline options; empty: the DirectRunner, in memory or multi-processing
+            by the input's size and the cores (runtime/beam_defaults.py).
         input_pattern: Files to read, relative to ``data_root``, as a TFX input pattern: ``{SPAN}``
             (``{SPAN:2}`` for a fixed width), ``{VERSION}`` and ``{YYYY}``/``{MM}``/``{DD}`` match data drops,
             e.g. ``span-{SPAN}/*.csv``. Empty: every file of the format in ``data_root`` (span 0).

@@ -13,7 +13,7 @@ from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
 from tfx_kfp.components.types import Examples
-from tfx_kfp.runtime import arguments, object_store, tfx_bridge
+from tfx_kfp.runtime import arguments, beam_defaults, object_store, tfx_bridge
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.example_gen import spans, validation
@@ -80,6 +80,7 @@ def run(*, data_root: str, examples: Output[Examples], input_format: str, label_
         if input_fingerprint and input_fingerprint != fingerprint:
             raise InputError(data_root, "the input files changed after resolve_inputs fingerprinted them; "
                              "run the pipeline again", field="input_fingerprint")
+        beam_pipeline_args = beam_defaults.resolve(beam_pipeline_args, [input_base], "files")
         input_config = example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="single_split",
                                                                                  pattern=pattern)])
         with staged_dir(examples.path) as staging:

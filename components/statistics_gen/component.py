@@ -18,7 +18,8 @@ def statistics_gen(
 
     Args:
         examples: Split tf.Example TFRecords (TFX type ``Examples``).
-        beam_pipeline_args: Apache Beam pipeline options; empty means DirectRunner in multi-processing mode.
+        beam_pipeline_args: Apache Beam pipeline options; empty: the DirectRunner, in memory or multi-processing
+            by the input's size and the cores (runtime/beam_defaults.py).
 
     Returns:
         statistics: ``Split-<name>/FeatureStats.pb`` per split (TFX type ``ExampleStatistics``).

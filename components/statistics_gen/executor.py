@@ -5,7 +5,7 @@ from tfx.components.statistics_gen import executor as tfx_executor
 from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components.types import Examples, ExampleStatistics
-from tfx_kfp.runtime import object_store, reports, tfx_bridge
+from tfx_kfp.runtime import beam_defaults, object_store, reports, tfx_bridge
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.reports import render_statistics_html
 
@@ -16,6 +16,7 @@ def run(*, examples: Input[Examples], statistics: Output[ExampleStatistics], rep
 
     Writes TFDV statistics for every split of ``examples`` to ``statistics.path``.
     """
+    beam_pipeline_args = beam_defaults.resolve(beam_pipeline_args, [examples.path], "examples")
     tfx_examples = tfx_bridge.to_tfx("Examples", examples, beam_pipeline_args=beam_pipeline_args)
     with staged_dir(statistics.path) as staging:
         tfx_statistics = tfx_bridge.to_tfx("ExampleStatistics", statistics, uri=staging,

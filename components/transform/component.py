@@ -26,7 +26,8 @@ def transform(
         module_source: Python source of a TFX module file that defines ``preprocessing_fn(inputs)``
             (optionally taking ``custom_config``).
         custom_config: JSON object handed to ``preprocessing_fn`` as ``custom_config``.
-        beam_pipeline_args: Apache Beam pipeline options; empty means DirectRunner in multi-processing mode.
+        beam_pipeline_args: Apache Beam pipeline options; empty: the DirectRunner, in memory or multi-processing
+            by the input's size and the cores (runtime/beam_defaults.py).
             Other runners (Flink, Spark, Dataflow) by their options, e.g. ``--runner=FlinkRunner``.
 
     Returns:

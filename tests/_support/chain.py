@@ -113,7 +113,7 @@ def run_transform(source: str, out: str, source_text: str = None, beam_args=None
     executor.run(examples=artifact(source, "examples"), schema=artifact(source, "schema"),
                  module_source=source_text or module_source(), transform_graph=graph,
                  transformed_examples=transformed, report=report(out, "transform.md", Markdown), custom_config="{}",
-                 beam_pipeline_args=beam_args or BEAM_ARGS)
+                 beam_pipeline_args=BEAM_ARGS if beam_args is None else beam_args)
     save_metadata(out, "transformed_examples", transformed)
     return graph, transformed
 

@@ -143,12 +143,21 @@ def test_transform_on_fixture_examples_and_schema(tmp_path):
 
 
 def test_transform_with_beam_workers_in_other_processes(tmp_path):
-    """The generic pipeline's default: DirectRunner multi-processing; workers must import the user module."""
+    """DirectRunner multi-processing (the default rule's choice above the measured sizes): workers in other
+    processes must import the user module."""
     source = _stage_inputs(tmp_path, "examples", "schema")
     graph, transformed = chain.run_transform(
         source, source, beam_args=["--direct_running_mode=multi_processing", "--direct_num_workers=2"])
     assert _split_counts(transformed.path) == _split_counts(os.path.join(FIX, "examples"))
     assert os.path.exists(os.path.join(graph.path, "transform_fn", "saved_model.pb"))
+
+
+def test_without_beam_args_the_stage_picks_its_mode_by_input_size(tmp_path, capsys):
+    """The generic pipeline's default (empty beam_pipeline_args): runtime/beam_defaults.py decides, in the stage."""
+    source = _stage_inputs(tmp_path, "examples", "schema")
+    graph, transformed = chain.run_transform(source, source, beam_args=[])
+    assert "(examples) on" in capsys.readouterr().out  # the choice is printed, with the rule's file
+    assert _split_counts(transformed.path) == _split_counts(os.path.join(FIX, "examples"))
 
 
 def test_transform_rejects_a_module_without_preprocessing_fn(tmp_path):
