@@ -348,7 +348,7 @@ class ServingClient:
         if self.protocol == "rest":
             return self._rest("POST", self._model_path(model_name, version, version_label)
                               + ":" + verb, doc)
-        from tfx_kfp.serving.json_writer import classify_body, regress_body
+        from tfx_kfp.serving.rest_response import classify_body, regress_body
         from tfx_kfp.serving.rest_examples import examples_parts_from_json
 
         example_class = type(self._message("tensorflow.Example"))

@@ -14,12 +14,13 @@ from urllib.parse import unquote_to_bytes
 from tfx_kfp.serving import inference, proto_handlers
 from tfx_kfp.serving.errors import FailedPrecondition, InvalidArgument, ServingError, Unknown
 from tfx_kfp.serving.json_reader import parse_json_object
-from tfx_kfp.serving.json_writer import classify_body, error_body, regress_body
 from tfx_kfp.serving.manager import ModelManager
 from tfx_kfp.serving.metrics import recorded
 from tfx_kfp.serving.rest_codec import predict_inputs_from_json, signature_name_of
 from tfx_kfp.serving.rest_examples import examples_from_json
-from tfx_kfp.serving.rest_response import predict_response_json
+from tfx_kfp.serving.rest_response import (
+    classify_body, error_body, predict_response_json, regress_body,
+)
 
 __all__ = ["RestApi", "RestResponse", "HANDLER_PATH", "NOT_FOUND_HTML", "message_to_json"]
 

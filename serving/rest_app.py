@@ -35,7 +35,7 @@ from starlette.responses import Response
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from tfx_kfp.serving.errors import InvalidArgument, RequestTooLarge, ServingError, Unavailable
-from tfx_kfp.serving.json_writer import error_body
+from tfx_kfp.serving.rest_response import error_body
 
 __all__ = ["RestLimits", "RestServer"]
 
