@@ -11,7 +11,7 @@ import re
 from typing import List, Optional, Tuple
 from urllib.parse import unquote_to_bytes
 
-from tfx_kfp.serving import inference, proto_handlers
+from tfx_kfp.serving import classify_regress, inference, proto_handlers
 from tfx_kfp.serving.errors import FailedPrecondition, InvalidArgument, ServingError, Unknown
 from tfx_kfp.serving.json_reader import parse_json_object
 from tfx_kfp.serving.manager import ModelManager
@@ -169,9 +169,9 @@ class RestApi:
         examples = examples_from_json(doc)
         with self._manager.acquire(name, version, label) as loaded:
             if verb == "classify":
-                output = inference.classify(loaded, signature_name, examples, self._timeout_ms)
+                output = classify_regress.classify(loaded, signature_name, examples, self._timeout_ms)
                 return classify_body(output.rows())
-            values = inference.regress(loaded, signature_name, examples, self._timeout_ms)
+            values = classify_regress.regress(loaded, signature_name, examples, self._timeout_ms)
             return regress_body(values.tolist())
 
     def _status(self, name: str, version: Optional[int]) -> bytes:
