@@ -83,7 +83,7 @@ class ClassificationOutput:
         self.num_classes = int(source.shape[1]) if source is not None else 0
 
     def rows(self) -> List[List[Tuple[bytes, float]]]:
-        """Returns, per example, its (label, score) pairs (TF Serving's defaults for missing ones)."""
+        """Returns each example's (label, score) pairs (TF Serving's defaults for missing ones)."""
         result = []
         labels = self.labels.tolist() if self.labels is not None else None
         scores = self.scores.tolist() if self.scores is not None else None

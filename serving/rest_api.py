@@ -169,7 +169,8 @@ class RestApi:
         examples = examples_from_json(doc)
         with self._manager.acquire(name, version, label) as loaded:
             if verb == "classify":
-                output = classify_regress.classify(loaded, signature_name, examples, self._timeout_ms)
+                output = classify_regress.classify(loaded, signature_name, examples,
+                                                   self._timeout_ms)
                 return classify_body(output.rows())
             values = classify_regress.regress(loaded, signature_name, examples, self._timeout_ms)
             return regress_body(values.tolist())
