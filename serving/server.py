@@ -22,7 +22,7 @@ from typing import Callable, List, Optional, Sequence, Union
 
 from tfx_kfp.serving.manager import ModelManager
 from tfx_kfp.serving.model_config import ModelConfig, load_model_config_file, single_model_config
-from tfx_kfp.serving.rest_app import RestLimits
+from tfx_kfp.serving.rest_limits import RestLimits
 from tfx_kfp.serving.servable import SessionOptions
 
 __all__ = ["ServerHandle", "ServerOptions", "start", "start_from_config"]
