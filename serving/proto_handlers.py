@@ -88,7 +88,7 @@ def run_classify(version: LoadedVersion, request, response, timeout_ms: Optional
     """Fills a ClassificationResponse."""
     examples = serialized_examples(request.input)
     output = classify_regress.classify(version, request.model_spec.signature_name, examples,
-                                timeout_ms)
+                                       timeout_ms)
     _fill_model_spec(response.model_spec, request.model_spec.name,
                      request.model_spec.signature_name, version.version)
     _fill_classification(response.result, output)
@@ -99,7 +99,7 @@ def run_regress(version: LoadedVersion, request, response, timeout_ms: Optional[
     """Fills a RegressionResponse."""
     examples = serialized_examples(request.input)
     values = classify_regress.regress(version, request.model_spec.signature_name, examples,
-                               timeout_ms)
+                                      timeout_ms)
     _fill_model_spec(response.model_spec, request.model_spec.name,
                      request.model_spec.signature_name, version.version)
     for value in values.tolist():
@@ -112,8 +112,8 @@ def run_multi_inference(version: LoadedVersion, request, response,
     """Fills a MultiInferenceResponse."""
     tasks = [(t.model_spec.name, t.model_spec.signature_name, t.method_name)
              for t in request.tasks]
-    outputs = classify_regress.multi_inference(version, tasks, serialized_examples(request.input),
-                                        timeout_ms)
+    outputs = classify_regress.multi_inference(
+        version, tasks, serialized_examples(request.input), timeout_ms)
     for task, output in zip(request.tasks, outputs):
         result = response.results.add()
         if isinstance(output, classify_regress.ClassificationOutput):
