@@ -19,10 +19,11 @@ This module does not import TensorFlow; the gRPC side is
 """
 
 import base64
+import http.client
 import json
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote
 
 from tfx_kfp.serving.errors import (
@@ -45,6 +46,7 @@ _REST_CALLS = {
     "metadata": ("GET", "/metadata"),
     "status": ("GET", ""),
 }
+_JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 def _jsonable(value: Any) -> Any:
@@ -195,24 +197,28 @@ class ServingClient:
 
 
 class _RestTransport:
-    """Calls one server's REST API for a ``ServingClient`` (its host, port and timeout)."""
+    """Calls one server's REST API for a ``ServingClient`` (its host, port and timeout).
+
+    Uses the standard library's ``http.client``, one keep-alive connection per
+    concurrent caller: it writes a request's head and body in one send and parses
+    with less per-call work than httpcore/h11 (0.15 ms of a 0.45 ms predict,
+    measured in docs/serving.md).
+    """
 
     def __init__(self, client: ServingClient):
-        # httpx's own transport layer: httpx.Client adds ~0.2 ms per call (measured,
-        # docs/serving.md) for URL, cookie and header models this client never uses.
-        import httpcore
-
         self._client = client
-        self._pool = httpcore.ConnectionPool()
+        self._idle: List[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
 
     def close(self) -> None:
-        self._pool.close()
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
 
     def call(self, verb: str, model_name: str, version: Optional[int],
              version_label: Optional[str], doc: Optional[Dict[str, Any]]) -> Any:
         """Sends ``verb`` (predict, classify, regress, metadata, status); returns parsed JSON."""
-        import httpcore
-
         method, suffix = _REST_CALLS[verb]
         path = "/v1/models/" + quote(model_name, safe="")
         if version is not None:
@@ -220,24 +226,16 @@ class _RestTransport:
         elif version_label is not None:
             path += "/labels/" + quote(version_label, safe="")
         path += suffix
+        body = json.dumps(doc).encode("utf-8") if doc is not None else None
         client = self._client
-        host = f"[{client.host}]" if ":" in client.host else client.host
-        headers = [(b"Host", f"{host}:{client.rest_port}".encode("ascii"))]
-        if doc is not None:
-            headers.append((b"Content-Type", b"application/json"))
-        body = json.dumps(doc).encode("utf-8") if doc is not None else b""
-        timeouts = dict.fromkeys(("connect", "read", "write", "pool"), client.timeout)
         try:
-            response = self._pool.request(
-                method, f"http://{host}:{client.rest_port}{path}", headers=headers, content=body,
-                extensions={"timeout": timeouts})
-        except httpcore.TimeoutException:
+            status, payload = self._exchange(method, path, body)
+        except TimeoutError:
             raise DeadlineExceeded(f"No response from {client.host}:{client.rest_port} within "
                                    f"{client.timeout:g}s ({method} {path})") from None
-        except (httpcore.NetworkError, httpcore.ProtocolError) as error:
+        except (OSError, http.client.HTTPException) as error:
             raise Unavailable(f"Cannot reach the REST API at {client.host}:{client.rest_port}: "
                               f"{error}") from None
-        status, payload = response.status, response.content
         if status == 200:
             return parse_json(payload)
         message = payload.decode("utf-8", "replace").strip()
@@ -248,3 +246,36 @@ class _RestTransport:
         except ServingError:
             pass
         raise error_for_http_status(status, message or f"HTTP {status} for {method} {path}")
+
+    def _exchange(self, method: str, path: str, body: Optional[bytes]) -> Tuple[int, bytes]:
+        with self._lock:
+            connection = self._idle.pop() if self._idle else None
+        if connection is not None:
+            try:
+                return self._send(connection, method, path, body)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                pass  # the server closed the idle keep-alive connection: send on a new one
+        client = self._client
+        connection = http.client.HTTPConnection(client.host, client.rest_port,
+                                                timeout=client.timeout)
+        return self._send(connection, method, path, body)
+
+    def _send(self, connection: http.client.HTTPConnection, method: str, path: str,
+              body: Optional[bytes]) -> Tuple[int, bytes]:
+        if connection.timeout != self._client.timeout:
+            connection.timeout = self._client.timeout
+            if connection.sock is not None:
+                connection.sock.settimeout(connection.timeout)
+        try:
+            connection.request(method, path, body, _JSON_HEADERS if body is not None else {})
+            response = connection.getresponse()
+            payload = response.read()
+        except BaseException:
+            connection.close()
+            raise
+        if response.will_close:
+            connection.close()
+        else:
+            with self._lock:
+                self._idle.append(connection)
+        return response.status, payload

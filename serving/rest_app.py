@@ -1,15 +1,15 @@
-"""The REST transport: TF Serving's REST API as a Starlette app served by uvicorn.
+"""The REST transport: TF Serving's REST API as a bare ASGI app served by uvicorn.
 
 uvicorn (httptools parser, uvloop when installed) runs in a background thread;
 requests are answered by :class:`tfx_kfp.serving.rest_api.RestApi` on a pool of
-``--rest_api_num_threads`` worker threads. Beyond uvicorn, request bodies have a
-deadline (408 when not complete within ``body_timeout`` seconds), count against
-the memory budget of :mod:`tfx_kfp.serving.rest_limits` as they arrive, and are
-decompressed when sent with ``Content-Encoding: gzip`` (net_http does).
+``--rest_api_num_threads`` worker threads (or on the event loop when the server is
+otherwise idle and requests are short; see ``RestServer``). Beyond uvicorn, request
+bodies have a deadline (408 when not complete within ``body_timeout`` seconds), count
+against the memory budget of :mod:`tfx_kfp.serving.rest_limits` as they arrive, and
+are decompressed when sent with ``Content-Encoding: gzip`` (net_http does).
 """
 
 import asyncio
-import logging
 import socket
 import threading
 import time
@@ -18,8 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
 import uvicorn
-from starlette.requests import Request
-from starlette.responses import Response
 
 from tfx_kfp.serving.errors import InvalidArgument, ServingError
 from tfx_kfp.serving.rest_limits import BodyBudget, Charge, Connections, RestLimits, protocol_class
@@ -27,7 +25,10 @@ from tfx_kfp.serving.rest_response import error_body
 
 __all__ = ["RestServer"]
 
-log = logging.getLogger(__name__)
+
+# The hop to a worker thread costs ~0.07 ms of a ~0.3 ms request (docs/serving.md);
+# a request this short may hold the event loop instead, when nothing else waits on it.
+_INLINE_MAX_SECONDS = 0.001
 
 
 class _RequestTimeout(Exception):
@@ -38,9 +39,8 @@ class _Disconnected(Exception):
     pass
 
 
-async def _read_body(request: Request, charge: Charge, timeout: float) -> bytes:
+async def _read_body(receive, declared: bytes, charge: Charge, timeout: float) -> bytes:
     """Reads the body within the deadline, charging every byte to the budget as it arrives."""
-    declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > charge.budget.limit:
         charge.take(int(declared))  # raises RequestTooLarge
     chunks = []
@@ -48,7 +48,7 @@ async def _read_body(request: Request, charge: Charge, timeout: float) -> bytes:
     try:
         async with asyncio.timeout(timeout):  # cheaper than wait_for per chunk (no task)
             while more:
-                message = await request.receive()
+                message = await receive()
                 if message["type"] == "http.disconnect":
                     raise _Disconnected()
                 chunk = message.get("body", b"")
@@ -80,10 +80,14 @@ class RestServer:
         port: Port to bind.
         num_threads: Worker threads running requests (``--rest_api_num_threads``).
         limits: Deadlines, memory budget and connection bounds.
+        inline_when_idle: Answer a request on the event loop, without the hop to a
+            worker thread, when no other request is being handled and requests have
+            recently taken under a millisecond. Off with batching, where a request
+            waits for others to join its batch.
     """
 
     def __init__(self, api, host: str, port: int, num_threads: int = 16,
-                 limits: Optional[RestLimits] = None):
+                 limits: Optional[RestLimits] = None, inline_when_idle: bool = True):
         self._api = api
         self.limits = limits or RestLimits()
         self._budget = BodyBudget(self.limits.body_memory_bytes)
@@ -102,40 +106,64 @@ class RestServer:
             loop="auto", server_header=False, date_header=True)
         self._server = uvicorn.Server(self._config)
         self._thread: Optional[threading.Thread] = None
+        self._inline_when_idle = inline_when_idle
+        self._busy = 0  # requests being handled (event-loop thread only)
+        self._cost = 0.0  # recent seconds per request
 
     async def _app(self, scope, receive, send) -> None:
-        # Starlette's Request/Response without its router: TF Serving routes every
-        # method and path itself (RestApi), including "Malformed request" answers.
-        if scope["type"] == "http":
-            response = await self._endpoint(Request(scope, receive))
-            if response is not None:  # None: the client went away mid-request
-                await response(scope, receive, send)
+        # A bare ASGI app: TF Serving routes every method and path itself (RestApi),
+        # including "Malformed request" answers, so no framework sits in between.
+        if scope["type"] != "http":
+            return
+        answer = await self._answer(scope, receive)
+        if answer is None:  # the client went away mid-request
+            return
+        status, headers, body = answer
+        headers.append((b"content-length", str(len(body)).encode("ascii")))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
-    async def _endpoint(self, request: Request) -> Optional[Response]:
-        scope = request.scope
+    async def _answer(self, scope, receive):
         path = scope["raw_path"].decode("latin-1")
         if scope["query_string"]:
             # TF Serving matches its URL patterns against the path with the query.
             path += "?" + scope["query_string"].decode("latin-1")
+        request_headers = dict(scope["headers"])  # names arrive lower-cased
         charge = Charge(self._budget)
         try:
-            body = await _read_body(request, charge, self.limits.body_timeout)
-            if request.headers.get("content-encoding", "").lower() == "gzip" and body:
+            body = await _read_body(receive, request_headers.get(b"content-length", b""), charge,
+                                    self.limits.body_timeout)
+            if body and request_headers.get(b"content-encoding", b"").lower() == b"gzip":
                 body = _gunzip(body, charge)
-            loop = asyncio.get_running_loop()
-            answer = await loop.run_in_executor(
-                self._workers, self._api.handle, request.method, path, body,
-                request.headers.get("origin", ""))
-            return Response(answer.body, answer.status, dict(answer.headers))
+            origin = request_headers.get(b"origin", b"").decode("latin-1")
+            self._busy += 1
+            try:
+                if self._busy == 1 and self._inline_when_idle and self._cost < _INLINE_MAX_SECONDS:
+                    answer = self._timed_handle(scope["method"], path, body, origin)
+                else:
+                    answer = await asyncio.get_running_loop().run_in_executor(
+                        self._workers, self._timed_handle, scope["method"], path, body, origin)
+            finally:
+                self._busy -= 1
+            return answer.status, [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                                   for name, value in answer.headers], answer.body
         except _RequestTimeout:
-            return Response(b"", 408, {"Connection": "close"})
+            return 408, [(b"connection", b"close")], b""
         except _Disconnected:
             return None
         except ServingError as error:
-            return Response(error_body(error.message), error.http_status,
-                            {"Content-Type": "application/json"})
+            return (error.http_status, [(b"content-type", b"application/json")],
+                    error_body(error.message))
         finally:
             charge.release()
+
+    def _timed_handle(self, method: str, path: str, body: bytes, origin: str):
+        started = time.perf_counter()
+        try:
+            return self._api.handle(method, path, body, origin)
+        finally:
+            # A moving average over all requests; lost updates between threads are harmless.
+            self._cost += (time.perf_counter() - started - self._cost) * 0.1
 
     def start(self) -> None:
         """Starts serving in a background thread; returns once the socket listens."""

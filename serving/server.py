@@ -170,7 +170,8 @@ def _start(configs: Sequence[ModelConfig], rest_port: Optional[int], grpc_port: 
                           enable_cors=options.enable_cors, metrics=metrics,
                           metrics_path=options.metrics_path)
             rest_server = RestServer(api, host, rest_port, options.rest_api_num_threads,
-                                     options.rest_limits)
+                                     options.rest_limits,
+                                     inline_when_idle=options.batching is None)
         if grpc_server is not None:
             grpc_server.start()
         if rest_server is not None:
