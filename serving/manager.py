@@ -84,7 +84,6 @@ class ModelManager(ModelRegistry):
         self._poll_now = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._unload_threads: List[threading.Thread] = []
-        self.polls_completed = 0
 
     # ------------------------------------------------------------ lifecycle
 
@@ -178,7 +177,6 @@ class ModelManager(ModelRegistry):
                 continue
             aspired_numbers = model.config.policy.select(list(found))
             self._reconcile(model, {v: found[v] for v in aspired_numbers})
-        self.polls_completed += 1
         with self._lock:
             self._changed.notify_all()
 
