@@ -8,8 +8,10 @@ server's own session callable). The overhead ratio is server p50 latency over
 the in-process p50.
 
 With ``--batching`` it also serves the penguin model (tests/fixtures/penguin_chain)
-twice, without and with request batching (``--enable_batching``), and compares
-REST throughput at concurrency 32 (one row per request).
+and a model whose session run dominates a request (``testing.write_dense_stack``),
+each without and with request batching (``--enable_batching``), and compares
+throughput at concurrency 32 (one row per request): penguin over REST, the dense
+model over REST and gRPC.
 
 Usage::
 
@@ -36,15 +38,17 @@ PENGUIN_MODEL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__f
                              "tests", "fixtures", "penguin_chain", "model", "Format-Serving")
 PENGUIN_ROW = {"culmen_length_mm": 0.25, "culmen_depth_mm": 0.66, "flipper_length_mm": 0.15,
                "body_mass_g": 0.29}
-BATCHING = {"max_batch_size": 32, "batch_timeout_micros": 0, "num_batch_threads": 1}
+BATCHING = {"max_batch_size": 32, "batch_timeout_micros": 1000, "num_batch_threads": 2}
+# Enough REST worker threads for 32 requests to wait in one batch (the default is 4 per core).
+BATCHING_SERVER = {"rest_api_num_threads": 32}
 
 SERVER_PROCESS = r"""
 import json, sys
 from tfx_kfp.serving import server
-options = {}
-if sys.argv[3]:
+options = json.loads(sys.argv[3]) if sys.argv[3] else {}
+if "batching" in options:
     from tfx_kfp.serving.batching import BatchingOptions
-    options["batching"] = BatchingOptions(**json.loads(sys.argv[3]))
+    options["batching"] = BatchingOptions(**options["batching"])
 handle = server.start(sys.argv[2], sys.argv[1], rest_port=0, grpc_port=0, poll_seconds=30,
                       **options)
 handle.wait_until_available(300)
@@ -174,28 +178,43 @@ def run_level(protocol: str, ports, concurrency: int, seconds: float, model: str
             "p99_ms": _percentile(latencies, 0.99) * 1e3}
 
 
-def _serve(base: str, model: str, batching: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", SERVER_PROCESS, base, model, batching],
+def _serve(base: str, model: str, options: str) -> subprocess.Popen:
+    """Starts a server process; ``options``: JSON of ``server.start`` keyword options."""
+    return subprocess.Popen([sys.executable, "-c", SERVER_PROCESS, base, model, options],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
 def _batching_levels(workdir: str, seconds: float):
-    """Penguin REST throughput at concurrency 32, without and with batching."""
-    base = os.path.join(workdir, "penguin")
-    os.makedirs(base)
-    os.symlink(PENGUIN_MODEL, os.path.join(base, "1"))
+    """Throughput at concurrency 32, without and with batching, one row per request.
+
+    The penguin model over REST, and a model whose session run dominates a request
+    (``testing.write_dense_stack``: ~2.6 ms for one row, ~6.5 ms for 32) over REST and gRPC.
+    """
+    from tfx_kfp.serving import testing
+
+    penguin = os.path.join(workdir, "penguin")
+    os.makedirs(penguin)
+    os.symlink(PENGUIN_MODEL, os.path.join(penguin, "1"))
+    dense = os.path.join(workdir, "dense")
+    testing.write_dense_stack(dense, 1)
+    cases = [("penguin", penguin, ["rest"], PENGUIN_ROW),
+             ("dense", dense, ["rest", "grpc"], {"x": [0.5] * 8})]
     rows = []
-    for label, batching in (("off", ""), (json.dumps(BATCHING), json.dumps(BATCHING))):
-        _say(f"penguin, batching {label}: rest at concurrency 32 for {seconds:g}s...")
-        process = _serve(base, "penguin", batching)
-        try:
-            ports = json.loads(process.stdout.readline())
-            row = run_level("rest", ports, 32, seconds, "penguin", [PENGUIN_ROW])
-        finally:
-            process.stdin.close()
-            process.wait(60)
-        row["batching"] = label
-        rows.append(row)
+    for model, base, protocols, row in cases:
+        for label, options in (("off", BATCHING_SERVER),
+                               ("on", {**BATCHING_SERVER, "batching": BATCHING})):
+            process = _serve(base, model, json.dumps(options))
+            try:
+                ports = json.loads(process.stdout.readline())
+                for protocol in protocols:
+                    _say(f"{model}, batching {label}: {protocol} at concurrency 32 for "
+                         f"{seconds:g}s...")
+                    level = run_level(protocol, ports, 32, seconds, model, [row])
+                    level.update(model=model, batching=label)
+                    rows.append(level)
+            finally:
+                process.stdin.close()
+                process.wait(60)
     return rows
 
 
@@ -251,13 +270,17 @@ def main(argv=None) -> int:
               f"{row['p50_ms']:.3f} | {row['p99_ms']:.3f} | {row['overhead_ratio']:.1f}x | "
               f"{row['throughput_cost_ratio']:.2f}x | {row['errors']} |")
     if batching:
-        print("\nPenguin model, REST, concurrency 32, one row per request:\n")
-        print("| batching | req/s | p50 ms | p99 ms | errors |")
-        print("|---|---:|---:|---:|---:|")
+        print(f"\nConcurrency 32, one row per request, {BATCHING_SERVER}, batching: {BATCHING}\n")
+        print("| model | protocol | batching | req/s | p50 ms | p99 ms | errors |")
+        print("|---|---|---|---:|---:|---:|---:|")
         for row in batching:
-            print(f"| {row['batching']} | {row['rps']:.0f} | {row['p50_ms']:.3f} | "
-                  f"{row['p99_ms']:.3f} | {row['errors']} |")
-        print(f"\nbatching throughput gain: {batching[1]['rps'] / batching[0]['rps']:.2f}x")
+            print(f"| {row['model']} | {row['protocol']} | {row['batching']} | {row['rps']:.0f} "
+                  f"| {row['p50_ms']:.3f} | {row['p99_ms']:.3f} | {row['errors']} |")
+        rps = {(r["model"], r["protocol"], r["batching"] == "on"): r["rps"] for r in batching}
+        for (model, protocol, batched), value in rps.items():
+            if batched and rps[(model, protocol, False)]:
+                print(f"batching throughput gain, {model} over {protocol}: "
+                      f"{value / rps[(model, protocol, False)]:.2f}x")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({"baseline": baseline, "levels": results, "batching": batching}, handle,

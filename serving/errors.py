@@ -13,31 +13,26 @@ This module imports neither TensorFlow nor grpc: codes are kept as the names of
 from typing import Dict, Optional, Type
 
 __all__ = [
-    "ServingError",
-    "Cancelled",
-    "Unknown",
-    "InvalidArgument",
-    "DeadlineExceeded",
-    "NotFound",
-    "AlreadyExists",
-    "PermissionDenied",
-    "ResourceExhausted",
-    "FailedPrecondition",
-    "Aborted",
-    "OutOfRange",
-    "Unimplemented",
-    "Internal",
-    "Unavailable",
-    "DataLoss",
-    "Unauthenticated",
-    "RequestTooLarge",
-    "error_for_code",
-    "error_for_http_status",
+    "ServingError", "Cancelled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
+    "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted",
+    "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated",
+    "RequestTooLarge", "error_for_code", "error_for_http_status",
 ]
+
+
+# google.rpc.Code numbers are the positions in this tuple.
+_CODE_NAMES = ("OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+               "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+               "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+               "UNAUTHENTICATED")
+_BY_NAME: Dict[str, Type["ServingError"]] = {}
 
 
 class ServingError(Exception):
     """Base class of every serving failure.
+
+    A subclass names its statuses in the class statement,
+    ``class NotFound(ServingError, http_status=404, grpc_code="NOT_FOUND")``.
 
     Attributes:
         message: The error message, as TF Serving words it where it defines one.
@@ -49,6 +44,15 @@ class ServingError(Exception):
     http_status: int = 500
     grpc_code: str = "UNKNOWN"
     code: int = 2
+
+    def __init_subclass__(cls, http_status: Optional[int] = None,
+                          grpc_code: Optional[str] = None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if http_status is not None:
+            cls.http_status = http_status
+        if grpc_code is not None:
+            cls.grpc_code, cls.code = grpc_code, _CODE_NAMES.index(grpc_code)
+            _BY_NAME.setdefault(grpc_code, cls)
 
     def __init__(self, message: str = ""):
         super().__init__(message)
@@ -62,133 +66,79 @@ class ServingError(Exception):
         return f"{self.grpc_code}: {self.message}"
 
 
-class Cancelled(ServingError):
-    """The request was cancelled (HTTP 499, CANCELLED)."""
-
-    http_status, grpc_code, code = 499, "CANCELLED", 1
+class Cancelled(ServingError, http_status=499, grpc_code="CANCELLED"):
+    """The request was cancelled."""
 
 
-class Unknown(ServingError):
-    """An error of unknown kind (HTTP 500, UNKNOWN)."""
-
-    http_status, grpc_code, code = 500, "UNKNOWN", 2
+class Unknown(ServingError, http_status=500, grpc_code="UNKNOWN"):
+    """An error of unknown kind."""
 
 
-class InvalidArgument(ServingError):
-    """The request is malformed or does not fit the model (HTTP 400, INVALID_ARGUMENT)."""
-
-    http_status, grpc_code, code = 400, "INVALID_ARGUMENT", 3
+class InvalidArgument(ServingError, http_status=400, grpc_code="INVALID_ARGUMENT"):
+    """The request is malformed or does not fit the model."""
 
 
-class DeadlineExceeded(ServingError):
-    """The deadline passed before the call finished (HTTP 504, DEADLINE_EXCEEDED)."""
-
-    http_status, grpc_code, code = 504, "DEADLINE_EXCEEDED", 4
+class DeadlineExceeded(ServingError, http_status=504, grpc_code="DEADLINE_EXCEEDED"):
+    """The deadline passed before the call finished."""
 
 
-class NotFound(ServingError):
-    """The model, version or label is not served (HTTP 404, NOT_FOUND)."""
-
-    http_status, grpc_code, code = 404, "NOT_FOUND", 5
+class NotFound(ServingError, http_status=404, grpc_code="NOT_FOUND"):
+    """The model, version or label is not served."""
 
 
-class AlreadyExists(ServingError):
-    """The entity already exists (HTTP 409, ALREADY_EXISTS)."""
-
-    http_status, grpc_code, code = 409, "ALREADY_EXISTS", 6
+class AlreadyExists(ServingError, http_status=409, grpc_code="ALREADY_EXISTS"):
+    """The entity already exists."""
 
 
-class PermissionDenied(ServingError):
-    """The caller may not do this (HTTP 403, PERMISSION_DENIED)."""
-
-    http_status, grpc_code, code = 403, "PERMISSION_DENIED", 7
+class PermissionDenied(ServingError, http_status=403, grpc_code="PERMISSION_DENIED"):
+    """The caller may not do this."""
 
 
-class ResourceExhausted(ServingError):
-    """A resource limit was hit (HTTP 429, RESOURCE_EXHAUSTED)."""
-
-    http_status, grpc_code, code = 429, "RESOURCE_EXHAUSTED", 8
+class ResourceExhausted(ServingError, http_status=429, grpc_code="RESOURCE_EXHAUSTED"):
+    """A resource limit was hit."""
 
 
-class FailedPrecondition(ServingError):
-    """The system is not in a state for this call (HTTP 400, FAILED_PRECONDITION)."""
-
-    http_status, grpc_code, code = 400, "FAILED_PRECONDITION", 9
+class FailedPrecondition(ServingError, http_status=400, grpc_code="FAILED_PRECONDITION"):
+    """The system is not in a state for this call."""
 
 
-class Aborted(ServingError):
-    """The call was aborted (HTTP 409, ABORTED)."""
-
-    http_status, grpc_code, code = 409, "ABORTED", 10
+class Aborted(ServingError, http_status=409, grpc_code="ABORTED"):
+    """The call was aborted."""
 
 
-class OutOfRange(ServingError):
-    """A value is out of range (HTTP 400, OUT_OF_RANGE)."""
-
-    http_status, grpc_code, code = 400, "OUT_OF_RANGE", 11
+class OutOfRange(ServingError, http_status=400, grpc_code="OUT_OF_RANGE"):
+    """A value is out of range."""
 
 
-class Unimplemented(ServingError):
-    """The operation or conversion is not supported (HTTP 501, UNIMPLEMENTED)."""
-
-    http_status, grpc_code, code = 501, "UNIMPLEMENTED", 12
+class Unimplemented(ServingError, http_status=501, grpc_code="UNIMPLEMENTED"):
+    """The operation or conversion is not supported."""
 
 
-class Internal(ServingError):
-    """An internal invariant broke (HTTP 500, INTERNAL)."""
-
-    http_status, grpc_code, code = 500, "INTERNAL", 13
+class Internal(ServingError, http_status=500, grpc_code="INTERNAL"):
+    """An internal invariant broke."""
 
 
-class Unavailable(ServingError):
-    """The server or model cannot answer now; retrying may help (HTTP 503, UNAVAILABLE)."""
-
-    http_status, grpc_code, code = 503, "UNAVAILABLE", 14
+class Unavailable(ServingError, http_status=503, grpc_code="UNAVAILABLE"):
+    """The server or model cannot answer now; retrying may help."""
 
 
-class DataLoss(ServingError):
-    """Unrecoverable data loss (HTTP 500, DATA_LOSS)."""
-
-    http_status, grpc_code, code = 500, "DATA_LOSS", 15
+class DataLoss(ServingError, http_status=500, grpc_code="DATA_LOSS"):
+    """Unrecoverable data loss."""
 
 
-class Unauthenticated(ServingError):
-    """The caller is not authenticated (HTTP 401, UNAUTHENTICATED)."""
-
-    http_status, grpc_code, code = 401, "UNAUTHENTICATED", 16
+class Unauthenticated(ServingError, http_status=401, grpc_code="UNAUTHENTICATED"):
+    """The caller is not authenticated."""
 
 
-class RequestTooLarge(ResourceExhausted):
-    """The request body is larger than the server accepts (HTTP 413, RESOURCE_EXHAUSTED)."""
+class RequestTooLarge(ResourceExhausted, http_status=413):
+    """The request body is larger than the server accepts."""
 
-    http_status = 413
-
-
-_BY_CODE: Dict[int, Type[ServingError]] = {
-    cls.code: cls
-    for cls in (
-        Cancelled, Unknown, InvalidArgument, DeadlineExceeded, NotFound, AlreadyExists,
-        PermissionDenied, ResourceExhausted, FailedPrecondition, Aborted, OutOfRange,
-        Unimplemented, Internal, Unavailable, DataLoss, Unauthenticated,
-    )
-}
-_BY_NAME: Dict[str, Type[ServingError]] = {cls.grpc_code: cls for cls in _BY_CODE.values()}
 
 # HTTP status -> the class a client raises. Where TF Serving maps several codes
 # to one status (400, 409, 500) the most common one wins.
 _BY_HTTP: Dict[int, Type[ServingError]] = {
-    400: InvalidArgument,
-    401: Unauthenticated,
-    403: PermissionDenied,
-    404: NotFound,
-    409: Aborted,
-    413: RequestTooLarge,
-    429: ResourceExhausted,
-    499: Cancelled,
-    500: Internal,
-    501: Unimplemented,
-    503: Unavailable,
-    504: DeadlineExceeded,
+    cls.http_status: cls
+    for cls in (*_BY_NAME.values(), RequestTooLarge, InvalidArgument, Aborted, Internal)
 }
 
 
@@ -206,11 +156,9 @@ def error_for_code(code, message: str) -> ServingError:
     """
     if hasattr(code, "name") and hasattr(code, "value"):  # grpc.StatusCode
         code = code.name
-    if isinstance(code, str):
-        cls = _BY_NAME.get(code.upper(), Unknown)
-    else:
-        cls = _BY_CODE.get(int(code), Unknown)
-    return cls(message)
+    if not isinstance(code, str):
+        code = _CODE_NAMES[int(code)] if 0 < int(code) < len(_CODE_NAMES) else "UNKNOWN"
+    return _BY_NAME.get(code.upper(), Unknown)(message)
 
 
 def error_for_http_status(status: int, message: str) -> ServingError:

@@ -149,7 +149,7 @@ def server_arguments(args: argparse.Namespace):
     from tfx_kfp.serving.errors import InvalidArgument
     from tfx_kfp.serving.metrics import DEFAULT_PATH
     from tfx_kfp.serving.model_config import load_model_config_file, single_model_config
-    from tfx_kfp.serving.rest_app import RestLimits
+    from tfx_kfp.serving.rest_limits import RestLimits
 
     if args.model_config_file:
         configs = load_model_config_file(args.model_config_file)

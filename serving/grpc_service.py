@@ -74,34 +74,24 @@ def _servicers(manager: ModelManager, metrics, reload_timeout: float):
         with manager.acquire(name, version, label) as loaded:
             return run(loaded, _timeout_ms(context))
 
+    def inference_rpc(method: str, run, response_class):
+        def rpc(self, request, context):
+            def work():
+                _require_model_spec(request)
+                return run_on_version(request.model_spec, context,
+                                      lambda v, t: run(v, request, response_class(), t))
+            return _handle(context, lambda: recorded(
+                metrics, request.model_spec.name, method, "GRPC", work))
+        return rpc
+
     class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         """TF Serving's PredictionService."""
 
-        def Predict(self, request, context):  # noqa: N802 - gRPC method name
-            def work():
-                _require_model_spec(request)
-                return run_on_version(request.model_spec, context, lambda v, t: (
-                    proto_handlers.run_predict(v, request, predict_pb2.PredictResponse(), t)))
-            return _handle(context, lambda: recorded(
-                metrics, request.model_spec.name, "Predict", "GRPC", work))
-
-        def Classify(self, request, context):  # noqa: N802
-            def work():
-                _require_model_spec(request)
-                return run_on_version(request.model_spec, context, lambda v, t: (
-                    proto_handlers.run_classify(
-                        v, request, classification_pb2.ClassificationResponse(), t)))
-            return _handle(context, lambda: recorded(
-                metrics, request.model_spec.name, "Classify", "GRPC", work))
-
-        def Regress(self, request, context):  # noqa: N802
-            def work():
-                _require_model_spec(request)
-                return run_on_version(request.model_spec, context, lambda v, t: (
-                    proto_handlers.run_regress(v, request, regression_pb2.RegressionResponse(),
-                                               t)))
-            return _handle(context, lambda: recorded(
-                metrics, request.model_spec.name, "Regress", "GRPC", work))
+        Predict = inference_rpc("Predict", proto_handlers.run_predict, predict_pb2.PredictResponse)
+        Classify = inference_rpc("Classify", proto_handlers.run_classify,
+                                 classification_pb2.ClassificationResponse)
+        Regress = inference_rpc("Regress", proto_handlers.run_regress,
+                                regression_pb2.RegressionResponse)
 
         def MultiInference(self, request, context):  # noqa: N802
             def work():

@@ -84,7 +84,6 @@ class ModelManager(ModelRegistry):
         self._poll_now = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._unload_threads: List[threading.Thread] = []
-        self.polls_completed = 0
 
     # ------------------------------------------------------------ lifecycle
 
@@ -132,20 +131,7 @@ class ModelManager(ModelRegistry):
         """
         for config in configs:
             storage.check_base_path(config.name, config.base_path)
-        with self._lock:
-            wanted = {c.name: c for c in configs}
-            new_names = [name for name in wanted if name not in self._models]
-            for name, model in self._models.items():
-                model.removed = name not in wanted
-            for name, config in wanted.items():
-                if name in self._models:
-                    self._models[name].config = config
-                    if timeout is None:
-                        self._models[name].labels = dict(config.version_labels)
-                else:
-                    self._models[name] = _Model(config)
-                    if timeout is not None:
-                        self._models[name].labels = {}
+        new_names = self.replace_configs(configs, apply_labels=timeout is None)
         self.poll_now()
         if timeout is not None:
             self.wait_until_available(timeout, new_names)
@@ -157,10 +143,7 @@ class ModelManager(ModelRegistry):
                 self.poll_once()
             except Exception:  # noqa: BLE001 - the poller must survive anything
                 log.exception("model poll failed")
-            if self._poll_seconds <= 0:
-                self._poll_now.wait()
-            else:
-                self._poll_now.wait(self._poll_seconds)
+            self._poll_now.wait(self._poll_seconds if self._poll_seconds > 0 else None)
             self._poll_now.clear()
 
     def _event(self, message: str) -> None:
@@ -194,7 +177,6 @@ class ModelManager(ModelRegistry):
                 continue
             aspired_numbers = model.config.policy.select(list(found))
             self._reconcile(model, {v: found[v] for v in aspired_numbers})
-        self.polls_completed += 1
         with self._lock:
             self._changed.notify_all()
 
@@ -216,11 +198,8 @@ class ModelManager(ModelRegistry):
             action = self._next_action(model)
             if action is None:
                 return
-            kind, number = action
-            if kind == "unload":
-                self._unload(model, number)
-            else:
-                self._load(model, number)
+            step, number = action
+            step(model, number)
 
     def _next_action(self, model: _Model):
         with self._lock:
@@ -230,11 +209,11 @@ class ModelManager(ModelRegistry):
             unaspired_serving = sorted(v for v in model.available if v not in aspired)
             if unaspired_serving and (not has_aspired or has_aspired_serving
                                       or len(unaspired_serving) > 1):
-                return "unload", unaspired_serving[0]
+                return self._unload, unaspired_serving[0]
             new = [v for v in aspired if model.statuses.get(v) is not None
                    and model.statuses[v].state == START]
             if new:
-                return "load", max(new)
+                return self._load, max(new)
         return None
 
     def _load(self, model: _Model, number: int) -> None:
@@ -256,10 +235,8 @@ class ModelManager(ModelRegistry):
                 except BaseException:
                     version.close()
                     raise
-            except ServingError as error:
-                failure: Optional[ServingError] = error
             except Exception as error:  # noqa: BLE001 - any failure is a load error
-                failure = as_serving_error(error)
+                failure: Optional[ServingError] = as_serving_error(error)
             else:
                 failure = None
             if failure is None:

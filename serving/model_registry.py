@@ -92,6 +92,33 @@ class ModelRegistry:
                 for model in self._models.values():
                     model.labels = dict(model.config.version_labels)
 
+    def replace_configs(self, configs: Sequence[ModelConfig], apply_labels: bool) -> List[str]:
+        """Adds new models, marks missing ones removed, updates the others' configs.
+
+        Args:
+            configs: The new model list.
+            apply_labels: Serve the new labels at once; otherwise new models start
+                without labels and ``check_labels(apply=True)`` applies them later.
+
+        Returns:
+            The names of the models that were added.
+        """
+        with self._lock:
+            wanted = {c.name: c for c in configs}
+            for name, model in self._models.items():
+                model.removed = name not in wanted
+            new_names = [name for name in wanted if name not in self._models]
+            for name, config in wanted.items():
+                if name in new_names:
+                    self._models[name] = _Model(config)
+                    if not apply_labels:
+                        self._models[name].labels = {}
+                else:
+                    self._models[name].config = config
+                    if apply_labels:
+                        self._models[name].labels = dict(config.version_labels)
+        return new_names
+
     # ------------------------------------------------------------ requests
 
     @contextmanager

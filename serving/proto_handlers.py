@@ -7,7 +7,7 @@ checks), runs it on the version it acquired, and fills the response proto.
 
 from typing import List, Optional
 
-from tfx_kfp.serving import inference
+from tfx_kfp.serving import classify_regress, inference
 from tfx_kfp.serving.errors import InvalidArgument
 from tfx_kfp.serving.manager import ModelManager
 from tfx_kfp.serving.servable import LoadedVersion
@@ -74,7 +74,7 @@ def run_predict(version: LoadedVersion, request, response, timeout_ms: Optional[
     return response
 
 
-def _fill_classification(result, output: inference.ClassificationOutput) -> None:
+def _fill_classification(result, output: classify_regress.ClassificationOutput) -> None:
     for row in output.rows():
         classifications = result.classifications.add()
         for label, score in row:
@@ -87,8 +87,8 @@ def _fill_classification(result, output: inference.ClassificationOutput) -> None
 def run_classify(version: LoadedVersion, request, response, timeout_ms: Optional[int] = None):
     """Fills a ClassificationResponse."""
     examples = serialized_examples(request.input)
-    output = inference.classify(version, request.model_spec.signature_name, examples,
-                                timeout_ms)
+    output = classify_regress.classify(version, request.model_spec.signature_name, examples,
+                                       timeout_ms)
     _fill_model_spec(response.model_spec, request.model_spec.name,
                      request.model_spec.signature_name, version.version)
     _fill_classification(response.result, output)
@@ -98,8 +98,8 @@ def run_classify(version: LoadedVersion, request, response, timeout_ms: Optional
 def run_regress(version: LoadedVersion, request, response, timeout_ms: Optional[int] = None):
     """Fills a RegressionResponse."""
     examples = serialized_examples(request.input)
-    values = inference.regress(version, request.model_spec.signature_name, examples,
-                               timeout_ms)
+    values = classify_regress.regress(version, request.model_spec.signature_name, examples,
+                                      timeout_ms)
     _fill_model_spec(response.model_spec, request.model_spec.name,
                      request.model_spec.signature_name, version.version)
     for value in values.tolist():
@@ -112,11 +112,11 @@ def run_multi_inference(version: LoadedVersion, request, response,
     """Fills a MultiInferenceResponse."""
     tasks = [(t.model_spec.name, t.model_spec.signature_name, t.method_name)
              for t in request.tasks]
-    outputs = inference.multi_inference(version, tasks, serialized_examples(request.input),
-                                        timeout_ms)
+    outputs = classify_regress.multi_inference(
+        version, tasks, serialized_examples(request.input), timeout_ms)
     for task, output in zip(request.tasks, outputs):
         result = response.results.add()
-        if isinstance(output, inference.ClassificationOutput):
+        if isinstance(output, classify_regress.ClassificationOutput):
             _fill_classification(result.classification_result, output)
         else:
             for value in output.tolist():

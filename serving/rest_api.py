@@ -11,15 +11,16 @@ import re
 from typing import List, Optional, Tuple
 from urllib.parse import unquote_to_bytes
 
-from tfx_kfp.serving import inference, proto_handlers
+from tfx_kfp.serving import classify_regress, inference, proto_handlers
 from tfx_kfp.serving.errors import FailedPrecondition, InvalidArgument, ServingError, Unknown
 from tfx_kfp.serving.json_reader import parse_json_object
-from tfx_kfp.serving.json_writer import classify_body, error_body, regress_body
 from tfx_kfp.serving.manager import ModelManager
 from tfx_kfp.serving.metrics import recorded
 from tfx_kfp.serving.rest_codec import predict_inputs_from_json, signature_name_of
 from tfx_kfp.serving.rest_examples import examples_from_json
-from tfx_kfp.serving.rest_response import predict_response_json
+from tfx_kfp.serving.rest_response import (
+    classify_body, error_body, predict_response_json, regress_body,
+)
 
 __all__ = ["RestApi", "RestResponse", "HANDLER_PATH", "NOT_FOUND_HTML", "message_to_json"]
 
@@ -168,9 +169,10 @@ class RestApi:
         examples = examples_from_json(doc)
         with self._manager.acquire(name, version, label) as loaded:
             if verb == "classify":
-                output = inference.classify(loaded, signature_name, examples, self._timeout_ms)
+                output = classify_regress.classify(loaded, signature_name, examples,
+                                                   self._timeout_ms)
                 return classify_body(output.rows())
-            values = inference.regress(loaded, signature_name, examples, self._timeout_ms)
+            values = classify_regress.regress(loaded, signature_name, examples, self._timeout_ms)
             return regress_body(values.tolist())
 
     def _status(self, name: str, version: Optional[int]) -> bytes:

@@ -1,201 +1,34 @@
-"""The REST transport: TF Serving's REST API as a Starlette app served by uvicorn.
+"""The REST transport: TF Serving's REST API as a bare ASGI app served by uvicorn.
 
 uvicorn (httptools parser, uvloop when installed) runs in a background thread;
 requests are answered by :class:`tfx_kfp.serving.rest_api.RestApi` on a pool of
-``--rest_api_num_threads`` worker threads.
-
-What uvicorn does not do for us, and TF Serving's net_http server does or a
-shared local server needs (issue 14 item 8 of this project), is added here:
-
-* header deadline: a connection that has not finished sending a request's
-  headers within ``header_timeout`` seconds gets a 408 and is closed;
-* body deadline: a body not complete within ``body_timeout`` seconds gets a 408;
-* an overall budget for request bodies held in memory across all requests
-  (``body_memory_bytes``): a request that cannot fit gets 503 (retry later), one
-  larger than the whole budget gets 413; there is no per-request cap otherwise;
-* connection shedding: above ``max_connections`` open connections, the
-  connections that wait longest without an active request are closed, so new
-  requests keep being served however many slow clients hold sockets open;
-* ``Content-Encoding: gzip`` request bodies are decompressed (net_http does).
+``--rest_api_num_threads`` worker threads (or on the event loop when the server is
+otherwise idle and requests are short; see ``RestServer``). Beyond uvicorn, request
+bodies have a deadline (408 when not complete within ``body_timeout`` seconds), count
+against the memory budget of :mod:`tfx_kfp.serving.rest_limits` as they arrive, and
+are decompressed when sent with ``Content-Encoding: gzip`` (net_http does).
 """
 
 import asyncio
-import logging
 import socket
 import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Optional, Set
+from typing import Optional
 
 import uvicorn
-from starlette.requests import Request
-from starlette.responses import Response
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from tfx_kfp.serving.errors import InvalidArgument, RequestTooLarge, ServingError, Unavailable
-from tfx_kfp.serving.json_writer import error_body
+from tfx_kfp.serving.errors import InvalidArgument, ServingError
+from tfx_kfp.serving.rest_limits import BodyBudget, Charge, Connections, RestLimits, protocol_class
+from tfx_kfp.serving.rest_response import error_body
 
-__all__ = ["RestLimits", "RestServer"]
-
-log = logging.getLogger(__name__)
-
-_TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
-                     b"Connection: close\r\n\r\n")
-_SHED_GRACE_SECONDS = 1.0
-_MAX_URL_BYTES = 8192
-_MAX_HEADER_BYTES = 65536
+__all__ = ["RestServer"]
 
 
-@dataclass
-class RestLimits:
-    """Bounds that keep slow or large clients from starving the others.
-
-    Attributes:
-        header_timeout: Seconds to receive a request's headers.
-        body_timeout: Seconds to receive a request's whole body.
-        body_memory_bytes: Request-body bytes held in memory, over all requests.
-        max_connections: Open connections kept before idle/stalled ones are shed.
-        keep_alive_timeout: Seconds an idle keep-alive connection stays open.
-    """
-
-    header_timeout: float = 10.0
-    body_timeout: float = 60.0
-    body_memory_bytes: int = 1 << 30
-    max_connections: int = 1000
-    keep_alive_timeout: float = 5.0
-
-
-class _BodyBudget:
-    """Bytes of request bodies in memory, shared by all requests (event-loop thread only)."""
-
-    def __init__(self, limit: int):
-        self.limit = limit
-        self.used = 0
-
-    def take(self, size: int) -> None:
-        if size > self.limit:
-            raise RequestTooLarge(f"Request body of more than {self.limit} bytes exceeds the "
-                                  "server's request memory budget")
-        if self.used + size > self.limit:
-            raise Unavailable("Request bodies in flight use up the server's request memory "
-                              "budget; retry later")
-        self.used += size
-
-
-class _Charge:
-    """The budget bytes one request holds; released when the request ends."""
-
-    def __init__(self, budget: _BodyBudget):
-        self.budget = budget
-        self.bytes = 0
-
-    def take(self, size: int) -> None:
-        self.budget.take(size)
-        self.bytes += size
-
-    def release(self) -> None:
-        self.budget.used -= self.bytes
-        self.bytes = 0
-
-
-class _Connections:
-    """Which connections wait (for headers, or idle between requests) since when."""
-
-    def __init__(self, limits: RestLimits):
-        self.limits = limits
-        self.waiting: dict = {}  # protocol -> monotonic time it started waiting
-        self.open: Set = set()
-
-    def shed(self) -> None:
-        """Closes the longest-waiting connections beyond ``max_connections``.
-
-        Connections waiting less than a second are spared, so a flood of new
-        connections cannot push out a client that is about to send its request.
-        """
-        excess = len(self.open) - self.limits.max_connections
-        if excess <= 0:
-            return
-        spare_after = time.monotonic() - _SHED_GRACE_SECONDS
-        oldest = sorted((since, id(p), p) for p, since in self.waiting.items()
-                        if since < spare_after)
-        for _, _, protocol in oldest[:excess]:
-            protocol.transport.close()
-
-
-def _protocol_class(connections: _Connections):
-    limits = connections.limits
-
-    class DeadlineProtocol(HttpToolsProtocol):
-        """uvicorn's httptools protocol plus a header deadline and shedding."""
-
-        _header_timer = None
-        _head_bytes = 0
-
-        def connection_made(self, transport) -> None:
-            super().connection_made(transport)
-            connections.open.add(self)
-            self._wait()
-            connections.shed()
-
-        def connection_lost(self, exc) -> None:
-            connections.open.discard(self)
-            connections.waiting.pop(self, None)
-            self._disarm()
-            super().connection_lost(exc)
-
-        def on_message_begin(self) -> None:
-            self._head_bytes = 0
-            super().on_message_begin()
-            if self._header_timer is None:
-                self._header_timer = self.loop.call_later(limits.header_timeout, self._late)
-
-        def on_url(self, url: bytes) -> None:
-            self._count(len(url), _MAX_URL_BYTES, b"414 URI Too Long")
-            super().on_url(url)
-
-        def on_header(self, name: bytes, value: bytes) -> None:
-            self._count(len(name) + len(value), _MAX_HEADER_BYTES,
-                        b"431 Request Header Fields Too Large")
-            super().on_header(name, value)
-
-        def _count(self, size: int, limit: int, status: bytes) -> None:
-            # httptools sets no limits; answer, close, and stop the parser (raising here
-            # makes uvicorn drop the connection).
-            self._head_bytes += size
-            if self._head_bytes > limit:
-                self.transport.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\n"
-                                     b"Connection: close\r\n\r\n")
-                self.transport.close()
-                raise ValueError("request head too large")
-
-        def on_headers_complete(self) -> None:
-            self._disarm()
-            connections.waiting.pop(self, None)
-            super().on_headers_complete()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            self._wait()
-
-        def _wait(self) -> None:
-            connections.waiting[self] = time.monotonic()
-            if self._header_timer is None:
-                self._header_timer = self.loop.call_later(limits.header_timeout, self._late)
-
-        def _disarm(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
-
-        def _late(self) -> None:
-            self._header_timer = None
-            if self in connections.waiting and not self.transport.is_closing():
-                self.transport.write(_TIMEOUT_RESPONSE)
-                self.transport.close()
-
-    return DeadlineProtocol
+# The hop to a worker thread costs ~0.07 ms of a ~0.3 ms request (docs/serving.md);
+# a request this short may hold the event loop instead, when nothing else waits on it.
+_INLINE_MAX_SECONDS = 0.001
 
 
 class _RequestTimeout(Exception):
@@ -206,9 +39,8 @@ class _Disconnected(Exception):
     pass
 
 
-async def _read_body(request: Request, charge: _Charge, timeout: float) -> bytes:
+async def _read_body(receive, declared: bytes, charge: Charge, timeout: float) -> bytes:
     """Reads the body within the deadline, charging every byte to the budget as it arrives."""
-    declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > charge.budget.limit:
         charge.take(int(declared))  # raises RequestTooLarge
     chunks = []
@@ -216,7 +48,7 @@ async def _read_body(request: Request, charge: _Charge, timeout: float) -> bytes
     try:
         async with asyncio.timeout(timeout):  # cheaper than wait_for per chunk (no task)
             while more:
-                message = await request.receive()
+                message = await receive()
                 if message["type"] == "http.disconnect":
                     raise _Disconnected()
                 chunk = message.get("body", b"")
@@ -229,7 +61,7 @@ async def _read_body(request: Request, charge: _Charge, timeout: float) -> bytes
     return b"".join(chunks)
 
 
-def _gunzip(body: bytes, charge: _Charge) -> bytes:
+def _gunzip(body: bytes, charge: Charge) -> bytes:
     room = charge.budget.limit - charge.budget.used
     try:
         data = zlib.decompressobj(wbits=31).decompress(body, room + 1)
@@ -248,13 +80,17 @@ class RestServer:
         port: Port to bind.
         num_threads: Worker threads running requests (``--rest_api_num_threads``).
         limits: Deadlines, memory budget and connection bounds.
+        inline_when_idle: Answer a request on the event loop, without the hop to a
+            worker thread, when no other request is being handled and requests have
+            recently taken under a millisecond. Off with batching, where a request
+            waits for others to join its batch.
     """
 
     def __init__(self, api, host: str, port: int, num_threads: int = 16,
-                 limits: Optional[RestLimits] = None):
+                 limits: Optional[RestLimits] = None, inline_when_idle: bool = True):
         self._api = api
         self.limits = limits or RestLimits()
-        self._budget = _BodyBudget(self.limits.body_memory_bytes)
+        self._budget = BodyBudget(self.limits.body_memory_bytes)
         self._workers = ThreadPoolExecutor(max(1, num_threads), thread_name_prefix="tfx-kfp-rest")
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._socket = socket.socket(family, socket.SOCK_STREAM)
@@ -262,48 +98,72 @@ class RestServer:
         self._socket.bind((host, port))
         self.host = host
         self.port = self._socket.getsockname()[1]
-        connections = _Connections(self.limits)
+        connections = Connections(self.limits)
         self._config = uvicorn.Config(
-            self._app, http=_protocol_class(connections), interface="asgi3", lifespan="off",
+            self._app, http=protocol_class(connections), interface="asgi3", lifespan="off",
             proxy_headers=False, access_log=False,
             log_level="warning", timeout_keep_alive=int(max(1, self.limits.keep_alive_timeout)),
             loop="auto", server_header=False, date_header=True)
         self._server = uvicorn.Server(self._config)
         self._thread: Optional[threading.Thread] = None
+        self._inline_when_idle = inline_when_idle
+        self._busy = 0  # requests being handled (event-loop thread only)
+        self._cost = 0.0  # recent seconds per request
 
     async def _app(self, scope, receive, send) -> None:
-        # Starlette's Request/Response without its router: TF Serving routes every
-        # method and path itself (RestApi), including "Malformed request" answers.
-        if scope["type"] == "http":
-            response = await self._endpoint(Request(scope, receive))
-            if response is not None:  # None: the client went away mid-request
-                await response(scope, receive, send)
+        # A bare ASGI app: TF Serving routes every method and path itself (RestApi),
+        # including "Malformed request" answers, so no framework sits in between.
+        if scope["type"] != "http":
+            return
+        answer = await self._answer(scope, receive)
+        if answer is None:  # the client went away mid-request
+            return
+        status, headers, body = answer
+        headers.append((b"content-length", str(len(body)).encode("ascii")))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
-    async def _endpoint(self, request: Request) -> Optional[Response]:
-        scope = request.scope
+    async def _answer(self, scope, receive):
         path = scope["raw_path"].decode("latin-1")
         if scope["query_string"]:
             # TF Serving matches its URL patterns against the path with the query.
             path += "?" + scope["query_string"].decode("latin-1")
-        charge = _Charge(self._budget)
+        request_headers = dict(scope["headers"])  # names arrive lower-cased
+        charge = Charge(self._budget)
         try:
-            body = await _read_body(request, charge, self.limits.body_timeout)
-            if request.headers.get("content-encoding", "").lower() == "gzip" and body:
+            body = await _read_body(receive, request_headers.get(b"content-length", b""), charge,
+                                    self.limits.body_timeout)
+            if body and request_headers.get(b"content-encoding", b"").lower() == b"gzip":
                 body = _gunzip(body, charge)
-            loop = asyncio.get_running_loop()
-            answer = await loop.run_in_executor(
-                self._workers, self._api.handle, request.method, path, body,
-                request.headers.get("origin", ""))
-            return Response(answer.body, answer.status, dict(answer.headers))
+            origin = request_headers.get(b"origin", b"").decode("latin-1")
+            self._busy += 1
+            try:
+                if self._busy == 1 and self._inline_when_idle and self._cost < _INLINE_MAX_SECONDS:
+                    answer = self._timed_handle(scope["method"], path, body, origin)
+                else:
+                    answer = await asyncio.get_running_loop().run_in_executor(
+                        self._workers, self._timed_handle, scope["method"], path, body, origin)
+            finally:
+                self._busy -= 1
+            return answer.status, [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                                   for name, value in answer.headers], answer.body
         except _RequestTimeout:
-            return Response(b"", 408, {"Connection": "close"})
+            return 408, [(b"connection", b"close")], b""
         except _Disconnected:
             return None
         except ServingError as error:
-            return Response(error_body(error.message), error.http_status,
-                            {"Content-Type": "application/json"})
+            return (error.http_status, [(b"content-type", b"application/json")],
+                    error_body(error.message))
         finally:
             charge.release()
+
+    def _timed_handle(self, method: str, path: str, body: bytes, origin: str):
+        started = time.perf_counter()
+        try:
+            return self._api.handle(method, path, body, origin)
+        finally:
+            # A moving average over all requests; lost updates between threads are harmless.
+            self._cost += (time.perf_counter() - started - self._cost) * 0.1
 
     def start(self) -> None:
         """Starts serving in a background thread; returns once the socket listens."""

@@ -2,21 +2,20 @@
 
 Follows TF Serving's ``util/json_tensor.cc`` (2.16.1): the row (``instances``) and
 columnar (``inputs``) request formats, ``{"b64": ...}`` binary values and the exact
-error messages. Request JSON is parsed by :mod:`tfx_kfp.serving.json_reader`;
+error messages. Request JSON is read by :mod:`tfx_kfp.serving.json_reader`;
 classify/regress bodies are in :mod:`tfx_kfp.serving.rest_examples`, responses in
 :mod:`tfx_kfp.serving.rest_response`.
 """
 
-import base64
-import binascii
-import re
 from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
 from tfx_kfp.serving.errors import InvalidArgument, ServingError, Unimplemented
-from tfx_kfp.serving.json_reader import is_proto_text
-from tfx_kfp.serving.json_writer import debug_string, json_type_name
+from tfx_kfp.serving.json_reader import (
+    debug_string, decode_base64_object, is_base64_object, is_proto_text, json_list,
+    json_type_name,
+)
 from tfx_kfp.serving.tensor_codec import (
     DT_BOOL, DT_DOUBLE, DT_FLOAT, DT_INT8, DT_INT16, DT_INT32, DT_INT64, DT_STRING,
     DT_UINT8, DT_UINT32, DT_UINT64, NUMPY_DTYPES, dtype_name,
@@ -27,8 +26,8 @@ __all__ = [
     "COLUMNAR_FORMAT",
     "signature_name_of",
     "predict_inputs_from_json",
-    "is_base64_object",
-    "decode_base64_object",
+    "INT64_RANGE",
+    "UINT64_RANGE",
 ]
 
 ROW_FORMAT = "row"
@@ -38,10 +37,6 @@ _INT32_RANGE = (-(1 << 31), (1 << 31) - 1)
 INT64_RANGE = (-(1 << 63), (1 << 63) - 1)
 _UINT32_RANGE = (0, (1 << 32) - 1)
 UINT64_RANGE = (0, (1 << 64) - 1)
-# absl::Base64Unescape (absl/strings/escaping.cc): standard alphabet, ASCII whitespace
-# skipped anywhere, padding optional but, when present, exactly what the length needs.
-_BASE64_TEXT = re.compile(r"([A-Za-z0-9+/]*)(=*)")
-_ASCII_SPACE = str.maketrans("", "", " \t\n\v\f\r")
 
 
 def _is_int(value: Any, bounds: Tuple[int, int]) -> bool:
@@ -71,28 +66,6 @@ _SCALAR_CHECKS = {
 def _type_error(value: Any, dtype: int) -> InvalidArgument:
     return InvalidArgument(f"JSON Value: {debug_string(value)} Type: {json_type_name(value)} "
                            f"is not of expected type: {dtype_name(dtype)}")
-
-
-def is_base64_object(value: Any) -> bool:
-    """True for ``{"b64": "<string>"}`` (exactly one key, string value)."""
-    return type(value) is dict and len(value) == 1 and type(value.get("b64")) is str
-
-
-def decode_base64_object(value: Any) -> bytes:
-    """Decodes ``{"b64": ...}`` like TF Serving's ``JsonDecodeBase64Object``."""
-    if not is_base64_object(value):
-        raise InvalidArgument(
-            f"JSON Value: {debug_string(value)} not formatted correctly for base64 data")
-    match = _BASE64_TEXT.fullmatch(value["b64"].translate(_ASCII_SPACE))
-    if match is None:
-        raise InvalidArgument("Unable to base64 decode")
-    text, padding = match.groups()
-    if len(text) % 4 == 1 or (padding and len(padding) != -len(text) % 4):
-        raise InvalidArgument("Unable to base64 decode")
-    try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidArgument("Unable to base64 decode") from None
 
 
 def _dense_shape(value: Any) -> List[int]:
@@ -172,16 +145,6 @@ def _tensor_from_json(value: Any, dtype: int) -> Tuple[List[Any], List[int]]:
     values: list = []
     _fill(value, 0, shape, dtype, values)
     return values, shape
-
-
-def json_list(doc: dict, key: str, not_a_list: str, empty: str) -> list:
-    """``doc[key]``, which must be a non-empty list (TF Serving's messages otherwise)."""
-    value = doc[key]
-    if type(value) is not list:
-        raise InvalidArgument(f"JSON Value: {debug_string(doc)} {not_a_list}")
-    if not value:
-        raise InvalidArgument(f"JSON Value: {debug_string(doc)} {empty}")
-    return value
 
 
 def signature_name_of(doc: dict) -> str:

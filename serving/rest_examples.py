@@ -8,15 +8,10 @@ optional ``context`` example, and its error messages.
 from typing import Any, List, Optional
 
 from tfx_kfp.serving.errors import InvalidArgument
-from tfx_kfp.serving.json_reader import is_proto_text
-from tfx_kfp.serving.json_writer import debug_string, json_type_name
-from tfx_kfp.serving.rest_codec import (
-    INT64_RANGE,
-    UINT64_RANGE,
-    decode_base64_object,
-    is_base64_object,
-    json_list,
+from tfx_kfp.serving.json_reader import (
+    debug_string, decode_base64_object, is_base64_object, is_proto_text, json_list, json_type_name,
 )
+from tfx_kfp.serving.rest_codec import INT64_RANGE, UINT64_RANGE
 
 __all__ = ["examples_from_json", "examples_parts_from_json"]
 

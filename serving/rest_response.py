@@ -1,4 +1,4 @@
-"""Renders predict outputs as TF Serving's REST API does (``MakeJsonFromTensors``).
+"""Renders REST response bodies as TF Serving does (predict: ``MakeJsonFromTensors``).
 
 Follows ``util/json_tensor.cc`` (TF Serving 2.16.1): the row (``predictions``) and
 columnar (``outputs``) layouts, ``{"b64": ...}`` for outputs named ``*_bytes``, and
@@ -6,7 +6,7 @@ rapidjson's pretty-printing, written by :mod:`tfx_kfp.serving.json_writer`.
 """
 
 import base64
-from typing import Any, Dict
+from typing import Any, Dict, Iterable, Tuple, Union
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from tfx_kfp.serving.tensor_codec import (
     DT_UINT8, DT_UINT32, DT_UINT64, dtype_name, numpy_to_dtype_enum,
 )
 
-__all__ = ["predict_response_json"]
+__all__ = ["predict_response_json", "error_body", "regress_body", "classify_body"]
 
 
 def _scalar_formatter(array: np.ndarray, as_bytes: bool):
@@ -152,6 +152,47 @@ def predict_response_json(outputs: Dict[str, np.ndarray], request_format: str) -
                 _write_row(writer, outputs[name], index, formatters[name])
             writer.single_line_arrays = False
             writer.end_object()
+    writer.end_array()
+    writer.end_object()
+    return writer.getbytes()
+
+
+def error_body(message: str) -> bytes:
+    """Returns TF Serving's REST error body: ``{\\n    "error": "..."\\n}``."""
+    return ('{\n    "error": ' + escape_string(message) + "\n}").encode("utf-8", "surrogateescape")
+
+
+def regress_body(values: Iterable[float]) -> bytes:
+    """Returns the ``:regress`` response body for a list of float32 results."""
+    writer = PrettyWriter()
+    writer.start_object()
+    writer.key("results")
+    writer.single_line_arrays = True
+    writer.values_single_line([format_float32(v) for v in values])
+    writer.end_object()
+    return writer.getbytes()
+
+
+def classify_body(results: Iterable[Iterable[Tuple[Union[str, bytes], float]]]) -> bytes:
+    """Returns the ``:classify`` response body.
+
+    Args:
+        results: For each example, its (label, float32 score) pairs.
+    """
+    writer = PrettyWriter()
+    writer.start_object()
+    writer.key("results")
+    writer.start_array()
+    for classes in results:
+        writer.single_line_arrays = True
+        writer.start_array()
+        for label, score in classes:
+            writer.start_array()
+            writer.string(label)
+            writer.raw(format_float32(score))
+            writer.end_array()
+        writer.end_array()
+        writer.single_line_arrays = False
     writer.end_array()
     writer.end_object()
     return writer.getbytes()

@@ -130,11 +130,6 @@ class LoadedVersion:
             if self._in_flight == 0:
                 self._in_flight_cv.notify_all()
 
-    @property
-    def in_flight(self) -> int:
-        """Number of requests currently using this version."""
-        return self._in_flight
-
     def _callable(self, feed_names: Tuple[str, ...], fetch_names: Tuple[str, ...],
                   timeout_ms: int):
         key = (feed_names, fetch_names, timeout_ms)

@@ -22,7 +22,7 @@ from typing import Callable, List, Optional, Sequence, Union
 
 from tfx_kfp.serving.manager import ModelManager
 from tfx_kfp.serving.model_config import ModelConfig, load_model_config_file, single_model_config
-from tfx_kfp.serving.rest_app import RestLimits
+from tfx_kfp.serving.rest_limits import RestLimits
 from tfx_kfp.serving.servable import SessionOptions
 
 __all__ = ["ServerHandle", "ServerOptions", "start", "start_from_config"]
@@ -170,7 +170,8 @@ def _start(configs: Sequence[ModelConfig], rest_port: Optional[int], grpc_port: 
                           enable_cors=options.enable_cors, metrics=metrics,
                           metrics_path=options.metrics_path)
             rest_server = RestServer(api, host, rest_port, options.rest_api_num_threads,
-                                     options.rest_limits)
+                                     options.rest_limits,
+                                     inline_when_idle=options.batching is None)
         if grpc_server is not None:
             grpc_server.start()
         if rest_server is not None:

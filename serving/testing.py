@@ -29,8 +29,8 @@ import shutil
 import tempfile
 from typing import Optional
 
-__all__ = ["write_half_plus_two", "write_half_plus_two_tf2", "write_corrupt_version",
-           "push_atomically", "half_plus_two_warmup_logs"]
+__all__ = ["write_half_plus_two", "write_half_plus_two_tf2", "write_dense_stack",
+           "write_corrupt_version", "push_atomically", "half_plus_two_warmup_logs"]
 
 
 def push_atomically(build, base_path: str, version: int) -> str:
@@ -179,6 +179,45 @@ def write_half_plus_two_tf2(base_path: str, version: int, *, offset: float = 2.0
     def build(directory: str) -> None:
         module = HalfPlusTwo()
         tf.saved_model.save(module, directory, signatures={"serving_default": module.serve})
+
+    return push_atomically(build, base_path, version)
+
+
+def write_dense_stack(base_path: str, version: int, *, inputs: int = 8, width: int = 2048,
+                      layers: int = 4) -> str:
+    """Writes a model whose session run dominates a request, ``x`` [-1, inputs] -> ``y`` [-1, 1].
+
+    ``layers`` dense ``width x width`` ReLU layers with fixed random weights sit between
+    the input and output projections. One row reads every weight once, so it costs about
+    as much as a few more rows: what request batching amortises (bench/serving_bench.py).
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    def build(directory: str) -> None:
+        v1 = tf.compat.v1
+        rng = np.random.default_rng(0)
+        graph = tf.Graph()
+        with graph.as_default():
+            x = v1.placeholder(tf.float32, [None, inputs], name="x")
+            hidden = x
+            for index, (rows, columns) in enumerate(
+                    [(inputs, width)] + [(width, width)] * layers + [(width, 1)]):
+                weights = tf.Variable(rng.normal(0, columns ** -0.5, (rows, columns))
+                                      .astype(np.float32), name=f"w{index}")
+                hidden = tf.matmul(hidden, weights)
+                if columns != 1:
+                    hidden = tf.nn.relu(hidden)
+            y = tf.identity(hidden, name="y")
+            info = v1.saved_model.utils.build_tensor_info
+            signature = v1.saved_model.signature_def_utils.build_signature_def(
+                {"x": info(x)}, {"y": info(y)}, "tensorflow/serving/predict")
+            with v1.Session(graph=graph) as session:
+                session.run(v1.global_variables_initializer())
+                builder = v1.saved_model.Builder(directory)
+                builder.add_meta_graph_and_variables(
+                    session, ["serve"], signature_def_map={"serving_default": signature})
+                builder.save()
 
     return push_atomically(build, base_path, version)
 

@@ -38,6 +38,13 @@ def run_warmup(version: LoadedVersion) -> int:
 
     with _quiet_deprecations():
         records = list(_read_records(tf, path))
+    replays = {
+        "predict_log": (proto_handlers.run_predict, predict_pb2.PredictResponse),
+        "classify_log": (proto_handlers.run_classify, classification_pb2.ClassificationResponse),
+        "regress_log": (proto_handlers.run_regress, regression_pb2.RegressionResponse),
+        "multi_inference_log": (proto_handlers.run_multi_inference,
+                                inference_pb2.MultiInferenceResponse),
+    }
     count = 0
     for record in records:
         log_entry = prediction_log_pb2.PredictionLog()
@@ -47,20 +54,10 @@ def run_warmup(version: LoadedVersion) -> int:
             raise InvalidArgument(
                 f"Failed to parse warmup record: {record!r} from {path}") from None
         kind = log_entry.WhichOneof("log_type")
-        if kind == "predict_log":
-            proto_handlers.run_predict(version, log_entry.predict_log.request,
-                                       predict_pb2.PredictResponse())
-        elif kind == "classify_log":
-            proto_handlers.run_classify(version, log_entry.classify_log.request,
-                                        classification_pb2.ClassificationResponse())
-        elif kind == "regress_log":
-            proto_handlers.run_regress(version, log_entry.regress_log.request,
-                                       regression_pb2.RegressionResponse())
-        elif kind == "multi_inference_log":
-            proto_handlers.run_multi_inference(version, log_entry.multi_inference_log.request,
-                                               inference_pb2.MultiInferenceResponse())
-        else:
+        if kind not in replays:
             raise Unimplemented(f"Unsupported log_type for warmup: {kind}")
+        run, response_class = replays[kind]
+        run(version, getattr(log_entry, kind).request, response_class())
         count += 1
         if count > MAX_WARMUP_RECORDS:
             raise InvalidArgument(f"Number of warmup records exceeds the maximum "

@@ -222,3 +222,21 @@ def test_serve_and_call_for_the_demo(half_plus_two_base):
     assert result.responses["rest"] == result.responses["grpc"] == {"predictions": [2.25]}
     assert result.summary.startswith(f"served {MODEL_NAME} version 123; predict over REST (")
     assert any("AVAILABLE" in e for e in events)
+
+
+def test_rest_reconnects_when_the_server_closed_an_idle_connection():
+    from tfx_kfp.serving.rest_limits import RestLimits
+
+    flaky = _FlakyRest(failures=0)
+    flaky.server.stop()
+    server = RestServer(flaky, "127.0.0.1", 0, limits=RestLimits(keep_alive_timeout=1))
+    server.start()
+    try:
+        client = ServingClient(rest_port=server.port, retries=0)
+        assert client.status("m") == {"model_version_status": []}
+        time.sleep(1.5)  # past the keep-alive timeout: the server closes the connection
+        assert client.status("m") == {"model_version_status": []}
+        assert flaky.calls == 2
+        client.close()
+    finally:
+        server.stop()

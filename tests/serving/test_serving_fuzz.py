@@ -145,7 +145,7 @@ def test_server_still_serves_after_fuzzing(rest: RawHttp, grpc_stubs):
 @pytest.mark.parametrize("raw, status", [
     (b"GARBAGE\r\n\r\n", 400),
     (b"GET /v1/models/x HTTP/9\r\n\r\n", 400),
-    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", 414),  # limits of rest_app.py
+    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", 414),  # limits of rest_limits.py
     (b"GET /v1/models/x HTTP/1.1\r\n" + b"X-Big: " + b"b" * 70000 + b"\r\n\r\n", 431),
     (b"POST /v1/models/x:predict HTTP/1.1\r\nContent-Length: ten\r\n\r\n", 400),
     (b"POST /v1/models/x:predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),

@@ -1,0 +1,182 @@
+"""Limits of the REST transport that uvicorn does not set (issue 14 item 8 of this project).
+
+TF Serving's net_http server bounds, or a shared local server needs:
+
+* header deadline: a connection that has not finished sending a request's
+  headers within ``header_timeout`` seconds gets a 408 and is closed;
+* request heads: URLs over 8 KiB get 414, header fields over 64 KiB get 431;
+* an overall budget for request bodies held in memory across all requests
+  (``body_memory_bytes``): a request that cannot fit gets 503 (retry later), one
+  larger than the whole budget gets 413; there is no per-request cap otherwise;
+* connection shedding: above ``max_connections`` open connections, the
+  connections that wait longest without an active request are closed, so new
+  requests keep being served however many slow clients hold sockets open.
+
+The body deadline is kept by :mod:`tfx_kfp.serving.rest_app`, which reads bodies.
+"""
+
+import time
+from dataclasses import dataclass
+from typing import Set
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from tfx_kfp.serving.errors import RequestTooLarge, Unavailable
+
+__all__ = ["RestLimits", "BodyBudget", "Charge", "Connections", "protocol_class"]
+
+_TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
+                     b"Connection: close\r\n\r\n")
+_SHED_GRACE_SECONDS = 1.0
+_MAX_URL_BYTES = 8192
+_MAX_HEADER_BYTES = 65536
+
+
+@dataclass
+class RestLimits:
+    """Bounds that keep slow or large clients from starving the others.
+
+    Attributes:
+        header_timeout: Seconds to receive a request's headers.
+        body_timeout: Seconds to receive a request's whole body.
+        body_memory_bytes: Request-body bytes held in memory, over all requests.
+        max_connections: Open connections kept before idle/stalled ones are shed.
+        keep_alive_timeout: Seconds an idle keep-alive connection stays open.
+    """
+
+    header_timeout: float = 10.0
+    body_timeout: float = 60.0
+    body_memory_bytes: int = 1 << 30
+    max_connections: int = 1000
+    keep_alive_timeout: float = 5.0
+
+
+class BodyBudget:
+    """Bytes of request bodies in memory, shared by all requests (event-loop thread only)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.used = 0
+
+    def take(self, size: int) -> None:
+        if size > self.limit:
+            raise RequestTooLarge(f"Request body of more than {self.limit} bytes exceeds the "
+                                  "server's request memory budget")
+        if self.used + size > self.limit:
+            raise Unavailable("Request bodies in flight use up the server's request memory "
+                              "budget; retry later")
+        self.used += size
+
+
+class Charge:
+    """The budget bytes one request holds; released when the request ends."""
+
+    def __init__(self, budget: BodyBudget):
+        self.budget = budget
+        self.bytes = 0
+
+    def take(self, size: int) -> None:
+        self.budget.take(size)
+        self.bytes += size
+
+    def release(self) -> None:
+        self.budget.used -= self.bytes
+        self.bytes = 0
+
+
+class Connections:
+    """Which connections wait (for headers, or idle between requests) since when."""
+
+    def __init__(self, limits: RestLimits):
+        self.limits = limits
+        self.waiting: dict = {}  # protocol -> monotonic time it started waiting
+        self.open: Set = set()
+
+    def shed(self) -> None:
+        """Closes the longest-waiting connections beyond ``max_connections``.
+
+        Connections waiting less than a second are spared, so a flood of new
+        connections cannot push out a client that is about to send its request.
+        """
+        excess = len(self.open) - self.limits.max_connections
+        if excess <= 0:
+            return
+        spare_after = time.monotonic() - _SHED_GRACE_SECONDS
+        oldest = sorted((since, id(p), p) for p, since in self.waiting.items()
+                        if since < spare_after)
+        for _, _, protocol in oldest[:excess]:
+            protocol.transport.close()
+
+
+def protocol_class(connections: Connections):
+    limits = connections.limits
+
+    class DeadlineProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol plus a header deadline and shedding."""
+
+        _header_timer = None
+        _head_bytes = 0
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            connections.open.add(self)
+            self._wait()
+            connections.shed()
+
+        def connection_lost(self, exc) -> None:
+            connections.open.discard(self)
+            connections.waiting.pop(self, None)
+            self._disarm()
+            super().connection_lost(exc)
+
+        def on_message_begin(self) -> None:
+            self._head_bytes = 0
+            super().on_message_begin()
+            if self._header_timer is None:
+                self._header_timer = self.loop.call_later(limits.header_timeout, self._late)
+
+        def on_url(self, url: bytes) -> None:
+            self._count(len(url), _MAX_URL_BYTES, b"414 URI Too Long")
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._count(len(name) + len(value), _MAX_HEADER_BYTES,
+                        b"431 Request Header Fields Too Large")
+            super().on_header(name, value)
+
+        def _count(self, size: int, limit: int, status: bytes) -> None:
+            # httptools sets no limits; answer, close, and stop the parser (raising here
+            # makes uvicorn drop the connection).
+            self._head_bytes += size
+            if self._head_bytes > limit:
+                self.transport.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\n"
+                                     b"Connection: close\r\n\r\n")
+                self.transport.close()
+                raise ValueError("request head too large")
+
+        def on_headers_complete(self) -> None:
+            self._disarm()
+            connections.waiting.pop(self, None)
+            super().on_headers_complete()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._wait()
+
+        def _wait(self) -> None:
+            connections.waiting[self] = time.monotonic()
+            if self._header_timer is None:
+                self._header_timer = self.loop.call_later(limits.header_timeout, self._late)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _late(self) -> None:
+            self._header_timer = None
+            if self in connections.waiting and not self.transport.is_closing():
+                self.transport.write(_TIMEOUT_RESPONSE)
+                self.transport.close()
+
+    return DeadlineProtocol
