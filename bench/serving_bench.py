@@ -8,7 +8,7 @@ server's own session callable). The overhead ratio is server p50 latency over
 the in-process p50.
 
 With ``--batching`` it also serves the penguin model (tests/fixtures/penguin_chain)
-and a model whose session run dominates a request (``testing.write_dense_stack``),
+and a model whose session run dominates a request (``serving_models.write_dense_stack``),
 each without and with request batching (``--enable_batching``), and compares
 throughput at concurrency 32 (one row per request): penguin over REST, the dense
 model over REST and gRPC.
@@ -34,8 +34,9 @@ import time
 MAX_REQUESTS_PER_LEVEL = 200_000
 INSTANCES = [1.0, 2.0, 5.0]
 
-PENGUIN_MODEL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                             "tests", "fixtures", "penguin_chain", "model", "Format-Serving")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)  # the test models in tests/_support
+PENGUIN_MODEL = os.path.join(REPO, "tests", "fixtures", "penguin_chain", "model", "Format-Serving")
 PENGUIN_ROW = {"culmen_length_mm": 0.25, "culmen_depth_mm": 0.66, "flipper_length_mm": 0.15,
                "body_mass_g": 0.29}
 BATCHING = {"max_batch_size": 32, "batch_timeout_micros": 1000, "num_batch_threads": 2}
@@ -188,15 +189,15 @@ def _batching_levels(workdir: str, seconds: float):
     """Throughput at concurrency 32, without and with batching, one row per request.
 
     The penguin model over REST, and a model whose session run dominates a request
-    (``testing.write_dense_stack``: ~2.6 ms for one row, ~6.5 ms for 32) over REST and gRPC.
+    (``serving_models.write_dense_stack``: ~2.6 ms for one row, ~6.5 ms for 32) over REST and gRPC.
     """
-    from tfx_kfp.serving import testing
+    from tests._support import serving_models
 
     penguin = os.path.join(workdir, "penguin")
     os.makedirs(penguin)
     os.symlink(PENGUIN_MODEL, os.path.join(penguin, "1"))
     dense = os.path.join(workdir, "dense")
-    testing.write_dense_stack(dense, 1)
+    serving_models.write_dense_stack(dense, 1)
     cases = [("penguin", penguin, ["rest"], PENGUIN_ROW),
              ("dense", dense, ["rest", "grpc"], {"x": [0.5] * 8})]
     rows = []
@@ -236,10 +237,10 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     workdir = tempfile.mkdtemp(prefix="serving-bench-")
     _say("writing the y = 0.5x + 2 model (imports TensorFlow)...")
-    from tfx_kfp.serving import testing
+    from tests._support import serving_models
 
     base = os.path.join(workdir, "bench")
-    version_dir = testing.write_half_plus_two(base, 1)
+    version_dir = serving_models.write_half_plus_two(base, 1)
     _say("starting the server process...")
     server = _serve(base, "bench", "")
     try:

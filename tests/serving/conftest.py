@@ -21,10 +21,10 @@ def models_root(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def half_plus_two_base(models_root) -> str:
     """Base path holding version 123 of y = 0.5x + 2 (with warmup and pusher bookkeeping)."""
-    from tfx_kfp.serving import testing
+    from tests._support import serving_models
 
     base = os.path.join(models_root, MODEL_NAME)
-    testing.write_half_plus_two(base, MODEL_VERSION, warmup=True,
+    serving_models.write_half_plus_two(base, MODEL_VERSION, warmup=True,
                                 extra_assets={"tfx_kfp_push.json": PUSH_BOOKKEEPING})
     return base
 

@@ -15,7 +15,8 @@ import grpc
 import pytest
 from google.protobuf import text_format
 
-from tfx_kfp.serving import InvalidArgument, server, testing
+from tests._support import serving_models
+from tfx_kfp.serving import InvalidArgument, server
 from tfx_kfp.serving.model_config import configs_from_proto
 from tfx_kfp.serving.versions import parse_version
 
@@ -106,7 +107,7 @@ def test_wait_for_models_raises_on_a_failed_first_load(tmp_path):
     from tfx_kfp.serving import Unavailable
 
     base = tmp_path / "broken"
-    testing.write_corrupt_version(str(base), 1)
+    serving_models.write_corrupt_version(str(base), 1)
     with pytest.raises(Unavailable, match="broken .*version 1"):
         server.start("broken", str(base), rest_port=0, grpc_port=0, wait_for_models=60,
                      max_num_load_retries=0)
@@ -182,7 +183,7 @@ def test_the_kubernetes_command_line_serves_and_a_failed_first_load_exits(tmp_pa
     # The TF Serving container's command line (docker.md / the Kubernetes example), unchanged
     # apart from the ports, then a model whose only version is corrupt: TF Serving exits.
     base = tmp_path / "broken"
-    testing.write_corrupt_version(str(base), 1)
+    serving_models.write_corrupt_version(str(base), 1)
     result = subprocess.run(
         [sys.executable, "-m", "tfx_kfp.cli", "serve", "--port=0", "--rest_api_port=0",
          "--model_name=broken", f"--model_base_path={base}", "--max_num_load_retries=0",

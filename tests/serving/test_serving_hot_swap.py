@@ -5,9 +5,9 @@ import shutil
 import threading
 import time
 
-import pytest
 
-from tfx_kfp.serving import ServingClient, server, testing
+from tests._support import serving_models
+from tfx_kfp.serving import ServingClient, server
 
 MAX_SECONDS = 120
 MAX_REQUESTS_PER_WORKER = 20000
@@ -25,9 +25,9 @@ def _wait(predicate, timeout=60.0):
 def test_hot_swap_under_steady_traffic(tmp_path):
     source = str(tmp_path / "source")
     for version in (1, 2, 3, 4):  # version n computes y = 0.5x + n
-        testing.write_half_plus_two(source, version, offset=float(version), warmup=True)
+        serving_models.write_half_plus_two(source, version, offset=float(version), warmup=True)
     base = str(tmp_path / "model")
-    testing.push_atomically(lambda d: shutil.copytree(os.path.join(source, "1"), d), base, 1)
+    serving_models.push_atomically(lambda d: shutil.copytree(os.path.join(source, "1"), d, dirs_exist_ok=True), base, 1)
 
     with server.start("swap", base, rest_port=0, grpc_port=0, poll_seconds=0.1,
                       max_num_load_retries=0) as handle:
@@ -66,11 +66,11 @@ def test_hot_swap_under_steady_traffic(tmp_path):
         try:
             for version in (2, 3, 4):
                 time.sleep(0.5)
-                testing.push_atomically(
-                    lambda d, v=version: shutil.copytree(os.path.join(source, str(v)), d),
+                serving_models.push_atomically(
+                    lambda d, v=version: shutil.copytree(os.path.join(source, str(v)), d, dirs_exist_ok=True),
                     base, version)
                 assert _wait(lambda v=version: handle.manager.available_versions("swap") == [v])
-            testing.write_corrupt_version(base, 5)
+            serving_models.write_corrupt_version(base, 5)
             assert _wait(lambda: handle.manager.version_statuses("swap", 5)[0].state == "END"
                          if 5 in {s.version for s in handle.manager.version_statuses("swap")}
                          else False)

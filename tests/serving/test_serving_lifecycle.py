@@ -8,7 +8,8 @@ import time
 import pytest
 
 from tests._support.serving import RawHttp
-from tfx_kfp.serving import NotFound, ServingClient, Unavailable, server, testing
+from tests._support import serving_models
+from tfx_kfp.serving import NotFound, ServingClient, Unavailable, server
 
 
 def wait_until(predicate, timeout=60.0, interval=0.05):
@@ -29,7 +30,7 @@ def versions_root(models_root):
     """Base paths with versions 1, 2, 3 of y = 0.5x + <version> (built once)."""
     root = os.path.join(models_root, "lifecycle")
     for version in (1, 2, 3):
-        testing.write_half_plus_two(os.path.join(root, "source"), version, offset=float(version))
+        serving_models.write_half_plus_two(os.path.join(root, "source"), version, offset=float(version))
     return root
 
 
@@ -128,7 +129,7 @@ def test_failed_version_keeps_serving_versions_and_reports_error(versions_root, 
     base = copy_versions(versions_root, tmp_path, "m", [1])
     with start("m", base) as handle:
         handle.wait_until_available(60)
-        testing.write_corrupt_version(base, 2)
+        serving_models.write_corrupt_version(base, 2)
         wait_until(lambda: states(handle, "m").get(2) == "END")
         assert states(handle, "m") == {2: "END", 1: "AVAILABLE"}
         raw = RawHttp(handle.rest_port)
@@ -154,7 +155,7 @@ def test_failed_version_keeps_serving_versions_and_reports_error(versions_root, 
 
 def test_wait_until_available_reports_load_errors(tmp_path):
     base = str(tmp_path / "broken")
-    testing.write_corrupt_version(base, 1)
+    serving_models.write_corrupt_version(base, 1)
     with start("broken", base) as handle:
         with pytest.raises(Unavailable, match=r"broken \(version 1: DATA_LOSS: Can't parse"):
             handle.wait_until_available(5)
@@ -176,13 +177,13 @@ def test_warmup_failure_fails_the_load(versions_root, tmp_path):
         predict_log=prediction_log_pb2.PredictLog(request=request))
 
     def build(directory):
-        shutil.copytree(os.path.join(versions_root, "source", "2"), directory)
+        shutil.copytree(os.path.join(versions_root, "source", "2"), directory, dirs_exist_ok=True)
         from tfx_kfp.serving.warmup import write_warmup_file
         write_warmup_file(directory, [bad_log])
 
     with start("m", base) as handle:
         handle.wait_until_available(60)
-        testing.push_atomically(build, base, 2)
+        serving_models.push_atomically(build, base, 2)
         wait_until(lambda: states(handle, "m").get(2) == "END")
         error = handle.manager.version_statuses("m", 2)[0].error
         assert (error.grpc_code, error.message) == ("FAILED_PRECONDITION",
@@ -223,7 +224,7 @@ def test_requests_in_flight_keep_their_version(versions_root, tmp_path):
 
 def test_tf2_saved_model_serves(tmp_path):
     base = str(tmp_path / "tf2")
-    testing.write_half_plus_two_tf2(base, 1)
+    serving_models.write_half_plus_two_tf2(base, 1)
     with start("tf2", base) as handle:
         handle.wait_until_available(60)
         for protocol in ("rest", "grpc"):

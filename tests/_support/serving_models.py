@@ -1,4 +1,4 @@
-"""Small SavedModels for tests, demos and benchmarks: ``y = 0.5 * x + 2``.
+"""Small SavedModels for the serving tests and ``bench/serving_bench.py``: ``y = 0.5 * x + 2`` and others.
 
 :func:`write_half_plus_two` writes a TF1-style SavedModel with the signatures
 TF Serving's own test model has, so request bodies from TF Serving's docs
@@ -25,36 +25,28 @@ pusher should, so a polling server never sees half a model.
 """
 
 import os
-import shutil
-import tempfile
 from typing import Optional
+
+from tfx_kfp.runtime import staging
 
 __all__ = ["write_half_plus_two", "write_half_plus_two_tf2", "write_dense_stack",
            "write_corrupt_version", "push_atomically", "half_plus_two_warmup_logs"]
 
 
 def push_atomically(build, base_path: str, version: int) -> str:
-    """Builds a version in a temporary directory and renames it to ``base_path/version``.
+    """Builds a version in an empty staging folder and renames it to ``base_path/version``, as a pusher does.
 
     Args:
-        build: Callable(directory) that writes the SavedModel into ``directory``
-            (which does not exist yet).
+        build: Callable(directory) that writes the SavedModel into the empty ``directory``.
         base_path: The model base path.
         version: Version number.
 
     Returns:
         The version directory.
     """
-    os.makedirs(base_path, exist_ok=True)
     target = os.path.join(base_path, str(version))
-    staging = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=base_path)
-    os.rmdir(staging)
-    try:
-        build(staging)
-        os.rename(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with staging.staged_dir(target) as folder:
+        build(folder)
     return target
 
 
