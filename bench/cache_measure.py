@@ -30,10 +30,10 @@ from ml_metadata.proto import metadata_store_pb2
 from tfx.orchestration import metadata
 from bench.pipeline import localdag
 spec = json.load(open(sys.argv[1]))
-tfx = localdag._tfx_api(public=True)
+tfx = localdag.tfx_api(public=True)
 store = metadata_store.MetadataStore(metadata.sqlite_metadata_connection_config(spec["mlmd_path"]))
 before = {e.id for e in store.get_executions()}
-tfx.LocalDagRunner().run(localdag._pipeline(tfx, spec))
+tfx.LocalDagRunner().run(localdag.tfx_pipeline(tfx, spec))
 types = {t.id: t.name.rsplit(".", 1)[-1] for t in store.get_execution_types()}
 states = {}
 for execution in store.get_executions():

@@ -16,16 +16,17 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from importlib import metadata
 
 import psutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+sys.path.insert(0, REPO)
+from bench.measured_run import run_measured  # noqa: E402
+
 RUN_ONE = "bench.pipeline.run_one"
 CONFIGS = {
     "inprocess": {"label": "tfx-kfp `--runner inprocess`", "system": "tfx-kfp", "runner": "inprocess"},
@@ -38,12 +39,6 @@ ANCHOR = "localdag"
 MULTI_PROCESSING_ARGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=0"]
 VERSIONED = ("tfx", "kfp", "tensorflow", "apache-beam", "tensorflow-transform", "tensorflow-model-analysis",
              "tensorflow-data-validation", "tfx-bsl", "ml-metadata", "keras")
-
-
-def cpu_busy_seconds() -> float:
-    """CPU seconds every process on the machine has used so far (/proc/stat)."""
-    times = psutil.cpu_times()  # Linux: guest time is already counted in user time
-    return times.user + times.nice + times.system + times.irq + times.softirq + times.steal
 
 
 def machine() -> dict:
@@ -77,33 +72,17 @@ def workload() -> dict:
 def measure_one(key: str, beam_mode: str, work: dict, workdir: str) -> dict:
     """One configuration as a fresh process: wall, CPU and peak RSS of its process tree, and its own result."""
     config = CONFIGS[key]
-    os.makedirs(workdir)
     spec = {**work, "system": config["system"], "runner": config.get("runner"),
             "module_imports": bool(config.get("module_imports")), "beam_pipeline_args": work["beam_args"][beam_mode],
             "pipeline_root": os.path.join(workdir, "pipeline_root"),
             "serving_base_dir": os.path.join(workdir, "serving_model", "penguin"),
             "mlmd_path": os.path.join(workdir, "metadata.sqlite")}
-    spec_path, result_path = os.path.join(workdir, "spec.json"), os.path.join(workdir, "result.json")
-    with open(spec_path, "w") as f:
-        json.dump(spec, f)
-    load_before, busy_before = os.getloadavg()[0], cpu_busy_seconds()
-    with open(os.path.join(workdir, "run.log"), "w") as log:
-        spawned = time.time()
-        process = subprocess.Popen([sys.executable, "-m", RUN_ONE, spec_path, result_path], cwd=workdir,
-                                   env={**os.environ, "PYTHONPATH": REPO}, stdout=log, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.time() - spawned
-    cpu = usage.ru_utime + usage.ru_stime  # the child and every descendant it waited for
-    exit_code = os.waitstatus_to_exitcode(status)
-    if exit_code != 0 or not os.path.exists(result_path):
-        raise SystemExit(f"{key} ({beam_mode}) failed with exit code {exit_code}; see {workdir}/run.log")
-    with open(result_path) as f:
-        result = json.load(f)
+    run = run_measured(RUN_ONE, spec, workdir, f"{key} ({beam_mode})")
+    result, spawned = run["result"], run["spawned"]
     return {
-        "config": key, "beam_mode": beam_mode, "wall_s": wall, "cpu_s": cpu,
-        "peak_rss_mib": usage.ru_maxrss / 1024,  # KiB on Linux; the largest single process of the tree
-        "others_cpu_s": max(0.0, cpu_busy_seconds() - busy_before - cpu),
-        "load_before": load_before, "load_after": os.getloadavg()[0],
+        "config": key, "beam_mode": beam_mode, "wall_s": run["wall_s"], "cpu_s": run["cpu_s"],
+        "peak_rss_mib": run["peak_rss_mib"],  # the largest single process of the tree
+        "others_cpu_s": run["others_cpu_s"], "load_before": run["load_before"], "load_after": run["load_after"],
         "python_start_s": result["started"] - spawned, "import_s": result["imported"] - spawned,
         "pipeline_s": result["pipeline_seconds"], "stages": result["stages"], "stage_order": result["stage_order"],
         "other_tasks": result.get("other_tasks", {}),  # tasks beyond the eight TFX stages (tfx-kfp only)

@@ -9,7 +9,7 @@ import time
 from types import SimpleNamespace
 
 
-def _tfx_api(public: bool):
+def tfx_api(public: bool):
     """TFX's classes from the public ``tfx.v1`` API (what TFX's examples use) or from their modules.
 
     ``from tfx import v1`` also imports ``tfx.v1.extensions`` (google-cloud-aiplatform and more);
@@ -47,8 +47,9 @@ def _eval_config(spec: dict):
     )
 
 
-def _pipeline(tfx, spec: dict):
-    """CsvExampleGen → … → Pusher with TFX's own components."""
+def tfx_pipeline(tfx, spec: dict, eval_config=None, name: str = "penguin-local-dag"):
+    """CsvExampleGen → … → Pusher with TFX's own components (``tfx`` from :func:`tfx_api`); the penguin
+    EvalConfig unless ``eval_config`` is given."""
     transform_module = spec.get("transform_module_file", spec["module_file"])
     trainer_module = spec.get("trainer_module_file", spec["module_file"])
     example_gen = tfx.components.CsvExampleGen(input_base=spec["data_root"])  # default split: 2:1 hash buckets
@@ -65,20 +66,21 @@ def _pipeline(tfx, spec: dict):
         train_args=tfx.proto.TrainArgs(num_steps=spec["train_steps"]),
         eval_args=tfx.proto.EvalArgs(num_steps=spec["eval_steps"]))
     evaluator = tfx.components.Evaluator(
-        examples=example_gen.outputs["examples"], model=trainer.outputs["model"], eval_config=_eval_config(spec))
+        examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
+        eval_config=eval_config or _eval_config(spec))
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=spec["serving_base_dir"])))
     return tfx.Pipeline(
-        pipeline_name="penguin-local-dag", pipeline_root=spec["pipeline_root"],
+        pipeline_name=name, pipeline_root=spec["pipeline_root"],
         components=[example_gen, statistics_gen, schema_gen, example_validator, transform, trainer, evaluator,
                     pusher],
         metadata_connection_config=tfx.sqlite_config(spec["mlmd_path"]),
-        beam_pipeline_args=list(spec["beam_pipeline_args"]), enable_cache=bool(spec.get("cache", False)))
+        beam_pipeline_args=list(spec["beam_pipeline_args"] or []), enable_cache=bool(spec.get("cache", False)))
 
 
-def _only(store, type_name: str):
+def only_artifact(store, type_name: str):
     artifacts = store.get_artifacts_by_type(type_name)
     if len(artifacts) != 1:
         raise RuntimeError(f"expected one {type_name} artifact in MLMD, found {len(artifacts)}")
@@ -106,10 +108,10 @@ def _outcome(spec: dict) -> dict:
     from tfx.orchestration import metadata
 
     store = metadata_store.MetadataStore(metadata.sqlite_metadata_connection_config(spec["mlmd_path"]))
-    blessing = _only(store, "ModelBlessing").custom_properties.get("blessed")
-    pushed = _only(store, "PushedModel").custom_properties
+    blessing = only_artifact(store, "ModelBlessing").custom_properties.get("blessed")
+    pushed = only_artifact(store, "PushedModel").custom_properties
     accuracy = None
-    for slice_key, by_output in tfma.load_eval_result(_only(store, "ModelEvaluation").uri).slicing_metrics:
+    for slice_key, by_output in tfma.load_eval_result(only_artifact(store, "ModelEvaluation").uri).slicing_metrics:
         if not slice_key:  # the overall slice
             for by_class in by_output.values():
                 value = by_class.get("", {}).get("sparse_categorical_accuracy", {}).get("doubleValue")
@@ -125,9 +127,9 @@ def _outcome(spec: dict) -> dict:
 
 def run(spec: dict) -> dict:
     """Builds and runs the pipeline; returns when imports finished, its seconds and its outcome."""
-    tfx = _tfx_api(public=not spec.get("module_imports"))
+    tfx = tfx_api(public=not spec.get("module_imports"))
     imported = time.time()
-    pipeline = _pipeline(tfx, spec)
+    pipeline = tfx_pipeline(tfx, spec)
     started = time.time()
     tfx.LocalDagRunner().run(pipeline)
     return {"imported": imported, "pipeline_seconds": time.time() - started, **_outcome(spec)}

@@ -18,18 +18,14 @@ import datetime
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
-import time
-
-import psutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, REPO)
-from bench.pipeline_measure import cpu_busy_seconds, machine, versions, write_results  # noqa: E402
+from bench.measured_run import run_measured  # noqa: E402
+from bench.pipeline_measure import machine, versions, write_results  # noqa: E402
 
 SIZES = {"15k": 1, "150k": 10, "1.5M": 100}  # repeats of TFX's 15,002-row CSV
 SYSTEMS = {"tfx-kfp": "tfx-kfp", "localdag": "tfx-local-dag-runner"}
@@ -68,70 +64,20 @@ def make_data(root: str, size: str) -> tuple:
     return folder, len(rows) * SIZES[size], os.path.getsize(path)
 
 
-class TreeRss:
-    """Samples the summed RSS of a process and its descendants every ``period`` seconds; keeps the peak."""
-
-    def __init__(self, pid: int, period: float = 0.5):
-        self.peak = 0
-        self._pid, self._period, self._stop = pid, period, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.wait(self._period):
-            try:
-                root = psutil.Process(self._pid)
-                total = 0
-                for p in [root] + root.children(recursive=True):
-                    try:
-                        total += p.memory_info().rss
-                    except psutil.Error:
-                        pass
-                self.peak = max(self.peak, total)
-            except psutil.Error:
-                return
-
-    def stop(self) -> int:
-        self._stop.set()
-        self._thread.join()
-        return self.peak
-
-
 def measure_one(system: str, mode: str, size: str, data: tuple, workdir: str, train_steps: int) -> dict:
-    os.makedirs(workdir)
-    module = taxi_files()[1]
-    spec = {"system": SYSTEMS[system], "data_root": data[0], "module_file": module, "train_steps": train_steps,
+    spec = {"system": SYSTEMS[system], "data_root": data[0], "module_file": taxi_files()[1], "train_steps": train_steps,
             "eval_steps": 5, "beam_pipeline_args": MODES[mode],
             "pipeline_root": os.path.join(workdir, "pipeline_root"),
             "serving_base_dir": os.path.join(workdir, "serving_model", "taxi"),
             "mlmd_path": os.path.join(workdir, "metadata.sqlite")}
-    spec_path, result_path = os.path.join(workdir, "spec.json"), os.path.join(workdir, "result.json")
-    with open(spec_path, "w") as f:
-        json.dump(spec, f)
-    load_before, busy_before = os.getloadavg()[0], cpu_busy_seconds()
-    with open(os.path.join(workdir, "run.log"), "w") as log:
-        spawned = time.time()
-        path = os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
-        process = subprocess.Popen([sys.executable, "-W", "ignore", "-m", "bench.scale.taxi_one", spec_path,
-                                    result_path], cwd=workdir, env={**os.environ, "PYTHONPATH": path},
-                                   stdout=log, stderr=subprocess.STDOUT)
-        sampler = TreeRss(process.pid)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.time() - spawned
-        tree_peak = sampler.stop()
-    cpu = usage.ru_utime + usage.ru_stime
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0 or not os.path.exists(result_path):
-        raise SystemExit(f"{system} {mode} {size} failed with exit code {code}; see {workdir}/run.log")
-    with open(result_path) as f:
-        result = json.load(f)
+    run = run_measured("bench.scale.taxi_one", spec, workdir, f"{system} {mode} {size}")
+    result, wall, cpu = run["result"], run["wall_s"], run["cpu_s"]
     return {"system": system, "mode": mode, "size": size, "rows": data[1], "input_bytes": data[2],
             "beam_pipeline_args": MODES[mode], "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-            "cores_used": round(cpu / wall, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024),
-            "peak_tree_rss_mib": round(tree_peak / 2**20),
-            "others_cpu_s": round(max(0.0, cpu_busy_seconds() - busy_before - cpu), 1),
-            "load_before": load_before, "load_after": os.getloadavg()[0],
-            "import_s": round(result["imported"] - spawned, 1), "pipeline_s": round(result["pipeline_seconds"], 1),
+            "cores_used": round(cpu / wall, 2), "peak_rss_mib": round(run["peak_rss_mib"]),
+            "peak_tree_rss_mib": round(run["peak_tree_rss_mib"]), "others_cpu_s": round(run["others_cpu_s"], 1),
+            "load_before": run["load_before"], "load_after": run["load_after"],
+            "import_s": round(result["imported"] - run["spawned"], 1), "pipeline_s": round(result["pipeline_seconds"], 1),
             "stages": result["stages"], "other_tasks": result["other_tasks"], "blessed": result["blessed"],
             "metrics": result["metrics"], "pushed": result["pushed_destination"]}
 

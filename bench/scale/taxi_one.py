@@ -85,47 +85,18 @@ def run_tfx_kfp(spec: dict) -> dict:
             "metrics": run.metadata("evaluator", "metrics"), "pushed_destination": run.pushed_destination}
 
 
-def _local_dag_pipeline(spec: dict):
-    from tfx import v1 as tfx
-    from tensorflow_model_analysis.proto import config_pb2
-    from google.protobuf import json_format
-
-    module = spec["module_file"]
-    example_gen = tfx.components.CsvExampleGen(input_base=spec["data_root"])
-    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
-    example_validator = tfx.components.ExampleValidator(
-        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
-    transform = tfx.components.Transform(examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
-                                         module_file=module, disable_statistics=True)  # as tfx-kfp's transform
-    trainer = tfx.components.Trainer(
-        module_file=module, examples=transform.outputs["transformed_examples"],
-        transform_graph=transform.outputs["transform_graph"], schema=schema_gen.outputs["schema"],
-        train_args=tfx.proto.TrainArgs(num_steps=spec["train_steps"]),
-        eval_args=tfx.proto.EvalArgs(num_steps=spec["eval_steps"]))
-    evaluator = tfx.components.Evaluator(
-        examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
-        eval_config=json_format.ParseDict(EVAL_CONFIG, config_pb2.EvalConfig()))
-    pusher = tfx.components.Pusher(
-        model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=spec["serving_base_dir"])))
-    return tfx.dsl.Pipeline(
-        pipeline_name="taxi-local-dag", pipeline_root=spec["pipeline_root"],
-        components=[example_gen, statistics_gen, schema_gen, example_validator, transform, trainer, evaluator,
-                    pusher],
-        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(spec["mlmd_path"]),
-        beam_pipeline_args=list(spec["beam_pipeline_args"] or []), enable_cache=False)
-
-
 def run_local_dag(spec: dict) -> dict:
     from tfx import v1 as tfx
     from ml_metadata.metadata_store import metadata_store
 
     from bench.pipeline import localdag
 
+    from google.protobuf import json_format
+    from tensorflow_model_analysis.proto import config_pb2
+
     imported = time.time()
-    pipeline = _local_dag_pipeline(spec)
+    pipeline = localdag.tfx_pipeline(localdag.tfx_api(public=True), spec,
+                                     json_format.ParseDict(EVAL_CONFIG, config_pb2.EvalConfig()), "taxi-local-dag")
     started = time.time()
     tfx.orchestration.LocalDagRunner().run(pipeline)
     seconds = time.time() - started
@@ -135,8 +106,8 @@ def run_local_dag(spec: dict) -> dict:
     stages = {stage: {"state": "done", "seconds": nodes[stage]} if stage in nodes
               else {"state": "missing", "seconds": None} for stage in STAGES}
     check_ran(stages, may_skip=())
-    blessing = localdag._only(store, "ModelBlessing").custom_properties.get("blessed")
-    pushed = localdag._only(store, "PushedModel").custom_properties
+    blessing = localdag.only_artifact(store, "ModelBlessing").custom_properties.get("blessed")
+    pushed = localdag.only_artifact(store, "PushedModel").custom_properties
     return {"imported": imported, "pipeline_seconds": seconds, "stages": stages, "other_tasks": {},
             "blessed": None if blessing is None else bool(blessing.int_value), "metrics": {},
             "pushed_destination": pushed["pushed_destination"].string_value

@@ -1,6 +1,5 @@
 """Bad input folders fail before any TFX work, naming the file, field and rule."""
 
-
 import pytest
 
 from tfx_kfp.runtime.errors import InputError
@@ -156,3 +155,41 @@ def test_a_bad_byte_at_the_start_of_a_line_is_in_column_1(tmp_path):
     _write_bytes(tmp_path, "a.csv", HEADER.encode() + b"\x80x,0.1,0.2\n")
     with pytest.raises(InputError, match="field 'species': line 2, column 1, character 1: byte 0x80"):
         validation.check_csv_dir(str(tmp_path))
+
+
+# (files, label): Arrow's fast check must pass exactly what the exact check passes, and send the rest there.
+FAST_CHECK_CASES = {
+    "numbers, text, missing values": ({"a.csv": "island,size,weight\nDream,S,1\nBiscoe,10,\nTorgersen,M,2.5\n"}, ""),
+    "two files, one header": ({"a.csv": HEADER + "0,0.1,3750\n", "b.csv": HEADER + "1,0.2,3800\n"}, "species"),
+    "spaces around a number": ({"a.csv": "x,y\n -3 ,a\n4,b\n"}, ""),
+    "NA and nan": ({"a.csv": "x,y\nNA,nan\nNA,1.5\n1,2\n"}, ""),
+    "a mostly-number column with text": ({"a.csv": HEADER + "0,0.1,3750\n1,0.3,3800\n0,0.7,heavy\n"}, ""),
+    "text in a later file": ({"a.csv": HEADER + "0,0.1,3750\n1,0.3,3800\n", "b.csv": HEADER + "0,0.7,heavy\n"}, ""),
+    "an integer beyond int64": ({"a.csv": "id,x\n1,1\n2,2\n99999999999999999999,3\n"}, ""),
+    "beyond int64 among floats": ({"a.csv": "id,x\n1.5,1\n2.5,2\n9223372036854775808,3\n"}, ""),
+    "a ragged row": ({"a.csv": HEADER + "0,0.1\n"}, ""),
+    "quotes": ({"a.csv": 'name,x\n"a, b",1\n'}, ""),
+    "header only": ({"a.csv": HEADER}, ""),
+    "missing label": ({"a.csv": HEADER + "0,0.1,3750\n"}, "island"),
+    "different headers": ({"a.csv": HEADER + "0,0.1,3750\n", "b.csv": "species,x,y\n0,1,2\n"}, ""),
+    "duplicate columns": ({"a.csv": "x,x\n1,2\n"}, ""),
+    "booleans are text to TFX": ({"a.csv": "x,y\ntrue,1\nfalse,2\n"}, ""),
+}
+
+
+@pytest.mark.parametrize("case", FAST_CHECK_CASES)
+def test_arrows_fast_check_passes_only_what_the_exact_check_passes(tmp_path, case):
+    contents, label = FAST_CHECK_CASES[case]
+    files = [_write(tmp_path, name, text) for name, text in contents.items()]
+    try:
+        exact = validation.check_csv_files_exactly(files, label)
+    except InputError:
+        exact = None
+    fast = validation._check_with_arrow(files, label)
+    assert fast is None or fast == exact  # None: the exact check decides (and names what is wrong)
+    assert validation.check_csv_files(files, label) == exact if exact else fast is None
+
+
+def test_arrows_fast_check_covers_plain_numeric_and_text_csv(tmp_path):
+    path = _write(tmp_path, "a.csv", "fare,company,tips\n12.45,Cab Co,0\n,Flash,1.5\n3,Cab Co,\n")
+    assert validation._check_with_arrow([path], "tips") == ["fare", "company", "tips"]
