@@ -1,24 +1,15 @@
 """The one parser of pipeline parameters on the command line: ``KEY=VALUE`` and ``KEY=@FILE``.
 
 Values are typed by the pipeline's declared parameters (KFP parameter types), the
-same way for ``compile``, ``run`` and ``submit``.
+same way for ``compile``, ``run`` and ``submit``; what is then checked (names, types,
+required values, values invalid on their face) is ``tfx_kfp.pipelines.argument_checks``.
 """
 
 import json
 from typing import Any, Dict, List, Mapping
 
 from tfx_kfp.cli.errors import UsageError
-
-# KFP parameterType -> (Python type, what the user is told)
-KFP_TYPES = {
-    "STRING": (str, "a string"),
-    "NUMBER_INTEGER": (int, "an integer"),
-    "NUMBER_DOUBLE": (float, "a number"),
-    "BOOLEAN": (bool, "true or false"),
-    "LIST": (list, "a JSON array"),
-    "STRUCT": (dict, "a JSON object"),
-}
-KFP_TYPE_OF = {python_type: name for name, (python_type, _) in KFP_TYPES.items()}
+from tfx_kfp.pipelines.argument_checks import KFP_TYPE_OF, KFP_TYPES, UnknownParameter
 
 
 def kfp_types(python_types: Mapping[str, type]) -> Dict[str, str]:
@@ -54,6 +45,17 @@ def read_text(option: str, path: str) -> str:
         raise UsageError(f"{option}: expected a readable file; received {path!r} ({e.strerror})") from None
 
 
+def declared_types(declared: Mapping[str, Mapping[str, Any]]) -> Dict[str, str]:
+    """Parameter name -> KFP parameterType, from a compiled spec's ``root.inputDefinitions.parameters``;
+    ``beam_runner`` and its companions too when it declares ``beam_pipeline_args`` (they expand into it)."""
+    from tfx_kfp.pipelines import beam_runner
+
+    types = {name: d.get("parameterType", "STRING") for name, d in declared.items()}
+    if "beam_pipeline_args" in declared:
+        types.update(kfp_types(beam_runner.PARAMETER_TYPES))
+    return types
+
+
 def parse_params(items: List[str], declared: Mapping[str, str]) -> Dict[str, Any]:
     """``KEY=VALUE`` / ``KEY=@FILE`` strings → arguments typed by ``declared`` (name → KFP parameterType)."""
     params: Dict[str, Any] = {}
@@ -62,8 +64,7 @@ def parse_params(items: List[str], declared: Mapping[str, str]) -> Dict[str, Any
         if not sep or not key:
             raise UsageError(f"--param: expected KEY=VALUE; received {item!r}")
         if key not in declared:
-            raise UsageError(f"--param: the pipeline has no parameter {key!r}; expected one of "
-                             f"{', '.join(sorted(declared)) or '(none)'}")
+            raise UsageError(f"--param: {UnknownParameter(key, declared).rule}")
         if text.startswith("@"):
             text = read_text(f"--param {key}=@FILE", text[1:])
         params[key] = convert(key, text, declared[key])

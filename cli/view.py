@@ -98,7 +98,7 @@ class RunView:
             spec: The PipelineSpec document (``yaml.safe_load`` of the compiled YAML's first document).
             options: As for the constructor.
         """
-        from tfx_kfp.cli.cluster_tasks import spec_tasks
+        from tfx_kfp.cluster.tasks import spec_tasks
 
         tasks = spec_tasks(spec)
         return cls([t.key for t in tasks], display_names={t.key: t.display_name for t in tasks}, **options)

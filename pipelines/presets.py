@@ -3,21 +3,14 @@
 from typing import Any, Dict
 
 from tfx_kfp.pipelines import beam_runner, cluster
-from tfx_kfp.pipelines.argument_checks import check_arguments
+from tfx_kfp.pipelines.argument_checks import MissingParameters, check_arguments
 from tfx_kfp.pipelines.penguin import penguin_pipeline
 from tfx_kfp.pipelines.training import (BEAM_RUNNER_PARAMETERS, PARAMETERS, SCHEMA_PARAMETER,
                                         SEPARATE_MODULE_PARAMETERS, create_training_pipeline)
 
 PIPELINES = ("penguin", "training")
 TARGETS = ("local", "kind")
-
-
-class MissingParameters(ValueError):
-    """The pipeline has required parameters without a value."""
-
-    def __init__(self, pipeline: str, missing):
-        self.missing = list(missing)
-        super().__init__(f"{pipeline} pipeline: missing required parameters: {', '.join(self.missing)}")
+__all__ = ["PIPELINES", "TARGETS", "PARAMETER_TYPES", "MissingParameters", "build_pipeline"]
 
 
 # Every parameter a preset can take, with its Python type.

@@ -3,14 +3,14 @@
 kfp.Client is not mocked: it sends its real requests (multipart uploads,
 JSON bodies, filters) and parses the replies with kfp_server_api. The
 ``kfp_backend`` fixture makes the stand-in list a run's task details the way
-KFP (2.17.0, as 2.5.0) does: one entry per Argo node (see tfx_kfp/cli/cluster_tasks.py).
+KFP (2.17.0, as 2.5.0) does: one entry per Argo node (see tfx_kfp/cluster/tasks.py).
 """
 
 import pytest
 import yaml
 
 from tfx_kfp import cli
-from tfx_kfp.cli.cluster_tasks import spec_tasks
+from tfx_kfp.cluster.tasks import spec_tasks
 from tfx_kfp.pipelines import compile_pipeline, penguin_pipeline
 
 ARGS = ["--poll-interval", "0.01", "--timeout", "30"]
@@ -220,4 +220,4 @@ def test_schedule_creates_a_recurring_run_of_the_new_version(kfp_api, pipeline_f
 def test_a_bad_schedule_is_named(kfp_api, pipeline_file, capsys):
     api, url = kfp_api
     assert submit("--host", url, "--pipeline-file", pipeline_file, "--schedule", "daily") == 1
-    assert "--schedule: expected a cron expression of 5 fields" in capsys.readouterr().err
+    assert "schedule: expected a cron expression of 5 fields" in capsys.readouterr().err

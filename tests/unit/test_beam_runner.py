@@ -77,12 +77,14 @@ def test_a_wrong_combination_names_the_field(params, field, rule):
 
 
 def test_submit_expands_them_against_the_compiled_parameters():
-    from tfx_kfp.cli.commands import submit
+    from tfx_kfp.cli.params import declared_types, parse_params
+    from tfx_kfp.pipelines.argument_checks import check_run_arguments
 
     declared = {"beam_pipeline_args": {"parameterType": "LIST", "defaultValue": []},
                 "train_steps": {"parameterType": "NUMBER_INTEGER", "defaultValue": 100}}
-    params = submit.parse_params(["beam_runner=flink", "beam_job_endpoint=beam-flink-job-server.kubeflow:8099",
-                                  "train_steps=5"], declared)
+    parsed = parse_params(["beam_runner=flink", "beam_job_endpoint=beam-flink-job-server.kubeflow:8099",
+                           "train_steps=5"], declared_types(declared))
+    params = check_run_arguments("p", declared, parsed)
     assert params == {"beam_pipeline_args": FLINK, "train_steps": 5}
 
 

@@ -6,7 +6,7 @@ import yaml
 from kfp import dsl
 from kfp_server_api.models import GooglerpcStatus, V2beta1PipelineTaskDetail
 
-from tfx_kfp.cli.cluster_tasks import ClusterTaskError, SpecTask, spec_tasks, task_events
+from tfx_kfp.cluster.tasks import ClusterTaskError, SpecTask, spec_tasks, task_events
 from tfx_kfp.local.events import DONE, FAILED, RUNNING, SKIPPED, WAITING
 from tfx_kfp.pipelines import compile_pipeline, penguin_pipeline
 
