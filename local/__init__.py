@@ -24,7 +24,8 @@ from tfx_kfp.local.executors import RUNNERS, Mounts
 from tfx_kfp.local.spec import CompiledPipeline, load, parse
 
 __all__ = ["RUN_RECORD", "SPEC_FILE", "RUNNERS", "LocalRun", "Mounts", "TaskEvent", "TaskFailed", "BackendRejection", "UnsupportedSpec",
-           "CompiledPipeline", "compile_for_local", "load", "parse", "run_compiled", "run_pipeline"]
+           "CompiledPipeline", "compile_for_local", "declared_parameters", "load", "parse", "run_compiled", "run_file",
+           "run_pipeline"]
 
 RUN_RECORD = "run.json"
 SPEC_FILE = "pipeline.yaml"
@@ -62,17 +63,19 @@ class LocalRun:
         return pushed.get("pushed_destination") if pushed.get("pushed") else None
 
 
+def declared_parameters(compiled: CompiledPipeline) -> Dict[str, Dict[str, Any]]:
+    """Root input parameters as the YAML declares them: name -> {parameterType, defaultValue?, isOptional?}."""
+    from google.protobuf import json_format
+
+    return json_format.MessageToDict(compiled.spec.root.input_definitions).get("parameters", {})
+
+
 def _typed_arguments(compiled: CompiledPipeline, arguments: Dict[str, Any]) -> Dict[str, Any]:
-    """The root DAG's parameter values: defaults, then ``arguments`` (names checked)."""
-    declared = compiled.spec.root.input_definitions.parameters
-    unknown = sorted(set(arguments) - set(declared))
-    if unknown:
-        raise ValueError(f"{compiled.name}: unknown pipeline parameters {unknown}; expected some of {sorted(declared)}")
-    values = {**compiled.parameter_defaults(), **arguments}
-    missing = sorted(name for name, p in declared.items() if name not in values and not p.is_optional)
-    if missing:
-        raise ValueError(f"{compiled.name}: missing required pipeline parameters {missing}")
-    return values
+    """The root DAG's parameter values: defaults, then ``arguments`` checked as ``submit`` checks them."""
+    from tfx_kfp.pipelines.argument_checks import check_run_arguments
+
+    checked = check_run_arguments(compiled.name, declared_parameters(compiled), arguments)
+    return {**compiled.parameter_defaults(), **checked}
 
 
 def _write_run_record(run: LocalRun, compiled: CompiledPipeline, runner: str) -> None:
@@ -105,7 +108,9 @@ def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]]
         verbose: Stream what tasks print to the terminal instead of their log files.
 
     Returns:
-        The LocalRun. Raises TaskFailed when a task fails; the run stops there.
+        The LocalRun. Raises TaskFailed when a task fails; the run stops there; before any task,
+        UnknownParameter, InputError or MissingParameters (tfx_kfp.pipelines.argument_checks) for
+        arguments the declarations or the rules refuse.
     """
     from tfx_kfp.local.orchestrator import Orchestrator, RunSettings
 
@@ -140,6 +145,15 @@ def compile_for_local(pipeline) -> CompiledPipeline:
         path = os.path.join(folder, SPEC_FILE)
         compile_pipeline(pipeline, path)
         return load(path)
+
+
+def run_file(path: str, arguments: Optional[Dict[str, Any]] = None, **options) -> LocalRun:
+    """Runs the compiled pipeline YAML at ``path`` as it is (``tfx-kfp run --local --pipeline-file``).
+
+    ``arguments`` are typed Python values checked against the YAML's declared parameters as
+    ``tfx_kfp.cluster.submit`` checks them; see ``run_compiled`` for the options.
+    """
+    return run_compiled(load(path), arguments, **options)
 
 
 def run_pipeline(pipeline, arguments: Optional[Dict[str, Any]] = None, **options) -> LocalRun:

@@ -32,19 +32,29 @@ def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
                              f"Keys: {', '.join(PARAMETER_TYPES)}. Lists are JSON arrays; booleans true/false.")
 
 
-def pipeline_params(args: argparse.Namespace) -> Dict[str, Any]:
-    """The parameters given by --param and the file options, typed; local paths made absolute."""
-    from tfx_kfp.pipelines.presets import PARAMETER_TYPES
+def _typed_params(args: argparse.Namespace, types: Dict[str, str]) -> Dict[str, Any]:
+    """--param and the file options, typed by ``types`` (name -> KFP parameterType); local paths made absolute."""
+    from tfx_kfp.pipelines.argument_checks import UnknownParameter
 
-    params = cli_params.parse_params(args.param, cli_params.kfp_types(PARAMETER_TYPES))
+    params = cli_params.parse_params(args.param, types)
     for option, key in FILE_OPTIONS.items():
         path = getattr(args, option, None)
         if path:
-            params[key] = cli_params.read_text(f"--{option.replace('_', '-')}", path)
+            flag = f"--{option.replace('_', '-')}"
+            if key not in types:
+                raise cli_params.UsageError(f"{flag}: {UnknownParameter(key, types).rule}")
+            params[key] = cli_params.read_text(flag, path)
     for key in PATH_PARAMETERS:
-        if key in params and "://" not in params[key]:
+        if isinstance(params.get(key), str) and "://" not in params[key]:
             params[key] = os.path.abspath(params[key])
     return params
+
+
+def pipeline_params(args: argparse.Namespace) -> Dict[str, Any]:
+    """The parameters of a preset given by --param and the file options, typed by the preset's parameters."""
+    from tfx_kfp.pipelines.presets import PARAMETER_TYPES
+
+    return _typed_params(args, cli_params.kfp_types(PARAMETER_TYPES))
 
 
 def build_pipeline(args: argparse.Namespace, *, target: str):
@@ -52,3 +62,29 @@ def build_pipeline(args: argparse.Namespace, *, target: str):
     from tfx_kfp.pipelines.presets import build_pipeline as build
 
     return build(args.pipeline, target=target, params=pipeline_params(args))
+
+
+
+def load_pipeline_file(path: str):
+    """The compiled pipeline at ``path`` (``--pipeline-file``), parsed as strictly as a local run parses it."""
+    import yaml
+    from google.protobuf import json_format
+
+    from tfx_kfp import local
+
+    if not os.path.isfile(path):
+        raise cli_params.UsageError(f"--pipeline-file: expected a compiled pipeline YAML; no such file {path!r} "
+                                    f"(write one with `tfx-kfp compile -o {path}`)")
+    try:
+        return local.load(path)
+    except (yaml.YAMLError, json_format.ParseError) as e:
+        raise cli_params.UsageError(f"--pipeline-file: expected a compiled KFP PipelineSpec in {path}; {e}") from None
+
+
+def run_arguments(args: argparse.Namespace, compiled) -> Dict[str, Any]:
+    """Run arguments for a compiled pipeline: --param and the file options typed by its declarations, as
+    ``submit`` types them (then checked by ``run_compiled``, as ``tfx_kfp.cluster.submit`` checks them)."""
+    from google.protobuf import json_format
+
+    declared = json_format.MessageToDict(compiled.spec.root.input_definitions).get("parameters", {})
+    return _typed_params(args, cli_params.declared_types(declared))

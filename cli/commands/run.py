@@ -1,7 +1,12 @@
-"""``tfx-kfp run --local``: run the compiled pipeline on this machine with the KFP backend's semantics."""
+"""``tfx-kfp run --local``: run the compiled pipeline on this machine with the KFP backend's semantics.
+
+``--pipeline penguin|training`` compiles the preset as ``compile`` does and runs that spec;
+``--pipeline-file p.yaml`` runs a compiled YAML as it is, ``--param`` giving run arguments typed
+and checked by its declarations exactly as ``submit`` sends them.
+"""
 
 import os
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 from tfx_kfp.cli.commands import _pipeline_args
 
@@ -26,17 +31,33 @@ def add_run_options(parser, *, pipeline_root: str) -> None:
 def add_arguments(parser):
     parser.add_argument("--local", action="store_true", required=True,
                         help="Run on this machine (for a cluster, compile and use `tfx-kfp submit`).")
+    parser.add_argument("--pipeline-file", default=None,
+                        help="A compiled pipeline YAML (tfx-kfp compile, or the KFP SDK's compiler) to run as it "
+                             "is; --param gives run arguments typed by its declared parameters.")
     add_run_options(parser, pipeline_root="tfx-kfp-runs")
     _pipeline_args.add_pipeline_options(parser)
 
 
-def run_local(pipeline, *, title: str, runner: str, pipeline_root: str, cache: bool, verbose: bool = False,
-              module_files: Optional[Dict[str, str]] = None):
-    """Compiles ``pipeline`` as for upload, runs that spec with the run view; returns (LocalRun, view).
+def docker_mounts(compiled, arguments: Dict[str, Any]):
+    """The host folders Docker tasks need: the data (read only) and the model store (read-write)."""
+    from tfx_kfp import local
 
-    Docker tasks see the data and model folders. ``module_files`` maps a module's source text to the
-    file the user gave, so failures and warnings name that file. Raises ``TaskFailed`` after the view
-    has printed the failure summary.
+    values = {**compiled.parameter_defaults(), **arguments}
+    data, store = values.get("data_root"), values.get("serving_base_dir")
+    if store and "://" not in store:
+        os.makedirs(store, exist_ok=True)
+    return local.Mounts(read_only=[data] if data and "://" not in data else [],
+                        read_write=[store] if store and "://" not in store else [])
+
+
+def run_local(pipeline, *, title: str, runner: str, pipeline_root: str, cache: bool, verbose: bool = False,
+              module_files: Optional[Dict[str, str]] = None, arguments: Optional[Dict[str, Any]] = None):
+    """Runs ``pipeline`` with the run view; returns (LocalRun, view).
+
+    ``pipeline`` is a KFP pipeline (compiled here as for upload) or a ``CompiledPipeline`` (run as it is,
+    with ``arguments``). Docker tasks see the data and model folders. ``module_files`` maps a module's
+    source text to the file the user gave, so failures and warnings name that file. Raises
+    ``TaskFailed`` after the view has printed the failure summary.
     """
     import yaml
 
@@ -45,19 +66,16 @@ def run_local(pipeline, *, title: str, runner: str, pipeline_root: str, cache: b
     from tfx_kfp.local.logs import tf_cpp_logs_to_task_files
     from tfx_kfp.runtime.user_module import file_name
 
-    compiled = local.compile_for_local(pipeline)
-    mounts = local.Mounts()
-    if runner == "docker":
-        defaults = compiled.parameter_defaults()
-        os.makedirs(defaults["serving_base_dir"], exist_ok=True)
-        mounts = local.Mounts(read_only=[defaults["data_root"]], read_write=[defaults["serving_base_dir"]])
+    compiled = pipeline if isinstance(pipeline, local.CompiledPipeline) else local.compile_for_local(pipeline)
+    arguments = dict(arguments or {})
+    mounts = docker_mounts(compiled, arguments) if runner == "docker" else local.Mounts()
     if not verbose:
         tf_cpp_logs_to_task_files()
     module_names = {file_name(source): path for source, path in (module_files or {}).items()}
     view = RunView.for_spec(next(yaml.safe_load_all(compiled.text)), title=f"{title} ({runner})",
                             live=False if verbose else None, module_names=module_names)
     with view:
-        result = local.run_compiled(compiled, runner=runner, pipeline_root=pipeline_root, cache=cache,
+        result = local.run_compiled(compiled, arguments, runner=runner, pipeline_root=pipeline_root, cache=cache,
                                     observer=view, mounts=mounts, show_user_warning=view.print_warning,
                                     verbose=verbose)
     return result, view
@@ -80,7 +98,7 @@ def module_files(args) -> Dict[str, str]:
         if path and os.path.isfile(path):
             with open(path) as f:
                 files[f.read()] = path
-    if not files and args.pipeline == "penguin":
+    if not files and args.pipeline == "penguin" and not getattr(args, "pipeline_file", None):
         files[penguin.module_source()] = penguin.MODULE_FILE
     return files
 
@@ -88,10 +106,17 @@ def module_files(args) -> Dict[str, str]:
 def run(args) -> int:
     from tfx_kfp.local import TaskFailed
 
-    pipeline = _pipeline_args.build_pipeline(args, target="local")
+    arguments: Dict[str, Any] = {}
+    if args.pipeline_file:
+        compiled = _pipeline_args.load_pipeline_file(args.pipeline_file)
+        arguments = _pipeline_args.run_arguments(args, compiled)
+        pipeline, title = compiled, compiled.name
+    else:
+        pipeline, title = _pipeline_args.build_pipeline(args, target="local"), args.pipeline
     try:
-        result, view = run_local(pipeline, title=args.pipeline, runner=args.runner, pipeline_root=args.pipeline_root,
-                                 cache=not args.no_cache, verbose=args.verbose, module_files=module_files(args))
+        result, view = run_local(pipeline, title=title, runner=args.runner, pipeline_root=args.pipeline_root,
+                                 cache=not args.no_cache, verbose=args.verbose, module_files=module_files(args),
+                                 arguments=arguments)
     except TaskFailed:
         return 1  # the view has printed which stage failed, why, and its log
     finish(view, result)

@@ -221,3 +221,108 @@ def test_a_bad_schedule_is_named(kfp_api, pipeline_file, capsys):
     api, url = kfp_api
     assert submit("--host", url, "--pipeline-file", pipeline_file, "--schedule", "daily") == 1
     assert "schedule: expected a cron expression of 5 fields" in capsys.readouterr().err
+
+
+# -- the library: tfx_kfp.cluster.submit, as a notebook calls it --------------------------------------------------
+
+def test_the_library_submits_typed_arguments_and_returns_what_it_did(kfp_backend, pipeline_file):
+    from tfx_kfp import cluster
+
+    api, url = kfp_backend
+    events = []
+    result = cluster.submit(pipeline_file, url, {"train_steps": 300, "beam_pipeline_args": ["--x=1"]},
+                            poll_interval=0.01, timeout=30, observer=events.append)
+    assert result.succeeded and result.state == "SUCCEEDED" and result.created_pipeline
+    assert result.run_id in api.runs and result.version_id in api.versions and result.pipeline_id in api.pipelines
+    assert api.runs[result.run_id]["run"]["runtime_config"]["parameters"] == {
+        "train_steps": 300, "beam_pipeline_args": ["--x=1"]}
+    assert result.link == f"{url}/#/runs/details/{result.run_id}"
+    assert {name: event.state for name, event in result.tasks.items()} == {task: "done" for task in api.tasks}
+    assert events and result.system_failures == []
+
+
+def test_the_library_refuses_what_the_declarations_refuse_before_any_request(kfp_api, pipeline_file):
+    from tfx_kfp import cluster
+    from tfx_kfp.pipelines.argument_checks import UnknownParameter
+    from tfx_kfp.runtime.errors import InputError
+
+    api, url = kfp_api
+    with pytest.raises(InputError, match=r"field 'train_steps': expected an integer \(NUMBER_INTEGER\)"):
+        cluster.submit(pipeline_file, url, {"train_steps": "300"})
+    with pytest.raises(UnknownParameter, match="the pipeline has no parameter 'no_such'"):
+        cluster.submit(pipeline_file, url, {"no_such": 1})
+    with pytest.raises(InputError, match="field 'train_steps': must be at least 1"):
+        cluster.submit(pipeline_file, url, {"train_steps": 0})
+    assert api.requests == []
+
+
+def test_the_library_schedules_without_running(kfp_api, pipeline_file):
+    from tfx_kfp import cluster
+
+    api, url = kfp_api
+    result = cluster.submit(pipeline_file, url, schedule="0 3 * * *")
+    assert result.recurring_run_id in api.recurring_runs and result.run_id is None and api.runs == {}
+    assert result.recurring_link == f"{url}/#/recurringrun/details/{result.recurring_run_id}"
+
+
+WORKFLOW = "penguin-x7k2p"
+
+
+def test_a_run_failed_in_the_root_driver_names_it_and_its_pod(kfp_api, pipeline_file, capsys):
+    """KFP 2.17.0 lists the Argo nodes; the run record has error null and no pipeline task ever starts.
+
+    The entrypoint DAG's only first task is root-driver (template system-dag-driver: argocompiler/dag.go),
+    so the workflow node's one child (child_tasks[].pod_name: the node ID, api_converter.go toModelTask)
+    is root-driver's node, and its pod is <workflow>-<template>-<node hash> (common/util/workflow.go,
+    RetrievePodName)."""
+    from tfx_kfp import cluster
+
+    api, url = kfp_api
+    plain_get_run = api.get_run
+
+    def get_run(run_id):
+        status, run = plain_get_run(run_id)
+        nodes = [{"display_name": WORKFLOW, "state": "FAILED", "child_tasks": [{"pod_name": f"{WORKFLOW}-2381462137"}]},
+                 {"display_name": "root-driver", "state": "FAILED", "start_time": "2026-01-01T00:00:00Z",
+                  "end_time": "2026-01-01T00:02:01Z"}]
+        return status, dict(run, state="FAILED", error=None,
+                            run_details={"task_details": [dict(n, run_id=run_id, task_id=f"t{i}")
+                                                          for i, n in enumerate(nodes)]})
+
+    api.get_run = get_run
+    result = cluster.submit(pipeline_file, url, poll_interval=0.01, timeout=30)
+    assert result.state == "FAILED" and result.error is None
+    (failure,) = result.system_failures
+    assert failure.name == "root-driver" and failure.pod == f"{WORKFLOW}-system-dag-driver-2381462137"
+    assert failure.where == f"kubectl -n kubeflow logs {WORKFLOW}-system-dag-driver-2381462137"
+
+    assert submit("--host", url, "--pipeline-file", pipeline_file) == 1
+    err = capsys.readouterr().err
+    assert (f"submit: root-driver failed (a Kubeflow Pipelines system step, not a pipeline task); its log: "
+            f"kubectl -n kubeflow logs {WORKFLOW}-system-dag-driver-2381462137") in err
+    assert " FAILED in " in err.strip().splitlines()[-1]
+
+
+def test_cached_tasks_show_as_cached_not_done_in_no_time(kfp_backend, pipeline_file, capsys):
+    """A cache hit skips the task's executor pod (container.go: `when` on the driver's cached-decision), so
+    its DAG node succeeds in the second it started (the API's times are whole seconds) and an executor
+    node is SKIPPED."""
+    api, url = kfp_backend
+    cached = {"resolve-inputs": False, "example-gen": True, "statistics-gen": True}
+    backend_get_run = api.get_run
+
+    def get_run(run_id):
+        status, run = backend_get_run(run_id)
+        for node in run.get("run_details", {}).get("task_details", []):
+            if cached.get(node["display_name"]) and node["state"] == "SUCCEEDED":
+                node["end_time"] = node["start_time"]
+                executor = next(n for n in run["run_details"]["task_details"]
+                                if n["display_name"] == "executor" and n["state"] == "SUCCEEDED")
+                executor["state"] = "SKIPPED"
+        return status, run
+
+    api.get_run = get_run
+    assert submit("--host", url, "--pipeline-file", pipeline_file) == 0
+    lines = task_lines(capsys.readouterr().out)
+    assert [task for task, state, _ in lines if state == "cached"] == ["example-gen", "statistics-gen"]
+    assert ("resolve-inputs", "done", "42.0s") in lines

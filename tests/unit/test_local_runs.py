@@ -191,11 +191,16 @@ def test_subprocess_runner_runs_the_same_tasks(tmp_path):
     assert run.state("touch") == events.DONE and marker.read_text() == "ran\n"
 
 
-def test_unknown_and_missing_arguments_are_named(tmp_path):
-    with pytest.raises(ValueError, match=r"unknown pipeline parameters \['nope'\]"):
+def test_unknown_missing_and_mistyped_arguments_are_named_as_submit_names_them(tmp_path):
+    from tfx_kfp.pipelines.argument_checks import MissingParameters, UnknownParameter
+    from tfx_kfp.runtime.errors import InputError
+
+    with pytest.raises(UnknownParameter, match=r"the pipeline has no parameter 'nope'; expected one of log"):
         _run(counting_pipeline, tmp_path, {"log": "x", "nope": 1})
-    with pytest.raises(ValueError, match=r"missing required pipeline parameters \['log'\]"):
+    with pytest.raises(MissingParameters, match=r"missing required parameters: log"):
         _run(counting_pipeline, tmp_path, {})
+    with pytest.raises(InputError, match=r"field 'log': expected a string \(STRING\) \(received: 3\)"):
+        _run(counting_pipeline, tmp_path, {"log": 3})
 
 
 def test_optional_artifact_inputs_must_not_be_annotated_optional(tmp_path):
