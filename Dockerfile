@@ -97,6 +97,7 @@ FROM builder AS wheel
 COPY README.md setup.py ./
 COPY __init__.py kfp_workarounds.py ./
 COPY cli ./cli
+COPY cluster ./cluster
 COPY components ./components
 COPY local ./local
 COPY pipelines ./pipelines

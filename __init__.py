@@ -1,8 +1,10 @@
 """tfx-kfp: TFX stages as Kubeflow Pipelines v2 components.
 
-The repository root is this package; each top-level folder X is ``tfx_kfp.X``:
+The repository root is this package; each top-level folder X is ``tfx_kfp.X`` (the list is
+setup.py's SUBPACKAGES; why the root is the package: setup.py's docstring):
 
   cli         the ``tfx-kfp`` command, thin over the library below.
+  cluster     runs on Kubeflow Pipelines: upload a version, run, follow, schedule (``submit``).
   local       local runs of a compiled pipeline spec, with the KFP backend's semantics.
   pipelines   compiled training pipelines and presets.
   components  one KFP component per TFX stage (interface) and its executor.

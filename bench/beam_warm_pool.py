@@ -1,5 +1,8 @@
 """A warm Beam worker pool for the Beam stages of one local run (experiment, issue 10 item 3).
 
+Experimental, opt in and not shipped: it lives in bench/ (outside the package's shipped folders), where
+the benchmarks that measure it run it; no runtime path chooses it.
+
 The DirectRunner's multi-processing mode starts new worker processes in every Beam stage, and each
 imports TensorFlow and TFX again (~20 s on 2 cores). Here ``start(n)`` starts ``n`` worker processes
 once, which import TF/TFX/TFDV/TFT/TFMA up front and then serve Beam's worker-pool API with
@@ -7,7 +10,7 @@ in-process harnesses (``beam_worker_pool.InstallingWorkerPool``); every Beam sta
 uses them through Beam's ``EXTERNAL`` environment:
 
     pool = beam_warm_pool.start(2)
-    beam_pipeline_args = pool.args   # --runner=tfx_kfp.runtime.beam_warm_pool.WarmPoolRunner …
+    beam_pipeline_args = pool.args   # --runner=tfx_kfp.bench.beam_warm_pool.WarmPoolRunner …
     …
     pool.stop()
 
@@ -27,7 +30,7 @@ import time
 from concurrent import futures
 from typing import List
 
-RUNNER = "tfx_kfp.runtime.beam_warm_pool.WarmPoolRunner"
+RUNNER = "tfx_kfp.bench.beam_warm_pool.WarmPoolRunner"
 # What TFX's Beam stages run in their workers: imported once per pool process.
 PRELOAD = ("tensorflow", "tfx_bsl.public.tfxio", "tensorflow_data_validation", "tensorflow_transform.beam",
            "tensorflow_model_analysis", "tfx.components.example_gen.csv_example_gen.executor")
@@ -49,7 +52,7 @@ class WarmPool:
         self.ports = [_free_port() for _ in range(workers)]
         self.logs = [tempfile.NamedTemporaryFile("w+", prefix=f"tfx-kfp-warm-pool-{port}-", suffix=".log",
                                                  delete=False) for port in self.ports]
-        self.processes = [subprocess.Popen([sys.executable, "-m", "tfx_kfp.runtime.beam_warm_pool", str(port)],
+        self.processes = [subprocess.Popen([sys.executable, "-m", "tfx_kfp.bench.beam_warm_pool", str(port)],
                                            stdout=log, stderr=subprocess.STDOUT)
                           for port, log in zip(self.ports, self.logs)]
         deadline = time.time() + timeout
