@@ -120,3 +120,26 @@ def test_a_running_task_can_import_our_types_and_executors_helpers():
                          env={**os.environ, "_KFP_RUNTIME": "true"}, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+@pytest.mark.static
+def test_the_built_wheel_ships_the_listed_packages_and_no_setup_py(tmp_path):
+    """The root is the package, so without care setuptools ships ``tfx_kfp/setup.py`` (whose import exits)."""
+    import zipfile
+
+    from tests._support.package_folders import SUBPACKAGES
+
+    uv = shutil.which("uv")
+    assert uv, "uv (the project's installer) must be on PATH"
+    build_dir = os.path.join(REPO, "build")  # setuptools builds in the source tree
+    had_build_dir = os.path.exists(build_dir)
+    try:
+        subprocess.run([uv, "build", "-q", "--wheel", "-o", str(tmp_path), REPO], check=True, timeout=600)
+    finally:
+        if not had_build_dir:
+            shutil.rmtree(build_dir, ignore_errors=True)
+    (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert not [n for n in names if n.endswith("setup.py")]
+    top = {n.split("/")[1] for n in names if n.startswith("tfx_kfp/")}
+    assert top == {*SUBPACKAGES, "__init__.py", "kfp_workarounds.py"}
