@@ -3,10 +3,12 @@
 ``.pkg/tfx_kfp`` is a committed symlink to the repository root, and ``.pkg`` is the
 package directory. An editable install is then a plain ``.pth`` entry for ``.pkg``
 (no import hook), so Python, Pyright/Pylance and mypy all resolve ``tfx_kfp.X`` to
-the folder ``X`` the same way, and tracebacks show repository paths. (The setuptools
-alternatives were tried: ``package_dir={"tfx_kfp": "."}`` builds a wheel but its editable
-install is an import hook, which Pyright and mypy do not follow; a ``src/tfx_kfp`` folder
-would break the layout the design asks for.) This is the one place that says so.
+the folder ``X`` the same way, and tracebacks show repository paths. The alternatives
+considered: ``package_dir={"tfx_kfp": "."}`` without the link makes setuptools' editable
+install a meta-path finder (setuptools documents this for package folders whose name differs
+from the package's), which Pyright and mypy do not follow (both document that static analysis
+cannot see import hooks); a ``src/tfx_kfp`` folder would break the root layout the design asks
+for. This is the one place that says why the link exists.
 
 SUBPACKAGES is the one list of the package's top-level folders: only they ship (with the
 root's ``__init__.py`` and ``kfp_workarounds.py``; never this file); tests, bench, docs and

@@ -143,3 +143,11 @@ def test_the_built_wheel_ships_the_listed_packages_and_no_setup_py(tmp_path):
     assert not [n for n in names if n.endswith("setup.py")]
     top = {n.split("/")[1] for n in names if n.startswith("tfx_kfp/")}
     assert top == {*SUBPACKAGES, "__init__.py", "kfp_workarounds.py"}
+
+
+def test_the_cluster_library_imports_no_tensorflow_tfx_or_beam():
+    code = "import sys, tfx_kfp.cluster; print(*sorted(sys.modules), sep='\\n')"
+    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                            cwd="/").stdout.split()
+    assert "tfx_kfp.cluster.submit" in loaded and "kfp" in loaded
+    assert [name for name in loaded if name.split(".")[0] in HEAVY_MODULES] == []
