@@ -1,4 +1,4 @@
-"""`tfx-kfp run --local --runner docker`: the penguin pipeline with every step in the runtime image.
+"""`tfx-kfp run --local --runner docker`: the compiled penguin YAML with every step in the runtime image.
 
 kfp.local's DockerRunner starts one container of the image per task; the
 Pusher writes a SavedModel version into a host folder, which this test then
@@ -33,8 +33,10 @@ print(json.dumps({"shape": list(scores.shape),
 
 def test_penguin_pipeline_in_docker_pushes_a_servable_model(runtime_image, tmp_path):
     root = tmp_path / "pipeline-root"
+    subprocess.run([sys.executable, "-m", "tfx_kfp.cli", "compile", "--pipeline", "penguin", "--target", "local",
+                    "-o", "p.yaml"], cwd=tmp_path, check=True, capture_output=True, timeout=300)
     run = subprocess.run(
-        [sys.executable, "-m", "tfx_kfp.cli", "run", "--local", "--runner", "docker",
+        [sys.executable, "-m", "tfx_kfp.cli", "run", "--local", "--runner", "docker", "--pipeline-file", "p.yaml",
          "--pipeline-root", str(root)],
         cwd=tmp_path, capture_output=True, text=True, timeout=1200,
     )

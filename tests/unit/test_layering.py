@@ -1,6 +1,6 @@
 """The package layering (.importlinter) holds, and static tools resolve our imports.
 
-cli -> local -> pipelines -> components -> (runtime | reports); kfp_workarounds is a leaf
+cli -> cluster -> local -> pipelines -> components -> (runtime | reports); kfp_workarounds is a leaf
 anyone may use; serving imports nothing else of ours. Pyright resolves every ``tfx_kfp.*``
 import through the editable install (a ``.pth`` entry for ``.pkg``, whose ``tfx_kfp``
 symlinks to the repository root), the way an editor does.

@@ -85,17 +85,19 @@ def test_base_install_offers_every_command_and_submit(base_install):
     out = subprocess.run([str(base_install / "bin" / "tfx-kfp"), "submit", "--help"], check=True,
                          capture_output=True, text=True, timeout=60).stdout
     assert out.startswith("usage: tfx-kfp submit")
-    code = ("import kfp, pkgutil, tfx_kfp.cli.commands as c; print(kfp.Client.__name__, kfp.__version__, "
+    code = ("import kfp, pkgutil, tfx_kfp.cluster, tfx_kfp.cli.commands as c; print(kfp.Client.__name__, kfp.__version__, "
             "*sorted(m.name for m in pkgutil.iter_modules(c.__path__) if not m.name.startswith('_')))")
     assert _python_in(base_install, code).split() == ["Client", "2.13.0", *COMMANDS]
     assert {"compile", "submit", "run", "serve"} <= set(COMMANDS)
 
 
-def test_authoring_imports_do_not_load_tensorflow_tfx_or_beam_in_the_full_install():
-    code = "import sys, tfx_kfp.pipelines, tfx_kfp.components, tfx_kfp.cli; print(*sorted(sys.modules), sep='\\n')"
+def test_authoring_and_cluster_imports_do_not_load_tensorflow_tfx_or_beam_in_the_full_install():
+    """Authoring, compiling and the cluster client (``import tfx_kfp.cluster``) need kfp only."""
+    code = ("import sys, tfx_kfp.pipelines, tfx_kfp.components, tfx_kfp.cluster, tfx_kfp.cli; "
+            "print(*sorted(sys.modules), sep='\\n')")
     loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
                             cwd="/").stdout.split()
-    assert "tfx_kfp.cli" in loaded
+    assert "tfx_kfp.cli" in loaded and "tfx_kfp.cluster.submit" in loaded
     assert [name for name in loaded if name.split(".")[0] in HEAVY_MODULES] == []
 
 
@@ -144,10 +146,3 @@ def test_the_built_wheel_ships_the_listed_packages_and_no_setup_py(tmp_path):
     top = {n.split("/")[1] for n in names if n.startswith("tfx_kfp/")}
     assert top == {*SUBPACKAGES, "__init__.py", "kfp_workarounds.py"}
 
-
-def test_the_cluster_library_imports_no_tensorflow_tfx_or_beam():
-    code = "import sys, tfx_kfp.cluster; print(*sorted(sys.modules), sep='\\n')"
-    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
-                            cwd="/").stdout.split()
-    assert "tfx_kfp.cluster.submit" in loaded and "kfp" in loaded
-    assert [name for name in loaded if name.split(".")[0] in HEAVY_MODULES] == []

@@ -72,3 +72,10 @@ def test_a_file_that_is_not_a_compiled_pipeline_is_named(tmp_path, capsys):
     bad.write_text("kind: Deployment\n")
     assert run(str(bad), tmp_path) == 2
     assert f"--pipeline-file: expected a compiled KFP PipelineSpec in {bad}" in capsys.readouterr().err
+
+
+def test_the_subprocess_runner_runs_the_file_too(pipeline_file, tmp_path):
+    out = tmp_path / "out.txt"
+    assert main(["run", "--local", "--runner", "subprocess", "--pipeline-file", pipeline_file,
+                 "--pipeline-root", str(tmp_path / "runs"), "--param", f"path={out}", "--param", "times=3"]) == 0
+    assert out.read_text() == "3 a"
