@@ -64,27 +64,22 @@ def build_pipeline(args: argparse.Namespace, *, target: str):
     return build(args.pipeline, target=target, params=pipeline_params(args))
 
 
-
 def load_pipeline_file(path: str):
-    """The compiled pipeline at ``path`` (``--pipeline-file``), parsed as strictly as a local run parses it."""
-    import yaml
+    """The compiled pipeline at ``path`` (``--pipeline-file``): checked as ``submit`` checks it, then parsed as
+    strictly as a local run parses it."""
     from google.protobuf import json_format
 
-    from tfx_kfp import local
+    from tfx_kfp import cluster, local
 
-    if not os.path.isfile(path):
-        raise cli_params.UsageError(f"--pipeline-file: expected a compiled pipeline YAML; no such file {path!r} "
-                                    f"(write one with `tfx-kfp compile -o {path}`)")
     try:
+        cluster.load_pipeline_spec(path)
         return local.load(path)
-    except (yaml.YAMLError, json_format.ParseError) as e:
-        raise cli_params.UsageError(f"--pipeline-file: expected a compiled KFP PipelineSpec in {path}; {e}") from None
-
+    except (cluster.ClusterError, json_format.ParseError) as e:
+        raise cli_params.UsageError(f"--pipeline-file: {e}") from None
 
 def run_arguments(args: argparse.Namespace, compiled) -> Dict[str, Any]:
     """Run arguments for a compiled pipeline: --param and the file options typed by its declarations, as
     ``submit`` types them (then checked by ``run_compiled``, as ``tfx_kfp.cluster.submit`` checks them)."""
-    from google.protobuf import json_format
+    from tfx_kfp import local
 
-    declared = json_format.MessageToDict(compiled.spec.root.input_definitions).get("parameters", {})
-    return _typed_params(args, cli_params.declared_types(declared))
+    return _typed_params(args, cli_params.declared_types(local.declared_parameters(compiled)))

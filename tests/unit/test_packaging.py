@@ -85,7 +85,8 @@ def test_base_install_offers_every_command_and_submit(base_install):
     out = subprocess.run([str(base_install / "bin" / "tfx-kfp"), "submit", "--help"], check=True,
                          capture_output=True, text=True, timeout=60).stdout
     assert out.startswith("usage: tfx-kfp submit")
-    code = ("import kfp, pkgutil, tfx_kfp.cluster, tfx_kfp.cli.commands as c; print(kfp.Client.__name__, kfp.__version__, "
+    code = ("import kfp, pkgutil, tfx_kfp.cluster, tfx_kfp.cli.commands as c; "
+            "print(kfp.Client.__name__, kfp.__version__, "
             "*sorted(m.name for m in pkgutil.iter_modules(c.__path__) if not m.name.startswith('_')))")
     assert _python_in(base_install, code).split() == ["Client", "2.13.0", *COMMANDS]
     assert {"compile", "submit", "run", "serve"} <= set(COMMANDS)

@@ -67,11 +67,11 @@ def test_a_missing_required_parameter_is_named(pipeline_file, tmp_path, capsys):
 
 def test_a_file_that_is_not_a_compiled_pipeline_is_named(tmp_path, capsys):
     assert run(str(tmp_path / "none.yaml"), tmp_path) == 2
-    assert "--pipeline-file: expected a compiled pipeline YAML; no such file" in capsys.readouterr().err
+    assert "--pipeline-file: expected a compiled pipeline YAML at " in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: Deployment\n")
     assert run(str(bad), tmp_path) == 2
-    assert f"--pipeline-file: expected a compiled KFP PipelineSpec in {bad}" in capsys.readouterr().err
+    assert f"--pipeline-file: expected a KFP PipelineSpec (pipelineInfo, root, ...) in {bad}" in capsys.readouterr().err
 
 
 def test_the_subprocess_runner_runs_the_file_too(pipeline_file, tmp_path):
