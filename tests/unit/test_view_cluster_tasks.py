@@ -92,3 +92,34 @@ def test_a_view_for_a_spec_lists_its_tasks_under_their_display_names(tmp_path):
     view = RunView.for_spec(compiled(tmp_path, gated), live=False, console=Console(file=io.StringIO()))
     assert list(view.events) == ["make", "use", "use-2"]
     assert [view.name(t) for t in view.events] == ["Make it", "use", "Use it later"]
+
+
+def test_a_failed_driver_fails_its_task_and_other_failed_system_steps_are_named(tmp_path):
+    from kfp_server_api.models import PipelineTaskDetailChildTask
+
+    from tfx_kfp.cluster.tasks import system_failures
+
+    tasks = spec_tasks(compiled(tmp_path, gated))
+    details = [detail("gated-abc12", "FAILED"), detail("root-driver", "SUCCEEDED"), detail("root", "FAILED"),
+               detail("make-driver", "FAILED"), detail("condition-1-driver", "FAILED")]
+    make = task_events(tasks, details, run_link="l")[0]
+    assert make.state == FAILED and "its driver make-driver (a Kubeflow Pipelines system step) failed" in str(make.error)
+    (failure,) = system_failures(tasks, details)  # make-driver is make's own; the condition's driver is not
+    assert failure.name == "condition-1-driver" and failure.pod is None
+    assert failure.where == ("kubectl -n kubeflow get pods -l workflows.argoproj.io/workflow=gated-abc12 "
+                             "(its failed pod)")
+    workflow = detail("gated-abc12", "FAILED")
+    workflow.child_tasks = [PipelineTaskDetailChildTask(pod_name="gated-abc12-1234")]
+    (root,) = system_failures(tasks, [workflow, detail("root-driver", "FAILED")])
+    assert root.pod == "gated-abc12-system-dag-driver-1234"
+
+
+def test_a_cached_task_shows_as_cached_only_when_skipped_executors_account_for_it(tmp_path):
+    from tfx_kfp.local.events import CACHED
+
+    tasks = spec_tasks(compiled(tmp_path, gated))
+    cached = [detail("make", "SUCCEEDED", 0), detail("executor", "SKIPPED"), detail("use", "SUCCEEDED", 9),
+              detail("executor", "SUCCEEDED", 8)]
+    assert [e.state for e in task_events(tasks, cached, run_link="l")][:2] == [CACHED, DONE]
+    quick_but_ran = [detail("make", "SUCCEEDED", 1), detail("executor", "SUCCEEDED", 1)]
+    assert task_events(tasks, quick_but_ran, run_link="l")[0].state == DONE
