@@ -190,3 +190,78 @@ def test_run_pipeline_installs_the_module_the_compiled_pipeline_refers_to(tmp_pa
     assert user_module.resolve(defaults["module_source"].replace(path, str(stored))) == penguin.module_source()
     assert not stored.stat().st_mode & (stat.S_IWGRP | stat.S_IWOTH)
     assert f"PUSH_RECORD_NAME={push.LAST_PUSH_RECORD}\n" in (REPO / "scripts/kind/common.sh").read_text()
+
+
+def image_sandbox(tmp_path):
+    sandbox = Sandbox(tmp_path)
+    cli = sandbox.shim("tfx-kfp", '#!/usr/bin/env bash\n[[ "$1 $2" == "image tag" ]] && echo tfx-kfp:1-abc\nexit 0\n')
+    return sandbox, {"TFX_KFP": str(cli), "TOOL_LOG": str(tmp_path / "tools.log")}
+
+
+def test_load_image_falls_back_to_a_linux_amd64_archive(tmp_path):
+    """Issue 19 item 5: containerd image store → "content digest not found" (kind#3795, #4247)."""
+    sandbox, env = image_sandbox(tmp_path)
+    result = sandbox.run("load-image.sh", env={**env, "KIND_LOAD_DOCKER_IMAGE_RC": "1"})
+    assert result.returncode == 0, result.stderr
+    log = (tmp_path / "tools.log").read_text().splitlines()
+    assert log == ["kind load docker-image tfx-kfp:1-abc --name tfx-kfp",
+                   "docker save --platform linux/amd64 -o .kind/runtime-image.tar tfx-kfp:1-abc",
+                   "kind load image-archive .kind/runtime-image.tar --name tfx-kfp"]
+    assert not (tmp_path / ".kind/runtime-image.tar").exists()
+
+
+def test_load_image_on_a_docker_without_save_platform(tmp_path):
+    sandbox, env = image_sandbox(tmp_path)
+    result = sandbox.run("load-image.sh", env={**env, "KIND_LOAD_DOCKER_IMAGE_RC": "1",
+                                               "DOCKER_SAVE_REFUSES": "--platform"})
+    assert result.returncode == 0, result.stderr
+    assert "docker save -o .kind/runtime-image.tar tfx-kfp:1-abc" in (tmp_path / "tools.log").read_text()
+
+
+def test_up_refuses_a_cgroup_v1_host_before_creating_the_cluster(tmp_path):
+    """Kubernetes >= 1.35: the kubelet's failCgroupV1 defaults to true; the node would never be Ready."""
+    sandbox = Sandbox(tmp_path)
+    sandbox.shim("kind", "#!/usr/bin/env bash\n[[ $1 == create ]] && touch created\nexit 0\n")
+    result = sandbox.run("up.sh", env={"DOCKER_CGROUP_VERSION": "1"})
+    assert result.returncode != 0 and not (tmp_path / "created").exists()
+    assert "expected a Docker host with cgroup v2; docker info reports cgroup version '1'" in result.stderr
+    assert sandbox.run("up.sh").returncode == 0 and (tmp_path / "created").exists()
+
+
+KUBECTL_POD_LATE = """#!/usr/bin/env bash
+if [[ "$*" == *"get pod -l app=tfx-kfp-serving -o name"* ]]; then
+  n=$(( $(cat {count} 2>/dev/null || echo 0) + 1 )); echo $n >{count}
+  (( n >= 2 )) && echo pod/tfx-kfp-serving-1
+fi
+if [[ "$*" == *" wait "*"pod -l app=tfx-kfp-serving"* ]]; then
+  [[ -s {count} ]] || { echo 'error: no matching resources found' >&2; exit 1; }
+fi
+exit 0
+"""
+
+
+def test_deploy_waits_for_the_serving_pod_to_exist_before_waiting_on_it(tmp_path):
+    sandbox = Sandbox(tmp_path, {"TF_SERVING_DIGEST": "sha256:" + "a" * 64})
+    sandbox.shim("kubectl", KUBECTL_POD_LATE.replace("{count}", str(tmp_path / "gets")))
+    result = sandbox.run("deploy.sh")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "gets").read_text().strip() == "2"
+
+
+@pytest.mark.parametrize("listed", ["", "tensorflow/serving:2.16.1", "other/image@sha256:" + "b" * 64])
+def test_deploy_says_why_when_the_digest_has_an_unexpected_format(tmp_path, listed):
+    sandbox = Sandbox(tmp_path)
+    result = sandbox.run("deploy.sh", env={"DOCKER_REPO_DIGESTS": listed})
+    assert result.returncode != 0
+    assert "expected a repository digest tensorflow/serving@sha256:<64 hex>" in result.stderr
+    assert f"docker image inspect lists: {listed or 'none'}" in result.stderr
+
+
+def test_deploy_reads_the_digest_docker_lists(tmp_path):
+    sandbox = Sandbox(tmp_path)
+    sandbox.shim("kubectl", "#!/usr/bin/env bash\n[[ $* == *' -o name'* ]] && echo pod/tfx-kfp-serving-1\nexit 0\n")
+    digest = "sha256:" + "c" * 64
+    result = sandbox.run("deploy.sh", env={"DOCKER_REPO_DIGESTS": f"docker.io/tensorflow/serving@{digest}"})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / ".kind/tf-serving.digest").read_text().strip() == digest
+    assert f"digest: {digest}" in (tmp_path / ".kind/deploy/kustomization.yaml").read_text()
