@@ -28,7 +28,8 @@ from tfx_kfp.serving.versions import INT64_MAX, parse_version
 
 PUSH_RECORD = os.path.join("assets.extra", "tfx_kfp_push.json")
 # In the base path (TF Serving ignores names that are not numbers): what the last Pusher that ran did,
-# read by scripts/kind/push_outcome.py ("pushed", "already-pushed" or "refused", the version, the run).
+# read by scripts/kind/push_outcome.py ("pushed" or "already-pushed", the version, the run). A refusal
+# writes nothing: the store stays as it was, exactly as when a dsl.If gate skips the Pusher.
 LAST_PUSH_RECORD = ".tfx_kfp_last_push.json"
 # How long a push waits while another live push of the same model (a racing retry) finishes.
 SAME_MODEL_WAIT_S = 3600.0
@@ -204,7 +205,7 @@ def _warmup_file(infra_blessing) -> Dict[str, str]:
     return {os.path.join("assets.extra", names.WARMUP_FILE): source} if source and os.path.isfile(source) else {}
 
 
-def write_last_push(base_dir: str, outcome: str, version: Optional[int], source_run: str, reason: str) -> None:
+def write_last_push(base_dir: str, outcome: str, version: int, source_run: str, reason: str) -> None:
     """Records what this Pusher did in ``base_dir/LAST_PUSH_RECORD`` (atomically, mode 0644)."""
     staging.make_dirs(base_dir)
     staging.write_file(os.path.join(base_dir, LAST_PUSH_RECORD), json.dumps(
@@ -227,7 +228,6 @@ def run(*, model: Input[Model], blessing: Input[ModelBlessing], serving_base_dir
     if refusal:
         pushed_model.metadata[names.META_PUSHED] = 0
         _write_report(report, model, pushed=False, reason=refusal)
-        write_last_push(serving_base_dir, "refused", None, source_run, refusal)
         print(f"pusher: {refusal}; nothing pushed")
         return
     replaced = served_version(serving_base_dir)

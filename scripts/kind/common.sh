@@ -35,7 +35,7 @@ need() {
 }
 
 # What run-pipeline.sh found the last run's Pusher did: "pushed <version>",
-# "already-pushed <version>", "refused" or "skipped"; query.sh explains a missing model with it.
+# "already-pushed <version>" or "skipped"; query.sh explains a missing model with it.
 LAST_PUSH_FILE=.kind/last-push
 # The record the Pusher writes into the model base path after each push
 # (components/pusher/push.py LAST_PUSH_RECORD); scripts/kind/push_outcome.py reads it.

@@ -2,8 +2,8 @@
 
 Reads the record the Pusher writes into the base path (``LAST_PUSH_RECORD`` in
 components/pusher/push.py, name passed by common.sh) and prints one line:
-``pushed <version>``, ``already-pushed <version>``, ``refused`` or, when no Pusher ran since
-``since`` (the dsl.If gates skipped it), ``skipped``. A record that is not what the Pusher writes
+``pushed <version>``, ``already-pushed <version>`` or, when no Pusher pushed since ``since``
+(a dsl.If gate skipped it, or it refused an unblessed model), ``skipped``. A record that is not what the Pusher writes
 fails with exit status 2 and says why. Standard library only.
 """
 
@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-OUTCOMES = ("pushed", "already-pushed", "refused")
+OUTCOMES = ("pushed", "already-pushed")
 
 
 def outcome(record_path: str, since: float) -> str:
@@ -26,8 +26,6 @@ def outcome(record_path: str, since: float) -> str:
                          f"(seconds since the epoch); got {record!r}")
     if record["at"] < since:
         return "skipped"
-    if record["outcome"] == "refused":
-        return "refused"
     if not isinstance(record.get("version"), int):
         raise ValueError(f"expected an integer 'version' with outcome {record['outcome']!r}; got {record!r}")
     return f"{record['outcome']} {record['version']}"

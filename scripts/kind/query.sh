@@ -7,7 +7,7 @@ need kubectl
 last_push="$(cat "$LAST_PUSH_FILE" 2>/dev/null || true)"
 newest="$(newest_version)"
 if [[ -z "$newest" ]]; then
-  if [[ "$last_push" == skipped || "$last_push" == refused ]]; then
+  if [[ "$last_push" == skipped ]]; then
     die "no model to query: the last pipeline run pushed nothing (the Evaluator or the InfraValidator did" \
       "not bless the model; its run's reports say which), and no earlier run pushed one. Rerun" \
       "scripts/kind/run-pipeline.sh with more training, e.g. --param train_steps=400"
@@ -15,7 +15,7 @@ if [[ -z "$newest" ]]; then
   die "expected a pushed model version under $MODEL_STORE_DIR/$MODEL_STORE_MODELS_SUBDIR; found none" \
     "(has scripts/kind/run-pipeline.sh run?)"
 fi
-[[ "$last_push" == skipped || "$last_push" == refused ]] && log "NOTE: the last run pushed nothing" \
+[[ "$last_push" == skipped ]] && log "NOTE: the last run pushed nothing" \
   "(model not blessed); querying version $newest from an earlier run"
 log "newest pushed version: $newest; waiting for TF Serving to be Ready"
 "${KUBECTL[@]}" -n "$KFP_NAMESPACE" wait --for=condition=Ready pod -l app=tfx-kfp-serving --timeout=300s

@@ -31,7 +31,7 @@ case "$outcome" in
     log "ok: the Pusher ran and found this exact model already pushed (version ${outcome#already-pushed });" \
       "nothing new to serve" ;;
   *)
-    log "NOTE: the run succeeded but nothing was pushed: the Pusher ${outcome/skipped/did not run}. The Evaluator" \
+    log "NOTE: the run succeeded but nothing was pushed: the Pusher did not push. The Evaluator" \
       "did not bless the model (accuracy below accuracy_threshold: the model-blessed condition was false) or" \
       "the InfraValidator found it does not load and answer in TF Serving (serves-correctly was false); the" \
       "evaluator and infra-validator reports in the run say which. TF Serving keeps serving" \

@@ -118,7 +118,7 @@ case "$1" in
 esac
 """
 PUSHER = (f'"{sys.executable}" -c "import sys; from tfx_kfp.components.pusher import push; '
-          'push.write_last_push(sys.argv[1], sys.argv[2], int(sys.argv[3]) if sys.argv[3] else None, \'run\', \'r\')" ')
+          'push.write_last_push(sys.argv[1], sys.argv[2], int(sys.argv[3]), \'run\', \'r\')" ')
 
 
 def pipeline_sandbox(tmp_path, pusher_does="true"):
@@ -137,7 +137,7 @@ def test_run_pipeline_and_query_say_nothing_was_pushed_when_no_pusher_ran(tmp_pa
     sandbox, env = pipeline_sandbox(tmp_path)
     result = sandbox.run("run-pipeline.sh", env=env)
     assert result.returncode == 0, result.stderr
-    assert "nothing was pushed: the Pusher did not run. The Evaluator did not bless" in result.stdout
+    assert "nothing was pushed: the Pusher did not push. The Evaluator did not bless" in result.stdout
     assert "or the InfraValidator found it does not load" in result.stdout
     assert "TF Serving keeps serving no model" in result.stdout
     assert (tmp_path / ".kind/last-push").read_text().strip() == "skipped"
