@@ -13,7 +13,7 @@ Parameter values meet two rules of the backend (docs/kind.md, "How parameters re
   in ``--executor_input`` (``backend/src/v2/driver/driver.go`` line 326). ``escape_for_kubernetes``
   writes every ``$`` as ``$$$$``, which two expansions turn back into ``$``.
 * The root DAG execution stores all of them in ML Metadata as one property (``inputs``,
-  ``backend/src/v2/metadata/client.go`` line 688, from ``driver/root_dag.go`` line 130, every
+  ``backend/src/v2/metadata/client.go`` line 688, from ``driver/root_dag.go`` line 132, every
   parameter filled with its default by ``argocompiler/argo.go`` lines 99-104), which MLMD writes as
   ``mlmd-struct::`` + base64 of the serialized ``Struct`` (google/ml-metadata v1.14.0
   ``ml_metadata/util/struct_utils.cc``) into a column that its PostgreSQL schema indexes whole

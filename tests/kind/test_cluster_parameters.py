@@ -6,7 +6,7 @@ Issue 19 items 2 and 8. The backend's behaviour is reproduced from its source at
   driver receives the runtime config in ``--runtime_config`` (kubeflow/pipelines 2.17.0
   ``backend/src/v2/compiler/argocompiler/dag.go`` line 583), filled with every default by the API
   server (``argocompiler/argo.go`` lines 99-104), and records those values in ML Metadata
-  (``driver/root_dag.go`` line 130); a task's launcher then receives them in ``--executor_input``
+  (``driver/root_dag.go`` line 132); a task's launcher then receives them in ``--executor_input``
   (``driver/driver.go`` line 326), with ``$(KFP_POD_NAME)`` defined in its pod.
 * ML Metadata stores the root execution's ``inputs`` (``metadata/client.go`` line 688) as
   ``mlmd-struct::`` + base64(Struct) (google/ml-metadata v1.14.0 ``ml_metadata/util/struct_utils.cc``),
