@@ -105,4 +105,5 @@ def check_parameter_sizes(values: Mapping[str, Any]) -> None:
         WHERE, f"together they take {stored} bytes in ML Metadata (the root execution's 'inputs' property), "
         f"over the {MLMD_STRING_BUDGET} bytes that fit a PostgreSQL index row (at most "
         f"{POSTGRES_INDEX_ROW_LIMIT}); the run would fail at its root driver. Largest: {', '.join(largest)}. "
-        f"Pass large text by reference (a file in the model store) instead", field=largest[0])
+        f"Shorten it, or keep large values in files on the model store and pass their paths (module sources "
+        f"already travel that way)", field=largest[0])
