@@ -35,6 +35,7 @@ def build_pipeline(name: str, *, target: str = "local", params: Dict[str, Any]):
     if name not in PIPELINES:
         raise ValueError(f"pipeline must be one of {PIPELINES}, got {name!r}")
     params = beam_runner.expand(dict(params))
+    check_arguments(params)  # as given: on a cluster, module sources become references below
     import_schema = "schema_pbtxt" in params
     separate_modules = any(key in params for key in SEPARATE_MODULE_PARAMETERS)
     if separate_modules and "module_source" in params:
@@ -45,14 +46,19 @@ def build_pipeline(name: str, *, target: str = "local", params: Dict[str, Any]):
         pipeline = penguin_pipeline(target, import_schema=import_schema, separate_modules=separate_modules,
                                     overrides=params)
     else:
-        if target == "kind":
-            params = cluster.escape_for_kubernetes(params)
+        store = {}
+        if target == "kind":  # the same model store as the penguin preset: data, modules, models
+            params = cluster.cluster_parameter_values(params)
+            store = {"model_store_pvc": cluster.MODEL_STORE_PVC_NAME,
+                     "model_store_mount_path": cluster.MODEL_STORE_MOUNT_PATH}
         pipeline = create_training_pipeline("tfx-kfp-training", defaults=params, import_schema=import_schema,
-                                            separate_modules=separate_modules)
+                                            separate_modules=separate_modules, **store)
     defaults = {key: spec.default for key, spec in pipeline.component_spec.inputs.items()}
     missing = [key for key, value in defaults.items()
                if value is None and not pipeline.component_spec.inputs[key].optional]
     if missing:
         raise MissingParameters(name, missing)
     check_arguments(defaults)  # invalid on their face: refused before the first stage, not at stage four
+    if target == "kind":
+        cluster.check_parameter_sizes(defaults)
     return pipeline

@@ -13,6 +13,7 @@ import contextlib
 import fnmatch
 import os
 import shutil
+import stat
 import time
 import uuid
 from typing import Iterator, List, Union
@@ -25,6 +26,12 @@ LEASE_SUFFIX = ".lease"
 STAGING_PATTERNS = (f".*{STAGING_MARK}*", ".push-*")
 # Leftovers are removed only when untouched this long (and not owned by a live writer).
 STALE_AFTER_S = 15 * 60.0
+# What every published folder and file gets, whatever the umask: Argo's emissary executor runs each
+# task's main container with umask 0 (argo-workflows v4.0.5 workflow/executor/osspecific/umask_linux.go),
+# and the KFP launcher's downloaded inputs arrive as 0666, so modes are never left to the umask or copied.
+DIR_MODE = 0o755
+FILE_MODE = 0o644
+EXECUTABLE_MODE = 0o755
 
 
 def _remove(path: str) -> None:
@@ -41,6 +48,37 @@ def staging_path(final_path: str) -> str:
     return os.path.join(parent, f".{os.path.basename(final_path)}{STAGING_MARK}{uuid.uuid4().hex[:12]}")
 
 
+def set_published_modes(root: str) -> None:
+    """Gives ``root`` and everything under it explicit modes: writable by the owner only, readable by all.
+
+    Folders get ``DIR_MODE``, files ``FILE_MODE`` (``EXECUTABLE_MODE`` if the owner could execute them);
+    symbolic links are left alone (their mode is not used).
+    """
+    os.chmod(root, DIR_MODE)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                os.chmod(path, DIR_MODE)
+            else:
+                os.chmod(path, EXECUTABLE_MODE if info.st_mode & stat.S_IXUSR else FILE_MODE)
+
+
+def make_dirs(path: str) -> None:
+    """``os.makedirs(path, exist_ok=True)``, each folder it creates with ``DIR_MODE`` whatever the umask."""
+    missing = []
+    while path and not os.path.isdir(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder)
+            os.chmod(folder, DIR_MODE)
+
+
 @contextlib.contextmanager
 def staging_dir(final_path: str) -> Iterator[str]:
     """Yields a new, leased staging folder for ``final_path``; removes whatever is left of it on exit.
@@ -48,7 +86,7 @@ def staging_dir(final_path: str) -> Iterator[str]:
     The caller renames the folder into place (then nothing is left to remove).
     """
     parent = os.path.dirname(os.path.abspath(final_path))
-    os.makedirs(parent, exist_ok=True)
+    make_dirs(parent)
     remove_stale(parent)
     staging = staging_path(final_path)
     try:
@@ -76,17 +114,19 @@ def staged_dir(final_path: str) -> Iterator[str]:
     """
     with staging_dir(final_path) as staging:
         yield staging
+        set_published_modes(staging)
         _remove(final_path)
         os.replace(staging, final_path)
 
 
 def write_file(path: str, content: Union[str, bytes], mode: int = 0o644) -> None:
     """Writes ``content`` to ``path`` atomically: readers see the old file or the whole new one."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    make_dirs(os.path.dirname(os.path.abspath(path)))
     staging = staging_path(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
     fd = os.open(staging, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode)
     try:
+        os.fchmod(fd, mode)  # exact: os.open applies the umask to mode
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(staging, path)

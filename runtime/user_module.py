@@ -9,6 +9,11 @@ The file goes into a folder private to this task (created by ``mkdtemp``: mode 0
 random name, checked to be ours), never a shared predictable path another user could
 plant code at, and its bytes are checked against the source's SHA-256 before TFX imports
 it. A ``SystemExit`` raised by the module (at import or in its functions) fails the task.
+
+On a cluster the ``module_source`` parameter holds a *reference* instead of the text
+(``tfx-kfp-module-file:<path>#sha256=<hex>``, written by ``pipelines/cluster.py``): a file on
+the mounted model store, named by its SHA-256, which is checked before the module is used.
+A parameter that large cannot travel as itself (docs/kind.md, "How the module reaches the pods").
 """
 
 import ast
@@ -18,11 +23,60 @@ import os
 import shutil
 import stat
 import tempfile
+import re
 import types
 from typing import Dict, Iterator, List, Optional
 
 from tfx_kfp.runtime.errors import UserModuleError
 from tfx_kfp.runtime.staging import write_file
+
+
+MODULE_FILE_PREFIX = "tfx-kfp-module-file:"
+_REFERENCE = re.compile(r"tfx-kfp-module-file:(?P<path>/[^#]+)#sha256=(?P<digest>[0-9a-f]{64})")
+
+
+def sha256_of(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+def reference(source: str, folder: str) -> str:
+    """The reference to ``source`` stored as ``<folder>/<sha256>.py`` (what the cluster parameter holds)."""
+    digest = sha256_of(source)
+    return f"{MODULE_FILE_PREFIX}{folder.rstrip('/')}/{digest}.py#sha256={digest}"
+
+
+def is_reference(value: str) -> bool:
+    return isinstance(value, str) and value.startswith(MODULE_FILE_PREFIX)
+
+
+def _parse_reference(value: str, origin: str):
+    match = _REFERENCE.fullmatch(value.strip())
+    if not match:
+        raise UserModuleError(f"{origin}: {value!r} is not a module reference of the form "
+                              f"{MODULE_FILE_PREFIX}<absolute path>#sha256=<64 lowercase hex digits>")
+    return match.group("path"), match.group("digest")
+
+
+def resolve(value: str, origin: str = "module_source") -> str:
+    """The module's source text: ``value`` itself, or the verified file a reference names."""
+    if not is_reference(value):
+        return value
+    path, digest = _parse_reference(value, origin)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise UserModuleError(
+            f"{origin}: the module file {path} it refers to cannot be read ({e.strerror}); copy the module "
+            f"there first (on kind: bash scripts/kind/install-module.sh <module.py>; docs/kind.md)") from e
+    found = hashlib.sha256(data).hexdigest()
+    if found != digest:
+        raise UserModuleError(f"{origin}: {path} has sha256 {found[:12]}, but the reference expects "
+                              f"{digest[:12]}; refusing to load it (reinstall the module file)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UserModuleError(f"{origin}: {path}: not UTF-8 text: {e}") from e
 
 
 def defined_functions(source: str, origin: str = "module_source") -> set:
@@ -35,7 +89,13 @@ def defined_functions(source: str, origin: str = "module_source") -> set:
 
 
 def check_source(source: str, required_function: str, origin: str = "module_source") -> None:
-    """Raises UserModuleError unless ``source`` parses and defines ``required_function`` at top level."""
+    """Raises UserModuleError unless ``source`` parses and defines ``required_function`` at top level.
+
+    A reference (``is_reference``) is checked for its form only: its file is on the cluster's volume.
+    """
+    if is_reference(source):
+        _parse_reference(source, origin)
+        return
     if not source or not source.strip():
         raise UserModuleError(f"{origin}: empty: expected the Python source of a TFX module file")
     functions = defined_functions(source, origin)
@@ -79,6 +139,7 @@ def materialized(source: str, required_function: str, origin: str = "module_sour
         required_function: The function TFX will call (``preprocessing_fn`` or ``run_fn``).
         origin: How to name the module in error messages.
     """
+    source = resolve(source, origin)
     check_source(source, required_function, origin)
     folder = tempfile.mkdtemp(prefix="tfx-kfp-user-module-")
     try:
@@ -135,6 +196,7 @@ def loaded(source: str, required_function: str, beam_pipeline_args: Optional[Lis
     """
     from tfx.types import standard_component_specs as specs
 
+    source = resolve(source, origin)
     with materialized(source, required_function, origin) as path:
         if beam_pipeline_args is None or _runs_in_this_process(beam_pipeline_args):
             properties = {specs.MODULE_FILE_KEY: path}

@@ -27,6 +27,10 @@ from tfx_kfp.runtime.errors import PushError
 from tfx_kfp.serving.versions import INT64_MAX, parse_version
 
 PUSH_RECORD = os.path.join("assets.extra", "tfx_kfp_push.json")
+# In the base path (TF Serving ignores names that are not numbers): what the last Pusher that ran did,
+# read by scripts/kind/push_outcome.py ("pushed" or "already-pushed", the version, the run). A refusal
+# writes nothing: the store stays as it was, exactly as when a dsl.If gate skips the Pusher.
+LAST_PUSH_RECORD = ".tfx_kfp_last_push.json"
 # How long a push waits while another live push of the same model (a racing retry) finishes.
 SAME_MODEL_WAIT_S = 3600.0
 
@@ -130,7 +134,7 @@ def push_saved_model(saved_model_dir: str, base_dir: str, *, record: Optional[di
     """
     if not os.path.exists(os.path.join(saved_model_dir, "saved_model.pb")):
         raise PushError(f"{saved_model_dir}: no saved_model.pb: expected a SavedModel exported by run_fn")
-    os.makedirs(base_dir, exist_ok=True)
+    staging.make_dirs(base_dir)
     staging.remove_stale(base_dir)
     fingerprint = model_fingerprint(saved_model_dir)
     already = _version_with_fingerprint(base_dir, fingerprint)
@@ -152,6 +156,7 @@ def push_saved_model(saved_model_dir: str, base_dir: str, *, record: Optional[di
             staging.write_file(os.path.join(folder, PUSH_RECORD), json.dumps(
                 {**(record or {}), "fingerprint": fingerprint, "source": os.path.abspath(saved_model_dir),
                  "pushed_at": time.time()}))
+            staging.set_published_modes(folder)  # copies keep their sources' modes; makedirs obeys the umask
             version, target = _publish(folder, base_dir)
     return version, target, True
 
@@ -200,6 +205,13 @@ def _warmup_file(infra_blessing) -> Dict[str, str]:
     return {os.path.join("assets.extra", names.WARMUP_FILE): source} if source and os.path.isfile(source) else {}
 
 
+def write_last_push(base_dir: str, outcome: str, version: int, source_run: str, reason: str) -> None:
+    """Records what this Pusher did in ``base_dir/LAST_PUSH_RECORD`` (atomically, mode 0644)."""
+    staging.make_dirs(base_dir)
+    staging.write_file(os.path.join(base_dir, LAST_PUSH_RECORD), json.dumps(
+        {"outcome": outcome, "version": version, "run": source_run, "reason": reason, "at": time.time()}))
+
+
 def run(*, model: Input[Model], blessing: Input[ModelBlessing], serving_base_dir: str,
         pushed_model: Output[PushedModel], report: Output[Markdown],
         evaluation_metrics: Input[Metrics], source_run: str, infra_blessing: Input[InfraBlessing]) -> None:
@@ -233,4 +245,5 @@ def run(*, model: Input[Model], blessing: Input[ModelBlessing], serving_base_dir
     else:
         reason = "blessed by the evaluator" + (f"; replaces version {replaced}" if replaced else "; first version")
     _write_report(report, model, pushed=True, path=target, version=version, reason=reason)
+    write_last_push(serving_base_dir, "pushed" if created else "already-pushed", version, source_run, reason)
     print(f"pusher: {'pushed' if created else 'already pushed as'} version {version} at {target}")

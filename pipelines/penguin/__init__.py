@@ -66,7 +66,7 @@ def penguin_pipeline(target: str = "local", *, gate_push: bool = True, import_sc
     """
     defaults = {**penguin_defaults(target), **(overrides or {})}
     if target == "kind":
-        defaults = cluster.escape_for_kubernetes(defaults)
+        defaults = cluster.cluster_parameter_values(defaults)
     if separate_modules:
         shared = defaults.pop("module_source")
         defaults.setdefault("transform_module_source", shared)

@@ -37,6 +37,24 @@ need() {
 # What run-pipeline.sh found the last run's Pusher did: "pushed <version>",
 # "already-pushed <version>" or "skipped"; query.sh explains a missing model with it.
 LAST_PUSH_FILE=.kind/last-push
+# The record the Pusher writes into the model base path after each push
+# (components/pusher/push.py LAST_PUSH_RECORD); scripts/kind/push_outcome.py reads it.
+PUSH_RECORD_NAME=.tfx_kfp_last_push.json
+
+# Copies module file $1 into the model store as modules/<sha256>.py, where the
+# pipeline compiled with its text for the kind target refers to it
+# (pipelines/cluster.py), owned by the pipeline's uid and read-only for others.
+# Done inside the node, as its root (as up.sh does). Prints the stored name.
+install_module() {
+  local file="$1" digest node="$CLUSTER_NAME-control-plane"
+  [[ -f "$file" ]] || die "expected a module file; '$file' is not a file"
+  digest="$(sha256sum "$file" | awk '{print $1}')"
+  docker exec "$node" mkdir -p "$MODEL_STORE_NODE_DIR/$MODEL_STORE_MODULES_SUBDIR"
+  docker cp "$file" "$node:$MODEL_STORE_NODE_DIR/$MODEL_STORE_MODULES_SUBDIR/$digest.py"
+  docker exec "$node" chown -R "$PIPELINE_UID:$PIPELINE_UID" "$MODEL_STORE_NODE_DIR/$MODEL_STORE_MODULES_SUBDIR"
+  docker exec "$node" chmod -R u=rwX,go=rX "$MODEL_STORE_NODE_DIR/$MODEL_STORE_MODULES_SUBDIR"
+  echo "$MODEL_STORE_MODULES_SUBDIR/$digest.py"
+}
 
 # Prints the highest numeric version folder under the host model store's model
 # base path (TF Serving serves the highest), or nothing.

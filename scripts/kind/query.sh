@@ -8,15 +8,15 @@ last_push="$(cat "$LAST_PUSH_FILE" 2>/dev/null || true)"
 newest="$(newest_version)"
 if [[ -z "$newest" ]]; then
   if [[ "$last_push" == skipped ]]; then
-    die "no model to query: the last pipeline run skipped the Pusher because the Evaluator did not bless" \
-      "the model (accuracy below accuracy_threshold), and no earlier run pushed one. Rerun" \
+    die "no model to query: the last pipeline run pushed nothing (the Evaluator or the InfraValidator did" \
+      "not bless the model; its run's reports say which), and no earlier run pushed one. Rerun" \
       "scripts/kind/run-pipeline.sh with more training, e.g. --param train_steps=400"
   fi
   die "expected a pushed model version under $MODEL_STORE_DIR/$MODEL_STORE_MODELS_SUBDIR; found none" \
     "(has scripts/kind/run-pipeline.sh run?)"
 fi
-[[ "$last_push" == skipped ]] && log "NOTE: the last run skipped the Pusher (model not blessed);" \
-  "querying version $newest from an earlier run"
+[[ "$last_push" == skipped ]] && log "NOTE: the last run pushed nothing" \
+  "(model not blessed); querying version $newest from an earlier run"
 log "newest pushed version: $newest; waiting for TF Serving to be Ready"
 "${KUBECTL[@]}" -n "$KFP_NAMESPACE" wait --for=condition=Ready pod -l app=tfx-kfp-serving --timeout=300s
 restarts="$("${KUBECTL[@]}" -n "$KFP_NAMESPACE" get pod -l app=tfx-kfp-serving \

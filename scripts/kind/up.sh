@@ -11,6 +11,12 @@ mkdir -p "$MODEL_STORE_DIR"
 if kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
   log "cluster $CLUSTER_NAME exists; keeping it"
 else
+  # Kubernetes 1.35 and later refuse cgroup v1 hosts: the kubelet's failCgroupV1
+  # defaults to true, so the node would never become Ready.
+  cgroup="$(docker info --format '{{.CgroupVersion}}' 2>/dev/null || true)"
+  [[ "$cgroup" == 2 ]] || die "expected a Docker host with cgroup v2; docker info reports cgroup version" \
+    "'${cgroup:-unknown}'. Kubernetes $KUBERNETES_VERSION's kubelet refuses cgroup v1 (failCgroupV1, true by" \
+    "default since 1.35); boot the host with the unified cgroup hierarchy (systemd.unified_cgroup_hierarchy=1)"
   log "creating cluster $CLUSTER_NAME ($KIND_NODE_IMAGE)"
   # kind-cluster.yaml names the model store relative to the repository root;
   # hand kind an absolute path.
@@ -22,7 +28,7 @@ fi
 # $PIPELINE_UID (nor have sudo) for the store to belong to it.
 node="$CLUSTER_NAME-control-plane"
 docker exec "$node" mkdir -p "$MODEL_STORE_NODE_DIR/$MODEL_STORE_DATA_SUBDIR" \
-  "$MODEL_STORE_NODE_DIR/$MODEL_STORE_MODELS_SUBDIR"
+  "$MODEL_STORE_NODE_DIR/$MODEL_STORE_MODELS_SUBDIR" "$MODEL_STORE_NODE_DIR/$MODEL_STORE_MODULES_SUBDIR"
 docker cp pipelines/penguin/data/penguins_processed.csv "$node:$MODEL_STORE_NODE_DIR/$MODEL_STORE_DATA_SUBDIR/"
 docker exec "$node" chown -R "$PIPELINE_UID:$PIPELINE_UID" "$MODEL_STORE_NODE_DIR"
 docker exec "$node" chmod -R u=rwX,go=rX "$MODEL_STORE_NODE_DIR"

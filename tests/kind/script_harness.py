@@ -12,6 +12,7 @@ import http.server
 import os
 import shutil
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Dict, Optional
@@ -22,11 +23,28 @@ DOCKER = """#!/usr/bin/env bash
 case "$1" in
   exec) shift 2; exec "$@" ;;
   cp) cp "$2" "${3#*:}" ;;
+  info) echo "${DOCKER_CGROUP_VERSION:-2}" ;;
+  image) printf '%s\n' "${DOCKER_REPO_DIGESTS:-}" ;;
+  save)
+    echo "docker $*" >>"${TOOL_LOG:-/dev/null}"
+    [[ -n "${DOCKER_SAVE_REFUSES:-}" && "$*" == *"$DOCKER_SAVE_REFUSES"* ]] && exit 1
+    while [[ $# -gt 0 ]]; do [[ "$1" == -o ]] && echo archive >"$2"; shift; done ;;
   *) exit 0 ;;
 esac
 """
+# project_python (common.sh) runs `uv run ... python ARGS`: here, this interpreter with ARGS.
+UV = """#!/usr/bin/env bash
+while [[ $# -gt 0 && "$1" != python ]]; do shift; done
+shift
+exec "{python}" "$@"
+"""
 KIND = """#!/usr/bin/env bash
 [[ "$1 $2" == "get clusters" ]] && echo tfx-kfp
+if [[ "$1" == load ]]; then
+  echo "kind $*" >>"${TOOL_LOG:-/dev/null}"
+  [[ "$2" == docker-image ]] && exit "${KIND_LOAD_DOCKER_IMAGE_RC:-0}"
+  [[ "$2" == image-archive && -s "$3" ]] || exit 1
+fi
 exit 0
 """
 
@@ -40,13 +58,15 @@ class Sandbox:
         shutil.copytree(REPO / "scripts" / "kind", root / "scripts" / "kind")
         (root / "pipelines" / "penguin" / "data").mkdir(parents=True)
         shutil.copy(REPO / "pipelines/penguin/data/penguins_processed.csv", root / "pipelines/penguin/data/")
+        shutil.copy(REPO / "pipelines/penguin/penguin_module.py", root / "pipelines/penguin/")
         shutil.copy(REPO / "kind-cluster.yaml", root)
         # The node's folder is the host's model store (a bind mount, kind-cluster.yaml extraMounts).
         self.node_store = root / ".kind" / "model-store"
         self.set_versions({"MODEL_STORE_NODE_DIR": str(self.node_store), "PIPELINE_UID": str(os.getuid()),
                            **(overrides or {})})
         self.bin.mkdir()
-        for name, text in {"docker": DOCKER, "kind": KIND, "kubectl": "#!/usr/bin/env bash\nexit 0\n"}.items():
+        for name, text in {"docker": DOCKER, "kind": KIND, "kubectl": "#!/usr/bin/env bash\nexit 0\n",
+                           "uv": UV.replace("{python}", sys.executable)}.items():
             self.shim(name, text)
 
     def set_versions(self, values: Dict[str, str]) -> None:

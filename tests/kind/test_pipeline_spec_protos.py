@@ -28,6 +28,8 @@ from google.protobuf import struct_pb2
 from google.rpc import status_pb2
 
 from tfx_kfp.pipelines import compile_pipeline, create_training_pipeline, penguin_pipeline
+from tfx_kfp.pipelines.penguin import module_source
+from tfx_kfp.pipelines.presets import build_pipeline
 
 PROTOS = Path(__file__).parent / "protos" / "kfp-backend-2.17.0.txt"
 GENERATED = {"kfp_pipeline_spec": "kfp/pipeline_spec/pipeline_spec_pb2.py",
@@ -40,6 +42,10 @@ VARIANTS = {
     "penguin-kind-separate-modules": lambda: penguin_pipeline("kind", separate_modules=True),
     "training": lambda: create_training_pipeline(),
     "training-import-schema": lambda: create_training_pipeline(import_schema=True),
+    # `tfx-kfp compile --pipeline training --target kind` with a user's own module and data (issue 18 item 4)
+    "training-kind": lambda: build_pipeline("training", target="kind", params={
+        "data_root": "/model-store/data/mine", "module_source": module_source(), "label_key": "species",
+        "serving_base_dir": "/model-store/models/penguin"}),
 }
 
 
@@ -96,7 +102,7 @@ def test_compiled_variant_parses_strictly_with_the_backend_protos(backend, compi
     spec = strict_parse(documents[0], backend["spec"])
     assert spec.pipeline_info.name and spec.root.dag.tasks
     assert set(spec.deployment_spec["executors"]) == set(documents[0]["deploymentSpec"]["executors"])
-    if variant.startswith("penguin-kind"):
+    if "-kind" in variant:
         (platform_doc,) = documents[1:]
         platform = strict_parse(platform_doc, backend["platform"])
         executors = platform_doc["platforms"]["kubernetes"]["deploymentSpec"]["executors"]

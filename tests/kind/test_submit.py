@@ -9,6 +9,7 @@ KFP (2.17.0, as 2.5.0) does: one entry per Argo node (see tfx_kfp/cluster/tasks.
 import pytest
 import yaml
 
+from tests.kind.test_cluster_parameters import delivered
 from tfx_kfp import cli
 from tfx_kfp.cluster.tasks import spec_tasks
 from tfx_kfp.pipelines import compile_pipeline, penguin_pipeline
@@ -157,8 +158,8 @@ def test_module_source_from_file(kfp_api, pipeline_file, tmp_path, capsys):
                       'def run_fn(fn_args):\n    pass\n')
     assert submit("--host", url, "--pipeline-file", pipeline_file, "--param", f"module_source=@{module}") == 0
     run = next(iter(api.runs.values()))["run"]
-    # escaped for the pod's $(VAR) expansion, which turns it back into the file's text
-    assert run["runtime_config"]["parameters"]["module_source"] == module.read_text().replace("$", "$$")
+    # escaped for the backend's two $(VAR) expansions, which turn it back into the file's text
+    assert delivered(run["runtime_config"]["parameters"]["module_source"]) == module.read_text()
 
 
 @pytest.mark.parametrize("param, message", [

@@ -53,7 +53,11 @@ def test_separate_modules_replace_the_shared_module(tmp_path):
         "trainer_module_source"
 
 
-def test_kind_target_escapes_dollars_for_kubernetes_expansion(tmp_path):
+def test_kind_target_sends_the_module_by_reference(tmp_path):
+    """Issue 19 items 2 and 8: the module file by SHA-256 (no $ to expand, small enough for MLMD)."""
+    from tfx_kfp.pipelines import cluster
+    from tfx_kfp.runtime import user_module
+
     module = tmp_path / "m.py"
     module.write_text('PRICE = "$$5"  # $(HOME)\ndef preprocessing_fn(inputs):\n    return inputs\n\n'
                       'def run_fn(fn_args):\n    pass\n')
@@ -61,7 +65,8 @@ def test_kind_target_escapes_dollars_for_kubernetes_expansion(tmp_path):
     assert main(["compile", "--target", "kind", "--module-file", str(module), "-o", str(out)]) == 0
     default = next(yaml.safe_load_all(out.read_text()))["root"]["inputDefinitions"]["parameters"][
         "module_source"]["defaultValue"]
-    assert default == module.read_text().replace("$", "$$")
+    assert default == user_module.reference(module.read_text(), cluster.CLUSTER_MODULE_DIR)
+    assert "$" not in default
 
 
 def test_missing_parameters_exit_2_naming_them(tmp_path, capsys):

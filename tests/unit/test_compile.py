@@ -33,6 +33,8 @@ MODULE_SOURCE_HEADER = re.compile(r"^(#    \w*module_source: str \[Default: ').*
                                   re.DOTALL | re.MULTILINE)
 MODULE_SOURCE_DEFAULT = re.compile(r'^(\s+\w*module_source:\n\s+defaultValue: )"(?:[^"\\]|\\.)*"',
                                    re.DOTALL | re.MULTILINE)
+# On the kind target the default is a reference to the module file (pipelines/cluster.py), unquoted.
+MODULE_REFERENCE = re.compile(r"tfx-kfp-module-file:\S+?#sha256=[0-9a-f]{64}")
 
 
 def normalize(text: str) -> str:
@@ -40,6 +42,7 @@ def normalize(text: str) -> str:
     text = re.sub(r"sdkVersion: kfp-[\w.]+", "sdkVersion: kfp-<SDK_VERSION>", text)
     text = MODULE_SOURCE_HEADER.sub(rf"\g<1>{MODULE_SOURCE}\g<2>", text)
     text = MODULE_SOURCE_DEFAULT.sub(rf'\g<1>"{MODULE_SOURCE}"', text)
+    text = MODULE_REFERENCE.sub(MODULE_SOURCE, text)
     return text.replace(RUNTIME_IMAGE, "<RUNTIME_IMAGE>").replace(tfx_kfp.__version__, "<VERSION>")
 
 
@@ -171,7 +174,8 @@ def test_kind_defaults_are_the_model_store_paths_and_the_penguin_module(kind_yam
     assert parameters["data_root"].default_value.string_value == cluster.CLUSTER_DATA_ROOT
     assert parameters["serving_base_dir"].default_value.string_value == cluster.CLUSTER_SERVING_BASE_DIR
     # The golden replaces the module text with a placeholder: its exact value is checked here.
-    assert parameters["module_source"].default_value.string_value == cluster.escape_for_kubernetes(module_source())
+    assert parameters["module_source"].default_value.string_value == \
+        cluster.cluster_parameter_values({"module_source": module_source()})["module_source"]
 
 
 def test_import_schema_variant_feeds_the_curated_schema_to_every_schema_reader(tmp_path):

@@ -100,4 +100,7 @@ def _kubernetes_expand(text: str, env: dict) -> str:
 def test_module_source_survives_the_pods_variable_expansion():
     source = 'PRICE = "$$5"\nHOME = "$(HOME)"\nPATTERN = r"^a$"\n'
     assert _kubernetes_expand(source, {"HOME": "/root"}) != source  # what reached a cluster pod before
-    assert _kubernetes_expand(escape_for_kubernetes(source), {"HOME": "/root"}) == source
+    # twice at KFP 2.17: the root driver's --runtime_config, then the launcher's --executor_input
+    # (tests/kind/test_cluster_parameters.py follows the backend's source)
+    twice = _kubernetes_expand(_kubernetes_expand(escape_for_kubernetes(source), {"HOME": "/root"}), {"HOME": "/root"})
+    assert twice == source

@@ -46,7 +46,8 @@ def test_blessed_model_is_pushed_to_a_numeric_version(tmp_path):
     pushed, report = _run(tmp_path, _model(tmp_path), _blessing(tmp_path, True), base)
     assert pushed.metadata["pushed"] == 1
     version = pushed.metadata["pushed_version"]
-    assert os.listdir(base) == [str(version)]
+    assert sorted(os.listdir(base)) == [push.LAST_PUSH_RECORD, str(version)]
+    assert json.loads((base / push.LAST_PUSH_RECORD).read_text())["version"] == version
     assert (base / str(version) / "saved_model.pb").read_bytes() == b"graph"
     assert (base / str(version) / "variables" / "variables.index").exists()
     assert json.loads((base / str(version) / push.PUSH_RECORD).read_text())["fingerprint"]
@@ -74,7 +75,8 @@ def test_retried_push_of_the_same_model_reuses_its_version(tmp_path):
     first, _ = _run(tmp_path, model, blessing, base, "first")
     second, report = _run(tmp_path, model, blessing, base, "second")
     assert second.metadata["pushed_version"] == first.metadata["pushed_version"]
-    assert len(os.listdir(base)) == 1
+    assert len(push.existing_versions(str(base))) == 1
+    assert json.loads((base / push.LAST_PUSH_RECORD).read_text())["outcome"] == "already-pushed"
     assert "already pushed" in report
 
 
