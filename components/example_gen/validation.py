@@ -3,6 +3,7 @@
 import csv
 import glob
 import os
+import sys
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from tfx_kfp.runtime.errors import InputError
@@ -13,13 +14,35 @@ TFRECORD_PATTERNS = ("*.tfrecord", "*.tfrecord.gz", "*.tfrecords", "*.gz")
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
-def _require_dir(data_root: str) -> None:
+def require_dir(data_root: str) -> None:
+    """``data_root`` names an existing folder; else an InputError that says what it is instead."""
     if not data_root:
         raise InputError("data_root", "a data directory is required", received="an empty string")
     if not os.path.exists(data_root):
-        raise InputError(data_root, "data directory does not exist")
+        raise InputError(data_root, "data directory does not exist", field="data_root")
     if not os.path.isdir(data_root):
-        raise InputError(data_root, "data_root must be a directory of input files, not a file")
+        what = "a file" if os.path.isfile(data_root) else "not a directory"
+        raise InputError(data_root, f"this is {what}: data_root must be the directory holding the input files"
+                         + (f" (here {os.path.dirname(data_root) or '.'!r})" if os.path.isfile(data_root) else ""),
+                         field="data_root")
+
+
+def field_size_limit() -> int:
+    """The longest value (characters) TFX's CSV reader takes: tfx_bsl's csv_decoder reads rows with Python's
+    ``csv`` module, whose default field size limit refuses anything longer (tfx_bsl 1.16, coders/csv_decoder.py)."""
+    return csv.field_size_limit()
+
+
+def _oversized_field(record: str, header: List[str]) -> Tuple[Optional[str], int]:
+    """(column name, length) of the longest value of a record that ``csv`` refused as too long."""
+    limit = csv.field_size_limit(sys.maxsize)  # only to find which value it was; restored at once
+    try:
+        row = next(csv.reader(record.splitlines(keepends=True)), [])
+    finally:
+        csv.field_size_limit(limit)
+    index = max(range(len(row)), key=lambda i: len(row[i]), default=0)
+    length = len(row[index]) if row else 0
+    return (header[index] if index < len(header) else None), length
 
 
 class _NotUtf8(Exception):
@@ -93,11 +116,32 @@ class _ColumnTypes:
                     field=name)
 
 
+class _RecordLines:
+    """The lines ``csv`` has read since its last complete row: the record it is reading."""
+
+    def __init__(self, lines: Iterator[str]):
+        self.lines, self.current, self.first_line, self.count = lines, [], 1, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.count += 1
+        self.current.append(line)
+        return line
+
+    def row_done(self) -> None:
+        self.current, self.first_line = [], self.count + 1
+
+
 def _check_csv_file(path: str, columns: _ColumnTypes) -> List[str]:
     header: List[str] = []
+    lines = _RecordLines(_decoded_lines(path))
     try:
-        reader = csv.reader(_decoded_lines(path))
+        reader = csv.reader(lines)
         header = next(reader, None) or []
+        lines.row_done()
         if not any(cell.strip() for cell in header):
             raise InputError(path, "CSV file is empty: expected a header row and at least one data row")
         if len(set(header)) != len(header):
@@ -105,6 +149,7 @@ def _check_csv_file(path: str, columns: _ColumnTypes) -> List[str]:
             raise InputError(path, "CSV header has duplicate column names", received=", ".join(dupes))
         rows = 0
         for row in reader:
+            lines.row_done()
             if not row:
                 continue
             rows += 1
@@ -112,6 +157,14 @@ def _check_csv_file(path: str, columns: _ColumnTypes) -> List[str]:
                 raise InputError(
                     path, f"line {reader.line_num} has {len(row)} values; the header has {len(header)} columns")
             columns.add(path, reader.line_num, header, row)
+    except csv.Error as e:
+        if "field larger than field limit" not in str(e):
+            raise InputError(path, f"line {lines.first_line}: not valid CSV", received=str(e)) from None
+        name, length = _oversized_field("".join(lines.current), header)
+        raise InputError(path, f"line {lines.first_line}: a value of {length} characters is longer than the "
+                         f"{field_size_limit()} TFX's CSV reader takes (tfx_bsl reads CSV with Python's csv module "
+                         f"and its default field size limit): shorten the value or read the data as TFRecords",
+                         field=name) from None
     except _NotUtf8 as e:
         name = header[e.field - 1] if e.field <= len(header) else None
         raise InputError(path, f"line {e.line}, column {e.field}, character {e.character}: byte 0x{e.byte:02x} "
@@ -135,7 +188,7 @@ def check_csv_dir(data_root: str, label_key: str = "") -> List[str]:
     Raises:
         InputError: naming the file, line or column that broke a rule.
     """
-    _require_dir(data_root)
+    require_dir(data_root)
     files = sorted(glob.glob(os.path.join(data_root, CSV_PATTERN)))
     if not files:
         found = sorted(os.listdir(data_root))[:5]
@@ -166,6 +219,8 @@ def _column_counts(column) -> Optional[Tuple[int, int]]:
     import pyarrow.compute as pc
 
     values = pc.filter(column, pc.not_equal(column, ""))
+    if len(values) and pc.max(pc.utf8_length(values)).as_py() > field_size_limit():
+        return None  # TFX's reader refuses it: the exact check names where
     try:
         parsed = pc.cast(values, pa.float64())  # Arrow parses a subset of what Python's float() takes
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -253,7 +308,7 @@ def check_csv_files_exactly(files: List[str], label_key: str = "") -> List[str]:
 
 def check_tfrecord_dir(data_root: str, label_key: str = "") -> List[str]:
     """Validates a folder of tf.Example TFRecord files; returns the files found."""
-    _require_dir(data_root)
+    require_dir(data_root)
     files = sorted({p for pattern in TFRECORD_PATTERNS for p in glob.glob(os.path.join(data_root, pattern))})
     if not files:
         raise InputError(data_root, f"no TFRecord files found (looked for {', '.join(TFRECORD_PATTERNS)})")
