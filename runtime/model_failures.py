@@ -1,0 +1,112 @@
+"""A model that fails on the data, said plainly: the TensorFlow error itself, and the features that have
+no value in some examples (blank CSV cells) with the remedy TFX's own taxi example uses.
+
+TFMA retries a failed batch one example at a time; when that retry fails too (e.g. "too many positional
+arguments"), the error raised is the retry's and the model's own error is only in its context
+(tensorflow_model_analysis/utils/model_util.py, TFMA 0.47: ``BatchReducibleBatchedDoFnWithModels``).
+"""
+
+import contextlib
+import glob
+import os
+from typing import Dict, Iterator, List, Optional, Tuple
+
+from tfx_kfp.reports import missing_values
+from tfx_kfp.runtime.errors import TfxKfpError
+
+SCANNED_EXAMPLES = 10_000  # examples read from the eval split after a failure, to name features without values
+SCHEMA_METADATA_KEY = "features_without_values"  # written by schema_gen on its Schema output
+MESSAGE_LINES = 4
+
+
+class ModelDataError(TfxKfpError):
+    """The model failed on the examples; names the TensorFlow error and the features without values."""
+
+
+def exception_chain(error: BaseException) -> List[BaseException]:
+    """``error`` and the exceptions it was raised from or while handling, outermost first."""
+    chain: List[BaseException] = []
+    current: Optional[BaseException] = error
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return chain
+
+
+def tensorflow_error(error: BaseException) -> Optional[BaseException]:
+    """The earliest TensorFlow op error in ``error``'s chain (what the model itself raised), if any."""
+    found = [e for e in exception_chain(error)
+             if type(e).__module__.startswith("tensorflow.") and hasattr(e, "error_code")]
+    return found[-1] if found else None
+
+
+def features_in_schema_metadata(schema_metadata: Dict) -> List[str]:
+    """The features schema_gen found without values in some examples (from its Schema output's metadata)."""
+    return list(schema_metadata.get(SCHEMA_METADATA_KEY) or [])
+
+
+def features_without_values_in_examples(examples_path: str, split: str = "eval",
+                                        limit: int = SCANNED_EXAMPLES) -> Tuple[Dict[str, int], int]:
+    """(feature -> examples where it is absent or empty, examples read) over the first ``limit`` examples."""
+    import tensorflow as tf
+
+    files = sorted(glob.glob(os.path.join(examples_path, f"Split-{split}", "*")))
+    counts: Dict[str, int] = {}
+    seen = 0
+    present_per_example: List[set] = []
+    for record in tf.data.TFRecordDataset(files, compression_type="GZIP").take(limit) if files else []:
+        example = tf.train.Example.FromString(record.numpy())
+        with_value = set()
+        for name, feature in example.features.feature.items():
+            kind = feature.WhichOneof("kind")
+            if kind and len(getattr(feature, kind).value):
+                with_value.add(name)
+            counts.setdefault(name, 0)
+        present_per_example.append(with_value)
+        seen += 1
+    for name in counts:
+        counts[name] = sum(1 for with_value in present_per_example if name not in with_value)
+    return {name: count for name, count in sorted(counts.items()) if count}, seen
+
+
+def _message_head(error: BaseException) -> str:
+    lines = [line for line in str(getattr(error, "message", None) or error).splitlines() if line.strip()]
+    return "\n  ".join(lines[:MESSAGE_LINES]) + (" …" if len(lines) > MESSAGE_LINES else "")
+
+
+def explain(stage: str, error: BaseException, features: List[str], where: str = "") -> Optional[str]:
+    """The message of the ModelDataError ``error`` becomes; None where no TensorFlow op failed."""
+    model_error = tensorflow_error(error)
+    if model_error is None:
+        return None
+    text = f"{stage}: the model failed on the examples: {type(model_error).__name__}: {_message_head(model_error)}"
+    if model_error is not error:
+        text += f"\n  (raised as {type(error).__name__}: {_message_head(error).splitlines()[0]})"
+    if features:
+        text += (f"\n  features with no value in some examples{where}: {', '.join(map(repr, features))}."
+                 f"\n  {missing_values.FILL_IN_MISSING_HINT}.")
+    return text
+
+
+@contextlib.contextmanager
+def explained(stage: str, *, schema_metadata: Optional[Dict] = None, examples_path: str = "") -> Iterator[None]:
+    """Turns a failure of the model on the data into a ModelDataError that says what happened and why.
+
+    Args:
+        stage: The task's name, for the message.
+        schema_metadata: The Schema artifact's metadata (schema_gen records the features without values).
+        examples_path: Examples to scan (eval split) for features without values, where no schema is at hand.
+    """
+    try:
+        yield
+    except TfxKfpError:
+        raise
+    except Exception as error:  # noqa: BLE001 - re-raised, with what it means
+        if tensorflow_error(error) is None:
+            raise
+        features, where = features_in_schema_metadata(schema_metadata or {}), ""
+        if not features and examples_path:
+            counts, seen = features_without_values_in_examples(examples_path)
+            features = list(counts)
+            where = f" (in {seen:,} eval examples read: " + ", ".join(f"{n} {c:,}" for n, c in counts.items()) + ")"
+        raise ModelDataError(explain(stage, error, features, where)) from error
