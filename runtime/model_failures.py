@@ -17,6 +17,7 @@ from tfx_kfp.runtime.errors import TfxKfpError
 SCANNED_EXAMPLES = 10_000  # examples read from the eval split after a failure, to name features without values
 SCHEMA_METADATA_KEY = "features_without_values"  # written by schema_gen on its Schema output
 MESSAGE_LINES = 4
+LINE_CHARS = 240
 
 
 class ModelDataError(TfxKfpError):
@@ -24,12 +25,16 @@ class ModelDataError(TfxKfpError):
 
 
 def exception_chain(error: BaseException) -> List[BaseException]:
-    """``error`` and the exceptions it was raised from or while handling, outermost first."""
+    """``error`` and every exception it was raised from or while handling (both links: a retry raised
+    ``from`` its own cause still holds the first failure as its context), outermost first."""
     chain: List[BaseException] = []
-    current: Optional[BaseException] = error
-    while current is not None and all(current is not seen for seen in chain):
+    pending: List[BaseException] = [error]
+    while pending:
+        current = pending.pop(0)
+        if any(current is seen for seen in chain):
+            continue
         chain.append(current)
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+        pending += [linked for linked in (current.__cause__, current.__context__) if linked is not None]
     return chain
 
 
@@ -70,7 +75,8 @@ def features_without_values_in_examples(examples_path: str, split: str = "eval",
 
 
 def _message_head(error: BaseException) -> str:
-    lines = [line for line in str(getattr(error, "message", None) or error).splitlines() if line.strip()]
+    lines = [line if len(line) <= LINE_CHARS else line[:LINE_CHARS - 1] + "…"
+             for line in str(getattr(error, "message", None) or error).splitlines() if line.strip()]
     return "\n  ".join(lines[:MESSAGE_LINES]) + (" …" if len(lines) > MESSAGE_LINES else "")
 
 

@@ -92,3 +92,15 @@ def test_a_model_that_cannot_take_the_blanks_fails_naming_the_column_and_the_tf_
     assert f"features with no value in some examples: '{BLANK}'" in message
     assert "fill the missing values there" in message and "_fill_in_missing" in message
     assert not os.path.exists(os.path.join(out, "model"))  # nothing half-written
+
+
+def test_the_evaluator_finds_the_columns_in_its_eval_examples(blank_run):
+    """The Evaluator has no schema: after a model failure it reads its eval examples for the columns."""
+    from tfx_kfp.runtime.model_failures import features_without_values_in_examples
+
+    stats = reports.read_statistics(os.path.join(blank_run["out"], "statistics"))
+    eval_examples = stats["eval"].datasets[0].num_examples
+    counts, seen = features_without_values_in_examples(os.path.join(blank_run["out"], "examples"))
+    assert seen == eval_examples
+    no_value = [f for f in stats["eval"].datasets[0].features if f.path.step[0] == BLANK][0].num_stats.common_stats
+    assert counts == {BLANK: eval_examples - no_value.tot_num_values}
