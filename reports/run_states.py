@@ -1,7 +1,8 @@
 """What each task of a local run's compiled spec did: done, cached (and by which run), skipped (and why).
 
 A local run folder (``tfx_kfp.local``) holds the spec it ran (``pipeline.yaml``) and ``run.json``: per
-task its state and, for done and cached tasks, its output parameters and artifact URIs. A cached task's
+task its state; for done and cached tasks, its output parameters and artifact URIs; for skipped ones, the
+false condition and its values, or the skipped tasks it consumes. A cached task's
 URIs are in the run that produced them; a skipped task sits under a ``dsl.If`` gate that was false, or
 consumes a task that was skipped.
 """
@@ -122,34 +123,15 @@ def _topological(tasks: Dict[str, Any]) -> List[str]:
     return ordered
 
 
-def _gate_values(gate: Gate, records: Dict[str, Any]) -> Dict[str, Any]:
-    values = {}
-    for key, (producer, output) in gate.inputs.items():
-        parameters = (records.get(producer) or {}).get("parameters") or {}
-        if output in parameters:
-            values[key] = parameters[output]
-    return values
-
-
-def _gate_false(gate: Gate, records: Dict[str, Any]) -> Optional[bool]:
-    values = _gate_values(gate, records)
-    if len(values) != len(gate.inputs):
-        return None
-    from tfx_kfp.local.backend import condition_holds  # the backend's own CEL evaluation
-
-    try:
-        return not condition_holds(gate.condition, values)
-    except Exception:  # noqa: BLE001 - an expression we cannot evaluate: no reason given
-        return None
-
-
-def _skip_reason(task: SpecTask, records: Dict[str, Any]) -> str:
-    for gate in task.gates:
-        if _gate_false(gate, records):
-            shown = ", ".join(f"{'.'.join(gate.inputs[k])} = {json.dumps(v)}"
-                              for k, v in _gate_values(gate, records).items())
-            return f"the dsl.If condition {gate.readable()} was false ({shown})"
-    skipped = [p for p in task.producers if (records.get(p) or {}).get("state") == SKIPPED]
+def _skip_reason(task: SpecTask, record: Dict[str, Any]) -> str:
+    """Why the run skipped ``task``, from what the orchestrator recorded, said with task and output names."""
+    reason = record.get("skipped_because") or {}
+    if "condition" in reason:
+        gate = next((g for g in task.gates if g.condition == reason["condition"]), Gate(reason["condition"], {}))
+        shown = ", ".join(f"{'.'.join(gate.inputs.get(k, ('?', k)))} = {json.dumps(v)}"
+                          for k, v in (reason.get("parameter_values") or {}).items())
+        return f"the dsl.If condition {gate.readable()} was false" + (f" ({shown})" if shown else "")
+    skipped = reason.get("skipped_producers") or []
     if skipped:
         return f"it consumes the output of skipped task{'s' if len(skipped) > 1 else ''} {', '.join(skipped)}"
     return "the run recorded no reason"
@@ -175,7 +157,7 @@ def task_states(run_dir: Path) -> Optional[List[TaskState]]:
         state = TaskState(task.name, record.get("state") or "not run", float(record.get("seconds") or 0.0),
                           parameters=dict(record.get("parameters") or {}), outputs=dict(record.get("outputs") or {}))
         if state.state == SKIPPED:
-            state.reason = _skip_reason(task, records)
+            state.reason = _skip_reason(task, record)
         elif state.state == CACHED:
             state.producing_run = _producing_run(state.outputs, run_dir)
         states.append(state)

@@ -10,7 +10,8 @@ from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
 from tfx_kfp.components.types import Examples, Model, ModelBlessing, ModelEvaluation
-from tfx_kfp.runtime import beam_defaults, metadata, model_failures, object_store, reports, tfx_bridge
+from tfx_kfp.components import model_failures
+from tfx_kfp.runtime import beam_defaults, metadata, object_store, reports, tfx_bridge
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.evaluator import eval_config
 from tfx_kfp.reports import render_evaluation_html

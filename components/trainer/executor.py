@@ -11,7 +11,8 @@ from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
 from tfx_kfp.components.types import Examples, Model, ModelRun, Schema, TransformGraph
-from tfx_kfp.runtime import arguments, metadata, model_failures, reports, tfx_bridge, user_module
+from tfx_kfp.components import model_failures
+from tfx_kfp.runtime import arguments, metadata, reports, tfx_bridge, user_module
 from tfx_kfp.runtime.signatures import read_signatures
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.trainer.history import read_history

@@ -11,7 +11,7 @@ from tests._support import chain
 from tests._support.report_samples import html_tables
 from tfx_kfp.reports._html import format_percent
 from tfx_kfp.runtime import reports
-from tfx_kfp.runtime.model_failures import ModelDataError
+from tfx_kfp.components.model_failures import ModelDataError
 
 BLANK = "culmen_depth_mm"
 
@@ -96,7 +96,7 @@ def test_a_model_that_cannot_take_the_blanks_fails_naming_the_column_and_the_tf_
 
 def test_the_evaluator_finds_the_columns_in_its_eval_examples(blank_run):
     """The Evaluator has no schema: after a model failure it reads its eval examples for the columns."""
-    from tfx_kfp.runtime.model_failures import features_without_values_in_examples
+    from tfx_kfp.components.model_failures import features_without_values_in_examples
 
     stats = reports.read_statistics(os.path.join(blank_run["out"], "statistics"))
     eval_examples = stats["eval"].datasets[0].num_examples

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tfx_kfp.runtime import model_failures
-from tfx_kfp.runtime.model_failures import ModelDataError
+from tfx_kfp.components import model_failures
+from tfx_kfp.components.model_failures import ModelDataError
 
 
 def _tfma_retry_that_fails_again():

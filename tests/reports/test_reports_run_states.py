@@ -109,3 +109,9 @@ def test_a_failed_run_says_where_it_failed_and_links_the_log(tmp_path):
     assert outcome == "Failed at fail."
     assert rows[1] == ["1", "fail", rows[1][2], "—"] and rows[1][2].startswith("failed")
     assert 'href="logs/fail.log"' in page and rows[2] == ["2", "report", "not run", "—"]
+
+
+def test_the_file_names_restated_for_the_index_are_the_local_runners():
+    from tfx_kfp.reports import run_states
+
+    assert (run_states.RUN_RECORD, run_states.SPEC_FILE) == (local.RUN_RECORD, local.SPEC_FILE)
