@@ -12,6 +12,8 @@ from typing import Dict, Optional
 
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
+from tfx_kfp.reports._html import format_percent
+
 DEFAULT_SLICE = "All Examples"
 # TFX's chicago-taxi example fills blanks in its preprocessing_fn (tfx/examples/chicago_taxi_pipeline/
 # taxi_utils_native_keras.py, TFX 1.16).
@@ -93,7 +95,7 @@ def features_without_values(
 def counts_text(by_split: Dict[str, NoValue]) -> str:
     """``203 of 227 train examples (89 %), …``: the examples with no value, split by split."""
     return ", ".join(f"{'about ' if not n.exact else ''}{n.count:,} of {n.total:,} {split} examples"
-                     + (f" ({100 * n.fraction:.0f} %)" if n.fraction is not None else "")
+                     + (f" ({format_percent(n.fraction)})" if n.fraction is not None else "")
                      for split, n in by_split.items())
 
 
