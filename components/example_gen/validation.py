@@ -3,9 +3,9 @@
 import csv
 import glob
 import os
-import sys
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from tfx_kfp.components.example_gen import csv_records
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.serving.versions import INT64_MAX, INT64_MIN
 
@@ -25,24 +25,6 @@ def require_dir(data_root: str) -> None:
         raise InputError(data_root, f"this is {what}: data_root must be the directory holding the input files"
                          + (f" (here {os.path.dirname(data_root) or '.'!r})" if os.path.isfile(data_root) else ""),
                          field="data_root")
-
-
-def field_size_limit() -> int:
-    """The longest value (characters) TFX's CSV reader takes: tfx_bsl's csv_decoder reads rows with Python's
-    ``csv`` module, whose default field size limit refuses anything longer (tfx_bsl 1.16, coders/csv_decoder.py)."""
-    return csv.field_size_limit()
-
-
-def _oversized_field(record: str, header: List[str]) -> Tuple[Optional[str], int]:
-    """(column name, length) of the longest value of a record that ``csv`` refused as too long."""
-    limit = csv.field_size_limit(sys.maxsize)  # only to find which value it was; restored at once
-    try:
-        row = next(csv.reader(record.splitlines(keepends=True)), [])
-    finally:
-        csv.field_size_limit(limit)
-    index = max(range(len(row)), key=lambda i: len(row[i]), default=0)
-    length = len(row[index]) if row else 0
-    return (header[index] if index < len(header) else None), length
 
 
 class _NotUtf8(Exception):
@@ -116,28 +98,9 @@ class _ColumnTypes:
                     field=name)
 
 
-class _RecordLines:
-    """The lines ``csv`` has read since its last complete row: the record it is reading."""
-
-    def __init__(self, lines: Iterator[str]):
-        self.lines, self.current, self.first_line, self.count = lines, [], 1, 0
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        line = next(self.lines)
-        self.count += 1
-        self.current.append(line)
-        return line
-
-    def row_done(self) -> None:
-        self.current, self.first_line = [], self.count + 1
-
-
 def _check_csv_file(path: str, columns: _ColumnTypes) -> List[str]:
     header: List[str] = []
-    lines = _RecordLines(_decoded_lines(path))
+    lines = csv_records.RecordLines(_decoded_lines(path))
     try:
         reader = csv.reader(lines)
         header = next(reader, None) or []
@@ -160,11 +123,11 @@ def _check_csv_file(path: str, columns: _ColumnTypes) -> List[str]:
     except csv.Error as e:
         if "field larger than field limit" not in str(e):
             raise InputError(path, f"line {lines.first_line}: not valid CSV", received=str(e)) from None
-        name, length = _oversized_field("".join(lines.current), header)
+        name, length = csv_records.oversized_field("".join(lines.current), header)
         raise InputError(path, f"line {lines.first_line}: a value of {length} characters is longer than the "
-                         f"{field_size_limit()} TFX's CSV reader takes (tfx_bsl reads CSV with Python's csv module "
-                         f"and its default field size limit): shorten the value or read the data as TFRecords",
-                         field=name) from None
+                         f"{csv_records.field_size_limit()} TFX's CSV reader takes (tfx_bsl reads CSV with Python's "
+                         f"csv module and its default field size limit): shorten the value or read the data as "
+                         f"TFRecords", field=name) from None
     except _NotUtf8 as e:
         name = header[e.field - 1] if e.field <= len(header) else None
         raise InputError(path, f"line {e.line}, column {e.field}, character {e.character}: byte 0x{e.byte:02x} "
@@ -219,7 +182,7 @@ def _column_counts(column) -> Optional[Tuple[int, int]]:
     import pyarrow.compute as pc
 
     values = pc.filter(column, pc.not_equal(column, ""))
-    if len(values) and pc.max(pc.utf8_length(values)).as_py() > field_size_limit():
+    if len(values) and pc.max(pc.utf8_length(values)).as_py() > csv_records.field_size_limit():
         return None  # TFX's reader refuses it: the exact check names where
     try:
         parsed = pc.cast(values, pa.float64())  # Arrow parses a subset of what Python's float() takes

@@ -3,7 +3,7 @@
 import pytest
 
 from tfx_kfp.components import names
-from tfx_kfp.components.example_gen import validation
+from tfx_kfp.components.example_gen import csv_records, validation
 
 
 def test_serving_model_dir_is_tfx_s():
@@ -24,12 +24,12 @@ def test_csv_value_types_are_tfx_bsl_s(value):
 
 @pytest.mark.parametrize("extra, refused", [(0, False), (1, True)])
 def test_csv_field_size_limit_is_tfx_bsl_s(extra, refused):
-    """TFX's CSV reader refuses exactly the values validation.field_size_limit() says it refuses."""
+    """TFX's CSV reader refuses exactly the values csv_records.field_size_limit() says it refuses."""
     import _csv
 
     from tfx_bsl.coders import csv_decoder
 
-    line = "1," + "x" * (validation.field_size_limit() + extra)
+    line = "1," + "x" * (csv_records.field_size_limit() + extra)
     reader = csv_decoder._CSVRecordReader(",")
     if refused:
         with pytest.raises(_csv.Error, match="field larger than field limit"):

@@ -3,7 +3,7 @@
 import pytest
 
 from tfx_kfp.runtime.errors import InputError
-from tfx_kfp.components.example_gen import validation
+from tfx_kfp.components.example_gen import csv_records, validation
 
 HEADER = "species,culmen_length_mm,body_mass_g\n"
 
@@ -200,7 +200,7 @@ def test_arrows_fast_check_covers_plain_numeric_and_text_csv(tmp_path):
     assert validation._check_with_arrow([path], "tips") == ["fare", "company", "tips"]
 
 
-LIMIT = validation.field_size_limit()
+LIMIT = csv_records.field_size_limit()
 
 
 @pytest.mark.parametrize("quoted", [False, True])
