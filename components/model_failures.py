@@ -9,6 +9,7 @@ arguments"), the error raised is the retry's and the model's own error is only i
 import contextlib
 import glob
 import os
+import re
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from tfx_kfp.reports import missing_values
@@ -74,24 +75,36 @@ def features_without_values_in_examples(examples_path: str, split: str = "eval",
     return {name: count for name, count in sorted(counts.items()) if count}, seen
 
 
-def _message_head(error: BaseException) -> str:
-    lines = [line if len(line) <= LINE_CHARS else line[:LINE_CHARS - 1] + "…"
-             for line in str(getattr(error, "message", None) or error).splitlines() if line.strip()]
-    return "\n  ".join(lines[:MESSAGE_LINES]) + (" …" if len(lines) > MESSAGE_LINES else "")
+# Lines of a TF op error's message that say where, not what (TF 2.16's graph execution errors).
+_WHERE_LINES = re.compile(r"^(Graph execution error:|Detected at node .*|<stack traces unavailable>|\s*\[\[.*\]\].*"
+                          r"|\s*File \".*|\s*(\(most recent call last\):?))\s*$")
+
+
+def _message_lines(error: BaseException, keep_where: bool = False) -> List[str]:
+    """The message's lines that say what failed, clipped; all of them where none would be left."""
+    lines = [line.rstrip() for line in str(getattr(error, "message", None) or error).splitlines() if line.strip()]
+    what = lines if keep_where else [line for line in lines if not _WHERE_LINES.match(line)] or lines
+    return [line if len(line) <= LINE_CHARS else line[:LINE_CHARS - 1] + "…" for line in what] or ["(no message)"]
 
 
 def explain(stage: str, error: BaseException, features: List[str], where: str = "") -> Optional[str]:
-    """The message of the ModelDataError ``error`` becomes; None where no TensorFlow op failed."""
+    """The message of the ModelDataError ``error`` becomes; None where no TensorFlow op failed.
+
+    The first lines carry what a short failure summary shows: the TF error's own words, the features
+    without values and the remedy; the rest of the TF message and the exception raised follow.
+    """
     model_error = tensorflow_error(error)
     if model_error is None:
         return None
-    text = f"{stage}: the model failed on the examples: {type(model_error).__name__}: {_message_head(model_error)}"
-    if model_error is not error:
-        text += f"\n  (raised as {type(error).__name__}: {_message_head(error).splitlines()[0]})"
+    message = _message_lines(model_error)
+    lines = [f"{stage}: the model failed on the examples: {type(model_error).__name__}: {message[0]}"]
     if features:
-        text += (f"\n  features with no value in some examples{where}: {', '.join(map(repr, features))}."
-                 f"\n  {missing_values.FILL_IN_MISSING_HINT}.")
-    return text
+        lines += [f"features with no value in some examples{where}: {', '.join(map(repr, features))}.",
+                  missing_values.FILL_IN_MISSING_HINT + "."]
+    lines += message[1:MESSAGE_LINES]
+    if model_error is not error:
+        lines.append(f"(raised as {type(error).__name__}: {_message_lines(error, keep_where=True)[0]})")
+    return "\n  ".join(lines)
 
 
 @contextlib.contextmanager

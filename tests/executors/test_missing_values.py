@@ -91,6 +91,10 @@ def test_a_model_that_cannot_take_the_blanks_fails_naming_the_column_and_the_tf_
     assert message.startswith("trainer: the model failed on the examples: InvalidArgumentError: ")
     assert f"features with no value in some examples: '{BLANK}'" in message
     assert "fill the missing values there" in message and "_fill_in_missing" in message
+    from tfx_kfp.local.failures import summary_lines
+
+    summary = "\n".join(summary_lines("trainer", error.value))  # what a run prints: column and remedy kept
+    assert f"'{BLANK}'" in summary and "_fill_in_missing" in summary and "Graph execution error" not in summary
     assert not os.path.exists(os.path.join(out, "model"))  # nothing half-written
 
 
