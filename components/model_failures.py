@@ -12,11 +12,11 @@ import os
 import re
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from tfx_kfp.components import names
 from tfx_kfp.reports import missing_values
 from tfx_kfp.runtime.errors import TfxKfpError
 
 SCANNED_EXAMPLES = 10_000  # examples read from the eval split after a failure, to name features without values
-SCHEMA_METADATA_KEY = "features_without_values"  # written by schema_gen on its Schema output
 MESSAGE_LINES = 4
 LINE_CHARS = 240
 
@@ -48,7 +48,7 @@ def tensorflow_error(error: BaseException) -> Optional[BaseException]:
 
 def features_in_schema_metadata(schema_metadata: Dict) -> List[str]:
     """The features schema_gen found without values in some examples (from its Schema output's metadata)."""
-    return list(schema_metadata.get(SCHEMA_METADATA_KEY) or [])
+    return list(schema_metadata.get(names.META_FEATURES_WITHOUT_VALUES) or [])
 
 
 def features_without_values_in_examples(examples_path: str, split: str = "eval",

@@ -6,6 +6,7 @@ from google.protobuf import text_format
 from kfp.dsl import Input, Markdown, Output
 from tensorflow_metadata.proto.v0 import schema_pb2
 
+from tfx_kfp.components import names
 from tfx_kfp.components.types import ExampleStatistics, Schema
 from tfx_kfp.runtime import reports, tfx_bridge
 from tfx_kfp.runtime.errors import InputError
@@ -13,7 +14,6 @@ from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.reports import missing_values, render_schema_markdown
 
 SCHEMA_FILE = "schema.pbtxt"
-NO_VALUE_FEATURES = "features_without_values"  # schema metadata: features with no value in some examples
 
 
 def infer(*, statistics: Input[ExampleStatistics], schema: Output[Schema], report: Output[Markdown],
@@ -35,7 +35,7 @@ def infer(*, statistics: Input[ExampleStatistics], schema: Output[Schema], repor
         )
     without_values = missing_values.features_without_values(reports.read_statistics(statistics.path))
     _write_report(report, reports.read_schema(schema.path), without_values)
-    schema.metadata[NO_VALUE_FEATURES] = sorted(without_values)
+    schema.metadata[names.META_FEATURES_WITHOUT_VALUES] = sorted(without_values)
     print(f"schema_gen: inferred schema written to {os.path.join(schema.path, SCHEMA_FILE)}"
           + "".join(f"\nschema_gen: note: {missing_values.describe(name, by_split)}"
                     for name, by_split in without_values.items()))
