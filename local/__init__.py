@@ -81,7 +81,10 @@ def _typed_arguments(compiled: CompiledPipeline, arguments: Dict[str, Any]) -> D
 def _write_run_record(run: LocalRun, compiled: CompiledPipeline, runner: str) -> None:
     record = {"pipeline": compiled.name, "runner": runner, "seconds": run.seconds, "tasks": {
         name: {"state": r.state, "seconds": r.seconds, "started": r.started,
-               "ended": r.started + r.seconds if r.started else 0.0}
+               "ended": r.started + r.seconds if r.started else 0.0,
+               # for the run index (reports/run_states.py): gate values, and a cached task's producing run
+               "parameters": r.parameters, "outputs": {key: ref.uri for key, ref in r.artifacts.items()},
+               **({"skipped_because": r.skip_reason} if r.skip_reason else {})}
         for name, r in run.tasks.items()}}
     with open(os.path.join(run.run_dir, RUN_RECORD), "w") as f:
         json.dump(record, f, indent=1)

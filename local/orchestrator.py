@@ -42,6 +42,7 @@ class TaskRecord:
     artifacts: Dict[str, ArtifactRef] = field(default_factory=dict)
     written_metadata: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     parameters: Dict[str, Any] = field(default_factory=dict)
+    skip_reason: Dict[str, Any] = field(default_factory=dict)  # the false condition, or the skipped producers
 
 
 @dataclass(frozen=True)
@@ -86,13 +87,15 @@ class Orchestrator:
             producers = set(task.dependent_tasks) | {a.task_output_artifact.producer_task for a in task.inputs.artifacts.values()
                                                      if a.HasField("task_output_artifact")}
             if any(finished.get(p) == events.SKIPPED for p in producers):
-                finished[name] = self._skip(name, child)
+                finished[name] = self._skip(name, child, {"skipped_producers": sorted(
+                    p for p in producers if finished.get(p) == events.SKIPPED)})
                 continue
             task_parameters = self._resolve_parameters(name, task, child, parameters)
             task_artifacts = self._resolve_artifacts(name, task, artifacts)
             condition = task.trigger_policy.condition
             if condition and not backend.condition_holds(condition, task_parameters):
-                finished[name] = self._skip(name, child)
+                finished[name] = self._skip(name, child, {"condition": condition, "parameter_values": {
+                    key: value for key, value in task_parameters.items() if f"['{key}']" in condition}})
                 continue
             if child.HasField("dag"):
                 self._run_dag(child, task_parameters, task_artifacts)
@@ -100,9 +103,9 @@ class Orchestrator:
             else:
                 finished[name] = self._run_container(name, task, child, task_parameters, task_artifacts).state
 
-    def _skip(self, name: str, component) -> str:
+    def _skip(self, name: str, component, reason: Dict[str, Any]) -> str:
         for task in (self._container_tasks(component) if component.HasField("dag") else [name]):
-            self.records[task] = TaskRecord(task, events.SKIPPED)
+            self.records[task] = TaskRecord(task, events.SKIPPED, skip_reason=reason)
             self._emit(task, events.SKIPPED)
         return events.SKIPPED
 

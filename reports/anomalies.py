@@ -1,9 +1,10 @@
 """HTML report of TFDV validation results (anomalies) per split."""
 
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
+from tfx_kfp.reports import missing_values
 from tfx_kfp.reports._html import Html, document, esc, format_number, join, num_cell, table, tag
 
 _DATASET_FEATURE = "(whole split)"
@@ -59,7 +60,20 @@ def _drift_skew_table(anomalies: anomalies_pb2.Anomalies, split: str) -> Html:
                  caption=f"Drift and skew measurements, {split}")
 
 
-def render_anomalies_html(anomalies_by_split: Dict[str, anomalies_pb2.Anomalies]) -> str:
+def _no_value_section(without_values: Dict[str, Dict[str, missing_values.NoValue]]) -> List[Html]:
+    if not without_values:
+        return []
+    items = [tag("li", missing_values.describe(name, by_split) + ".") for name, by_split in without_values.items()]
+    return [tag("div", Html(
+        tag("p", "Not an anomaly to TFX (its schema counts an empty value list as present), but "
+                 f"{len(without_values)} feature{'s have' if len(without_values) != 1 else ' has'} no value in "
+                 "some examples:")
+        + tag("ul", join(items)) + tag("p", missing_values.FILL_IN_MISSING_HINT + ".", class_="small")),
+        class_="status warn", role="note")]
+
+
+def render_anomalies_html(anomalies_by_split: Dict[str, anomalies_pb2.Anomalies],
+                          without_values: Optional[Dict[str, Dict[str, missing_values.NoValue]]] = None) -> str:
     """Renders validation results of one or more splits as one HTML page.
 
     Each anomaly gets a row with its feature, kind, description and severity.
@@ -67,6 +81,8 @@ def render_anomalies_html(anomalies_by_split: Dict[str, anomalies_pb2.Anomalies]
 
     Args:
       anomalies_by_split: TFDV ``Anomalies`` per split name, in display order.
+      without_values: feature -> split -> examples with no value in the validated statistics
+        (``missing_values.features_without_values``): listed after the banner, with what to do.
 
     Returns:
       A self-contained HTML page (no scripts, no external resources).
@@ -87,7 +103,7 @@ def render_anomalies_html(anomalies_by_split: Dict[str, anomalies_pb2.Anomalies]
             class_="status bad",
             role="status",
         )
-    body: List[object] = [tag("h1", "Data validation"), banner]
+    body: List[object] = [tag("h1", "Data validation"), banner, *_no_value_section(without_values or {})]
     for split in splits:
         rows = rows_by_split[split]
         body.append(tag("h2", f"Split: {split}"))

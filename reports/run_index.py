@@ -9,8 +9,9 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 from tfx_kfp.reports._html import Html, document, esc, join, num_cell, table, tag
 from tfx_kfp.reports.evaluation import confusion_matrix_table, metrics_table
 from tfx_kfp.reports.markdown_html import markdown_to_html
-from tfx_kfp.reports.run_scan import (ARTIFACT, CLASSIFICATION_METRICS, HTML, MARKDOWN, METRICS, Task, TaskOutput,
-                                      is_number, pipeline_and_stamp, resolve_run_dir, scan_run)
+from tfx_kfp.reports import run_states
+from tfx_kfp.reports.run_scan import (ARTIFACT, CLASSIFICATION_METRICS, HTML, LOGS_FOLDER, MARKDOWN, METRICS, Task,
+                                      TaskOutput, is_number, pipeline_and_stamp, resolve_run_dir, scan_run)
 
 INDEX_FILE = "index.html"
 _CONFIDENCE_ROWS_SHOWN = 20
@@ -102,8 +103,32 @@ def _size_text(path: Path) -> str:
     return f"{size / 1024:.0f} KiB" if size >= 1024 else f"{size} bytes"
 
 
-def _status(task: Task) -> str:
-    return "finished" if task.finished else "no executor output (failed or unfinished)"
+def _state_html(task: Task, run: Path, index_dir: Path) -> Html:
+    """The task's state in words, with why it was skipped, whose outputs a cached task reuses, or its log."""
+    seconds = f" ({task.seconds:.0f} s)" if task.seconds and task.state in (run_states.DONE, run_states.FAILED) else ""
+    if task.state == run_states.SKIPPED:
+        return Html(esc(f"skipped: {task.reason}"))
+    if task.state == run_states.CACHED:
+        if task.producing_run is None:
+            return Html("cached (output parameters only: no artifact to trace the producing run by)")
+        target = task.producing_run / INDEX_FILE
+        target = target if target.is_file() else task.producing_run
+        return Html("cached: outputs of run " + tag("a", task.producing_run.name, href=_href(target, index_dir)))
+    log = run / LOGS_FOLDER / f"{task.name}.log"
+    if task.state == run_states.FAILED and log.is_file():
+        return Html(esc(f"failed{seconds}: ") + tag("a", "log", href=_href(log, index_dir)))
+    return Html(esc(task.state + seconds))
+
+
+def _outcome(run: Path, tasks: Sequence[Task]) -> Html:
+    if (run / run_states.SPEC_FILE).is_file():
+        states = [run_states.TaskState(t.name, t.state, reason=t.reason) for t in tasks]
+        kind, text = run_states.outcome(states, (run / run_states.RUN_RECORD).is_file())
+    else:
+        unfinished = [t.name for t in tasks if not t.finished]
+        kind, text = (("warn", f"{len(unfinished)} task(s) wrote no executor output: {', '.join(unfinished)}.")
+                      if unfinished else ("good", f"All {len(tasks)} tasks finished."))
+    return tag("p", Html(tag("strong", "Outcome: ") + esc(text)), class_=f"status {kind}", role="status")
 
 
 def _reports_summary(task: Task) -> str:
@@ -130,23 +155,26 @@ def render_run_index(run_dir: Union[str, Path], tasks: Sequence[Task], index_pat
     intro = f"Local run {run.name}" + (f" of pipeline {pipeline}, started {stamp}" if stamp else "")
     body: List[object] = [
         tag("h1", f"Pipeline run: {pipeline}"),
-        tag("p", f"{intro}. {len(tasks)} task{'s' if len(tasks) != 1 else ''} in run order; each task shows "
+        _outcome(run, tasks),
+        tag("p", f"{intro}. {len(tasks)} task{'s' if len(tasks) != 1 else ''}; each task shows "
                  "the outputs the Kubeflow Pipelines UI would show."),
     ]
     overview = [
-        [str(i), Html(tag("a", task.name, href=f"#task-{i}")), _status(task), _reports_summary(task)]
+        [str(i), Html(tag("a", task.name, href=f"#task-{i}")), _state_html(task, run, index.parent),
+         _reports_summary(task)]
         for i, task in enumerate(tasks, start=1)
     ]
-    body.append(table(["#", "Task", "Status", "Visual outputs"], overview, caption="Tasks"))
+    body.append(table(["#", "Task", "State", "Visual outputs"], overview, caption="Tasks"))
     for i, task in enumerate(tasks, start=1):
         visual = [o for o in task.outputs if o.kind != ARTIFACT]
         other = [o for o in task.outputs if o.kind == ARTIFACT]
-        section: List[object] = [tag("h2", f"{i}. {task.name}", id=f"task-{i}")]
-        if not task.finished:
+        section: List[object] = [tag("h2", f"{i}. {task.name}", id=f"task-{i}"),
+                                 tag("p", Html("State: " + _state_html(task, run, index.parent)), class_="small")]
+        if not task.finished and task.state != run_states.SKIPPED:
             section.append(tag("p", "This task wrote no executor output: it failed or did not finish.",
                                class_="status warn"))
         section.extend(_output_html(task, o, index) for o in visual)
-        if not visual:
+        if not visual and task.state != run_states.SKIPPED:
             section.append(tag("p", "No visual outputs.", class_="muted"))
         if other:
             links = Html(", ".join(tag("a", o.name, href=_href(o.path, index.parent)) for o in other))

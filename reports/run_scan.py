@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
+from tfx_kfp.reports import run_states
+
 EXECUTOR_OUTPUT = "executor_output.json"
+LOGS_FOLDER = "logs"
 
 HTML = "html"
 MARKDOWN = "markdown"
@@ -55,19 +58,33 @@ class Task:
 
     Attributes:
       name: task name (its directory's name).
-      path: the task directory.
+      path: the task directory (a cached task's: in the run that produced its outputs).
       finished: whether the task wrote ``executor_output.json``.
       outputs: the task's outputs, reports first.
+      state: done, cached, skipped, failed, … as the run recorded it (``run_states``); for a run without
+        a record, "done" or "failed or unfinished" from ``finished``.
+      reason: why a skipped task was skipped.
+      producing_run: the run whose outputs a cached task reuses.
+      seconds: how long the task ran (a cached task: the producing run's time).
     """
 
     name: str
     path: Path
     finished: bool
     outputs: List[TaskOutput]
+    state: str = ""
+    reason: str = ""
+    producing_run: Optional[Path] = None
+    seconds: float = 0.0
+
+    def __post_init__(self):
+        self.state = self.state or ("done" if self.finished else "failed or unfinished")
 
 
 def _is_run(directory: Path) -> bool:
-    return any(directory.glob(f"*/{EXECUTOR_OUTPUT}"))
+    """A run folder: a task's executor output, or a tfx_kfp.local run's record (a run that failed at once)."""
+    return (any(directory.glob(f"*/{EXECUTOR_OUTPUT}")) or (directory / run_states.RUN_RECORD).is_file()
+            and (directory / run_states.SPEC_FILE).is_file())
 
 
 def resolve_run_dir(path: Union[str, Path]) -> Path:
@@ -177,6 +194,11 @@ def _read_task(task_dir: Path) -> Task:
     return Task(name=task_dir.name, path=task_dir, finished=executor_output.is_file(), outputs=ordered)
 
 
+def _is_logs_folder(directory: Path) -> bool:
+    """``logs/``, where a local run keeps each task's log: not a task."""
+    return directory.name == LOGS_FOLDER and all(p.suffix == ".log" for p in directory.iterdir())
+
+
 def _finish_time(task_dir: Path) -> float:
     executor_output = task_dir / EXECUTOR_OUTPUT
     if executor_output.is_file():
@@ -185,16 +207,40 @@ def _finish_time(task_dir: Path) -> float:
     return max(times)
 
 
+def _spec_tasks(run: Path) -> Optional[List[Task]]:
+    """One Task per task of the spec a ``tfx_kfp.local`` run executed, with its recorded state."""
+    states = run_states.task_states(run)
+    if states is None:
+        return None
+    tasks = []
+    for state in states:
+        folder = run / state.name
+        if state.state == run_states.CACHED and state.producing_run is not None:
+            folder = state.producing_run / state.name
+        task = _read_task(folder) if folder.is_dir() else Task(state.name, folder, False, [])
+        task.name, task.state, task.reason, task.seconds = state.name, state.state, state.reason, state.seconds
+        task.producing_run = state.producing_run
+        tasks.append(task)
+    return tasks
+
+
 def scan_run(run_dir: Union[str, Path]) -> List[Task]:
-    """Reads the tasks of a run, in run order (by when each task finished).
+    """Reads the tasks of a run.
+
+    A ``tfx_kfp.local`` run (its ``pipeline.yaml`` and ``run.json``): one task per task of the spec, in
+    the spec's order, skipped and cached ones included. Otherwise (``kfp.local``): the task folders in
+    run order (by when each task finished), unfinished ones (no ``executor_output.json``) last.
 
     Args:
       run_dir: the run directory.
 
     Returns:
-      The tasks; unfinished ones (no ``executor_output.json``) last.
+      The tasks.
     """
     run = Path(run_dir)
-    task_dirs = [child for child in run.iterdir() if child.is_dir()]
+    from_spec = _spec_tasks(run)
+    if from_spec is not None:
+        return from_spec
+    task_dirs = [child for child in run.iterdir() if child.is_dir() and not _is_logs_folder(child)]
     ordered = sorted(task_dirs, key=lambda d: (not (d / EXECUTOR_OUTPUT).is_file(), _finish_time(d), d.name))
     return [_read_task(d) for d in ordered]

@@ -1,9 +1,10 @@
 """Markdown report of a TFDV schema."""
 
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from tensorflow_metadata.proto.v0 import schema_pb2
 
+from tfx_kfp.reports import missing_values
 from tfx_kfp.reports._markdown import md_escape, md_table
 
 _DOMAIN_VALUES_SHOWN = 12
@@ -99,9 +100,17 @@ def _notes(feature: schema_pb2.Feature) -> str:
     return "; ".join(notes)
 
 
-def schema_feature_rows(schema: schema_pb2.Schema) -> List[List[str]]:
+NoValues = Dict[str, Dict[str, missing_values.NoValue]]
+
+
+def _no_value_note(by_split: Dict[str, missing_values.NoValue]) -> str:
+    return md_escape("no value in " + missing_values.counts_text(by_split))
+
+
+def schema_feature_rows(schema: schema_pb2.Schema, without_values: Optional[NoValues] = None) -> List[List[str]]:
     """``[feature, type, presence, values, domain, notes]`` per feature, escaped."""
     string_domains = {d.name: d for d in schema.string_domain}
+    without_values = without_values or {}
     return [
         [
             md_escape(f.name),
@@ -109,17 +118,33 @@ def schema_feature_rows(schema: schema_pb2.Schema) -> List[List[str]]:
             presence_text(f),
             shape_text(f),
             domain_text(f, string_domains),
-            _notes(f),
+            "; ".join(n for n in (_notes(f), _no_value_note(without_values[f.name]) if f.name in without_values
+                                  else "") if n),
         ]
         for f in schema.feature
     ]
 
 
-def render_schema_markdown(schema: schema_pb2.Schema) -> str:
+def _no_value_lines(schema: schema_pb2.Schema, without_values: NoValues) -> List[str]:
+    named = [f for f in schema.feature if f.name in without_values]
+    if not named:
+        return []
+    lines = ["## Features with no value in some examples", ""]
+    for feature in named:
+        shape = "no fixed shape" if not feature.HasField("shape") else shape_text(feature)
+        lines.append(f"- {md_escape(missing_values.describe(feature.name, without_values[feature.name]))}; "
+                     f"the schema says {presence_text(feature)} (TFX counts an empty value list as present), "
+                     f"{shape}.")
+    return lines + ["", md_escape(missing_values.FILL_IN_MISSING_HINT) + ".", ""]
+
+
+def render_schema_markdown(schema: schema_pb2.Schema, without_values: Optional[NoValues] = None) -> str:
     """Renders a schema as Markdown: one table row per feature.
 
     Args:
       schema: the schema (from ``schema_gen`` or ``import_schema``).
+      without_values: feature -> split -> examples with no value in the statistics the schema was
+        inferred from (``missing_values.features_without_values``); noted per feature, with what to do.
 
     Returns:
       Markdown with a title, a summary line and a table of features with their
@@ -134,7 +159,8 @@ def render_schema_markdown(schema: schema_pb2.Schema) -> str:
     lines += [summary + ".", ""]
     if count:
         headers = ["Feature", "Type", "Presence", "Values per example", "Domain", "Notes"]
-        lines += [md_table(headers, schema_feature_rows(schema)), ""]
+        lines += [md_table(headers, schema_feature_rows(schema, without_values)), ""]
+    lines += _no_value_lines(schema, without_values or {})
     if schema.sparse_feature:
         rows = [
             [md_escape(s.name), ", ".join(md_escape(i.name) for i in s.index_feature),

@@ -17,9 +17,9 @@ from tfx_kfp.reports._html import (
     table,
     tag,
 )
+from tfx_kfp.reports import missing_values
 from tfx_kfp.reports._svg import density_bars, histogram_svg
-
-_DEFAULT_SLICE = "All Examples"
+from tfx_kfp.reports.missing_values import feature_name
 _TOP_VALUES_SHOWN = 5
 
 _CSS = """
@@ -32,41 +32,32 @@ _CSS = """
 """
 
 
-def feature_name(feature: statistics_pb2.FeatureNameStatistics) -> str:
-    """The feature's name: its path joined with dots, or its ``name`` field."""
-    if feature.path.step:
-        return ".".join(feature.path.step)
-    return feature.name
-
-
-def _dataset(stats: statistics_pb2.DatasetFeatureStatisticsList) -> statistics_pb2.DatasetFeatureStatistics:
-    for dataset in stats.datasets:
-        if dataset.name in ("", _DEFAULT_SLICE):
-            return dataset
-    return stats.datasets[0] if stats.datasets else statistics_pb2.DatasetFeatureStatistics()
-
-
-def _common(feature: statistics_pb2.FeatureNameStatistics) -> Optional[statistics_pb2.CommonStatistics]:
-    kind = feature.WhichOneof("stats")
-    if kind == "num_stats":
-        return feature.num_stats.common_stats
-    if kind == "string_stats":
-        return feature.string_stats.common_stats
-    if kind == "bytes_stats":
-        return feature.bytes_stats.common_stats
-    if kind == "struct_stats":
-        return feature.struct_stats.common_stats
-    return None
+_NO_VALUE_NOTE = (
+    "With value: examples with at least one value. No value: examples where the feature is absent (TFDV's "
+    "num_missing) or its value list is empty, which is what a blank CSV cell becomes (TFX's CsvExampleGen "
+    "writes an empty list; TFDV counts it as present with 0 values)."
+)
 
 
 def _count_cells(feature: Optional[statistics_pb2.FeatureNameStatistics], num_examples: int) -> List[Html]:
-    common = _common(feature) if feature is not None else None
+    common = missing_values.common_statistics(feature) if feature is not None else None
     if common is None:
         return [num_cell("—"), num_cell("—")]
-    present, missing = common.num_non_missing, common.num_missing
-    total = present + missing or num_examples
-    missing_fraction = missing / total if total else None
-    return [num_cell(present), num_cell(f"{format_number(missing)} ({format_percent(missing_fraction)})")]
+    counted = missing_values.no_value(common, num_examples)
+    approximately = "" if counted.exact else "≈ "
+    return [num_cell(approximately + format_number(counted.total - counted.count)),
+            num_cell(f"{approximately}{format_number(counted.count)} ({format_percent(counted.fraction)})")]
+
+
+def _no_value_warning(stats_by_split: Dict[str, statistics_pb2.DatasetFeatureStatisticsList]) -> List[Html]:
+    found = missing_values.features_without_values(stats_by_split)
+    if not found:
+        return []
+    items = [tag("li", missing_values.describe(name, by_split) + ".") for name, by_split in found.items()]
+    return [tag("div", Html(
+        tag("p", f"{len(found)} feature{'s have' if len(found) != 1 else ' has'} no value in some examples:")
+        + tag("ul", join(items))
+        + tag("p", missing_values.FILL_IN_MISSING_HINT + ".", class_="small")), class_="status warn", role="status")]
 
 
 def _standard_histogram(num_stats: statistics_pb2.NumericStatistics) -> Optional[statistics_pb2.Histogram]:
@@ -116,7 +107,7 @@ def _numeric_section(
         )
         cells.append(tag("td", chart))
         rows.append(cells)
-    headers = ["Split", "Count", "Missing", "Mean", "Std dev", "Zeros", "Min", "Median", "Max", "Histogram"]
+    headers = ["Split", "With value", "No value", "Mean", "Std dev", "Zeros", "Min", "Median", "Max", "Histogram"]
     return _feature_section(name, type_name, table(headers, rows, caption=f"{name} by split", caption_hidden=True))
 
 
@@ -168,7 +159,7 @@ def _categorical_section(
             tag("td", _top_values(string_stats, colour)),
         ]
         rows.append(cells)
-    headers = ["Split", "Count", "Missing", "Unique", "Avg length", "Top values"]
+    headers = ["Split", "With value", "No value", "Unique", "Avg length", "Top values"]
     return _feature_section(name, type_name, table(headers, rows, caption=f"{name} by split", caption_hidden=True))
 
 
@@ -180,7 +171,7 @@ def _other_section(
         for index, (split, feature, num_examples) in enumerate(per_split)
     ]
     return _feature_section(
-        name, type_name, table(["Split", "Count", "Missing"], rows, caption=f"{name} by split", caption_hidden=True)
+        name, type_name, table(["Split", "With value", "No value"], rows, caption=f"{name} by split", caption_hidden=True)
     )
 
 
@@ -209,7 +200,9 @@ _SECTION_BUILDERS = {"numeric": _numeric_section, "categorical": _categorical_se
 def render_statistics_html(stats_by_split: Dict[str, statistics_pb2.DatasetFeatureStatisticsList]) -> str:
     """Renders dataset statistics of one or more splits as one HTML page.
 
-    Per feature, one row per split: count, missing share, and for numeric
+    Per feature, one row per split: examples with a value and with none (absent or an empty value
+    list, as a blank CSV cell becomes; features with no value in some examples are also listed at the
+    top), and for numeric
     features mean, standard deviation, zeros, min, median, max and a histogram
     drawn on an x axis shared by all splits; for categorical features the number
     of unique values and the top values. Splits sit next to each other so
@@ -223,7 +216,7 @@ def render_statistics_html(stats_by_split: Dict[str, statistics_pb2.DatasetFeatu
       A self-contained HTML page (no scripts, no external resources).
     """
     splits = list(stats_by_split)
-    datasets = {split: _dataset(stats_by_split[split]) for split in splits}
+    datasets = {split: missing_values.unsliced(stats_by_split[split]) for split in splits}
     by_name: Dict[str, Dict[str, statistics_pb2.FeatureNameStatistics]] = {}
     type_names: Dict[str, str] = {}
     for split in splits:
@@ -250,6 +243,8 @@ def render_statistics_html(stats_by_split: Dict[str, statistics_pb2.DatasetFeatu
             " show the share of values per unit of x, so splits of different sizes compare directly.",
         ),
         table(["Split", "Examples", "Features"], overview_rows, caption="Splits"),
+        *_no_value_warning(stats_by_split),
+        tag("p", _NO_VALUE_NOTE, class_="muted small"),
     ]
     if not by_name:
         body.append(tag("p", "The statistics contain no features.", class_="status warn", role="status"))

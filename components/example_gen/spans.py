@@ -7,6 +7,7 @@ span in that range, each at its latest version, as TFX's ``RangeConfig.static_ra
 
 import glob
 import os
+import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
@@ -15,8 +16,16 @@ from tfx.proto import example_gen_pb2, range_config_pb2
 
 from tfx_kfp.runtime import arguments
 from tfx_kfp.runtime.errors import InputError
+from tfx_kfp.serving.versions import INT64_MAX
 
 SPAN_SPECS = ("{SPAN", "{YYYY}", "{MM}", "{DD}")
+# TFX's resolution (tfx/components/example_gen/utils.py, TFX 1.16) refuses a matching file whose {SPAN},
+# date or {VERSION} part is not a number, and a pattern with no match, with these ValueErrors; a beam-tier
+# test (tests/executors/test_spans.py) fails when their wording changes.
+_NOT_A_NUMBER = re.compile(r"^Cannot find (?P<spec>span|version) number (?P<date>using date )?from (?P<path>.+) "
+                           r"based on (?P<regex>.+)$", re.S)
+_BAD_DATE = re.compile(r"^Retrieved date is invalid for file: (?P<path>.+)$", re.S)
+_NO_MATCH = re.compile(r"^Cannot find matching for split ")
 
 
 @dataclass(frozen=True)
@@ -42,12 +51,37 @@ def _resolve_one(data_root: str, pattern: str, span: Optional[int]):
     try:
         fingerprint, selected, version = example_gen_utils.calculate_splits_fingerprint_span_and_version(
             data_root, [split], range_config=range_config)
-    except ValueError as e:  # TFX says which pattern matched nothing
-        raise InputError(data_root, f"input pattern {pattern!r} selects no files"
-                         + (f" for span {span}" if span is not None else ""), field="input_pattern",
-                         received=str(e)) from None
+    except ValueError as e:
+        raise _input_error(data_root, pattern, span, e) from None
     files = sorted(glob.glob(os.path.join(data_root, split.pattern)))  # TFX replaced the specs by values
+    for name, number in (("span", selected), ("version", version)):
+        if number is not None and number > INT64_MAX:
+            raise InputError(files[0] if files else data_root, f"the {name} number {number} is larger than "
+                             f"{INT64_MAX}: TFX records {name}s as int64 artifact properties in ML Metadata, "
+                             f"so its ExampleGen cannot record it either; number the {name}s within int64",
+                             field="input_pattern", received=repr(pattern))
     return files, selected, version, fingerprint
+
+
+def _input_error(data_root: str, pattern: str, span: Optional[int], error: ValueError) -> InputError:
+    """TFX's ValueError about ``pattern``, said with the path and the rule that failed."""
+    text = str(error)
+    found = _NOT_A_NUMBER.match(text)
+    if found:
+        spec = "{YYYY}{MM}{DD} date" if found["date"] else "{" + found["spec"].upper() + "}"
+        return InputError(found["path"], f"this path matches input pattern {pattern!r} but its {spec} part is "
+                          f"not a number; TFX's ExampleGen refuses such a path too: rename it or move it out of "
+                          f"{data_root}", field="input_pattern")
+    found = _BAD_DATE.match(text)
+    if found:
+        return InputError(found["path"], f"this path matches input pattern {pattern!r} but its {{YYYY}}{{MM}}{{DD}} "
+                          f"part is not a calendar date; TFX's ExampleGen refuses such a path too",
+                          field="input_pattern")
+    if _NO_MATCH.match(text):
+        return InputError(data_root, f"input pattern {pattern!r} selects no files"
+                          + (f" for span {span}" if span is not None else ""), field="input_pattern")
+    return InputError(data_root, f"input pattern {pattern!r} is not one TFX's ExampleGen accepts",
+                      field="input_pattern", received=text)
 
 
 def select(data_root: str, pattern: str, span_range: Sequence[int] = ()) -> Selection:

@@ -5,6 +5,7 @@ import glob
 import os
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from tfx_kfp.components.example_gen import csv_records
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.serving.versions import INT64_MAX, INT64_MIN
 
@@ -13,13 +14,17 @@ TFRECORD_PATTERNS = ("*.tfrecord", "*.tfrecord.gz", "*.tfrecords", "*.gz")
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
-def _require_dir(data_root: str) -> None:
+def require_dir(data_root: str) -> None:
+    """``data_root`` names an existing folder; else an InputError that says what it is instead."""
     if not data_root:
         raise InputError("data_root", "a data directory is required", received="an empty string")
     if not os.path.exists(data_root):
-        raise InputError(data_root, "data directory does not exist")
+        raise InputError(data_root, "data directory does not exist", field="data_root")
     if not os.path.isdir(data_root):
-        raise InputError(data_root, "data_root must be a directory of input files, not a file")
+        what = "a file" if os.path.isfile(data_root) else "not a directory"
+        raise InputError(data_root, f"this is {what}: data_root must be the directory holding the input files"
+                         + (f" (here {os.path.dirname(data_root) or '.'!r})" if os.path.isfile(data_root) else ""),
+                         field="data_root")
 
 
 class _NotUtf8(Exception):
@@ -95,9 +100,11 @@ class _ColumnTypes:
 
 def _check_csv_file(path: str, columns: _ColumnTypes) -> List[str]:
     header: List[str] = []
+    lines = csv_records.RecordLines(_decoded_lines(path))
     try:
-        reader = csv.reader(_decoded_lines(path))
+        reader = csv.reader(lines)
         header = next(reader, None) or []
+        lines.row_done()
         if not any(cell.strip() for cell in header):
             raise InputError(path, "CSV file is empty: expected a header row and at least one data row")
         if len(set(header)) != len(header):
@@ -105,6 +112,7 @@ def _check_csv_file(path: str, columns: _ColumnTypes) -> List[str]:
             raise InputError(path, "CSV header has duplicate column names", received=", ".join(dupes))
         rows = 0
         for row in reader:
+            lines.row_done()
             if not row:
                 continue
             rows += 1
@@ -112,6 +120,14 @@ def _check_csv_file(path: str, columns: _ColumnTypes) -> List[str]:
                 raise InputError(
                     path, f"line {reader.line_num} has {len(row)} values; the header has {len(header)} columns")
             columns.add(path, reader.line_num, header, row)
+    except csv.Error as e:
+        if "field larger than field limit" not in str(e):
+            raise InputError(path, f"line {lines.first_line}: not valid CSV", received=str(e)) from None
+        name, length = csv_records.oversized_field("".join(lines.current), header)
+        raise InputError(path, f"line {lines.first_line}: a value of {length} characters is longer than the "
+                         f"{csv_records.field_size_limit()} TFX's CSV reader takes (tfx_bsl reads CSV with Python's "
+                         f"csv module and its default field size limit): shorten the value or read the data as "
+                         f"TFRecords", field=name) from None
     except _NotUtf8 as e:
         name = header[e.field - 1] if e.field <= len(header) else None
         raise InputError(path, f"line {e.line}, column {e.field}, character {e.character}: byte 0x{e.byte:02x} "
@@ -135,7 +151,7 @@ def check_csv_dir(data_root: str, label_key: str = "") -> List[str]:
     Raises:
         InputError: naming the file, line or column that broke a rule.
     """
-    _require_dir(data_root)
+    require_dir(data_root)
     files = sorted(glob.glob(os.path.join(data_root, CSV_PATTERN)))
     if not files:
         found = sorted(os.listdir(data_root))[:5]
@@ -166,6 +182,8 @@ def _column_counts(column) -> Optional[Tuple[int, int]]:
     import pyarrow.compute as pc
 
     values = pc.filter(column, pc.not_equal(column, ""))
+    if len(values) and pc.max(pc.utf8_length(values)).as_py() > csv_records.field_size_limit():
+        return None  # TFX's reader refuses it: the exact check names where
     try:
         parsed = pc.cast(values, pa.float64())  # Arrow parses a subset of what Python's float() takes
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -253,7 +271,7 @@ def check_csv_files_exactly(files: List[str], label_key: str = "") -> List[str]:
 
 def check_tfrecord_dir(data_root: str, label_key: str = "") -> List[str]:
     """Validates a folder of tf.Example TFRecord files; returns the files found."""
-    _require_dir(data_root)
+    require_dir(data_root)
     files = sorted({p for pattern in TFRECORD_PATTERNS for p in glob.glob(os.path.join(data_root, pattern))})
     if not files:
         raise InputError(data_root, f"no TFRecord files found (looked for {', '.join(TFRECORD_PATTERNS)})")

@@ -9,7 +9,7 @@ from tfx_kfp.components.types import ExampleAnomalies, ExampleStatistics, Schema
 from tfx_kfp.runtime import reports, tfx_bridge
 from tfx_kfp.runtime.errors import AnomaliesFoundError
 from tfx_kfp.runtime.staging import staged_dir
-from tfx_kfp.reports import render_anomalies_html
+from tfx_kfp.reports import missing_values, render_anomalies_html
 
 ANOMALIES_FILE = "SchemaDiff.pb"
 
@@ -60,9 +60,13 @@ def run(*, statistics: Input[ExampleStatistics], schema: Input[Schema], anomalie
         )
         by_split = read_anomalies(staging)
         rows = anomaly_rows(by_split)
+    without_values = missing_values.features_without_values(reports.read_statistics(statistics.path))
     tfx_bridge.export_properties(tfx_anomalies, anomalies)
     anomalies.metadata["anomaly_count"] = len(rows)
-    reports.write_report(report, render_anomalies_html(by_split))
+    reports.write_report(report, render_anomalies_html(by_split, without_values))
+    for name, by_split_counts in without_values.items():  # not anomalies to TFX: said, not failed on
+        print(f"example_validator: note: {missing_values.describe(name, by_split_counts)} "
+              f"(blank cells?): {missing_values.FILL_IN_MISSING_HINT}")
     if rows and fail_on_anomalies:
         raise AnomaliesFoundError(
             f"example_validator: {len(rows)} anomalies found against the schema "

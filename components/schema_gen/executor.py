@@ -6,11 +6,12 @@ from google.protobuf import text_format
 from kfp.dsl import Input, Markdown, Output
 from tensorflow_metadata.proto.v0 import schema_pb2
 
+from tfx_kfp.components import names
 from tfx_kfp.components.types import ExampleStatistics, Schema
 from tfx_kfp.runtime import reports, tfx_bridge
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
-from tfx_kfp.reports import render_schema_markdown
+from tfx_kfp.reports import missing_values, render_schema_markdown
 
 SCHEMA_FILE = "schema.pbtxt"
 
@@ -32,8 +33,12 @@ def infer(*, statistics: Input[ExampleStatistics], schema: Output[Schema], repor
             {specs.SCHEMA_KEY: [tfx_schema]},
             {specs.INFER_FEATURE_SHAPE_KEY: int(infer_feature_shape), specs.EXCLUDE_SPLITS_KEY: "[]"},
         )
-    _write_report(report, reports.read_schema(schema.path))
-    print(f"schema_gen: inferred schema written to {os.path.join(schema.path, SCHEMA_FILE)}")
+    without_values = missing_values.features_without_values(reports.read_statistics(statistics.path))
+    _write_report(report, reports.read_schema(schema.path), without_values)
+    schema.metadata[names.META_FEATURES_WITHOUT_VALUES] = sorted(without_values)
+    print(f"schema_gen: inferred schema written to {os.path.join(schema.path, SCHEMA_FILE)}"
+          + "".join(f"\nschema_gen: note: {missing_values.describe(name, by_split)}"
+                    for name, by_split in without_values.items()))
 
 
 def parse_schema(text: str, source: str = "schema_pbtxt") -> schema_pb2.Schema:
@@ -50,8 +55,8 @@ def parse_schema(text: str, source: str = "schema_pbtxt") -> schema_pb2.Schema:
     return parsed
 
 
-def _write_report(report, parsed: schema_pb2.Schema) -> None:
-    reports.write_report(report, render_schema_markdown(parsed))
+def _write_report(report, parsed: schema_pb2.Schema, without_values=None) -> None:
+    reports.write_report(report, render_schema_markdown(parsed, without_values))
 
 
 def import_text(*, schema_pbtxt: str, schema: Output[Schema], report: Output[Markdown]) -> None:

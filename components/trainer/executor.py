@@ -11,6 +11,7 @@ from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components import names
 from tfx_kfp.components.types import Examples, Model, ModelRun, Schema, TransformGraph
+from tfx_kfp.components import model_failures
 from tfx_kfp.runtime import arguments, metadata, reports, tfx_bridge, user_module
 from tfx_kfp.runtime.signatures import read_signatures
 from tfx_kfp.runtime.staging import staged_dir
@@ -34,7 +35,8 @@ def run(*, examples: Input[Examples], transform_graph: Input[TransformGraph], sc
         specs.SCHEMA_KEY: [tfx_bridge.to_tfx("Schema", schema)],
     }
     with staged_dir(model.path) as model_dir, staged_dir(model_run.path) as run_dir, \
-            user_module.loaded(module_source, "run_fn") as module:
+            user_module.loaded(module_source, "run_fn") as module, \
+            model_failures.explained("trainer", schema_metadata=schema.metadata):  # issue 18 item 3
         tfx_model = tfx_bridge.to_tfx("Model", model, uri=model_dir)
         tfx_model_run = tfx_bridge.to_tfx("ModelRun", model_run, uri=run_dir)
         tfx_executor.GenericExecutor(tfx_bridge.plain_context()).Do(

@@ -93,6 +93,7 @@ def run_schema_gen(source: str, out: str):
     schema = artifact(out, "schema")
     executor.infer(statistics=artifact(source, "statistics"), schema=schema, report=report(out, "schema.md", Markdown),
                    infer_feature_shape=True)
+    save_metadata(out, "schema", schema)
     return schema
 
 

@@ -81,10 +81,10 @@ def test_index_links_every_report_and_shows_metrics(run_dir):
     assert all((index.parent / h).exists() for h in hrefs)
     tables = html_tables(page)
     assert tables[0] == {"caption": "Tasks", "rows": [
-        ["#", "Task", "Status", "Visual outputs"], ["1", "statistics-gen", "finished", "report"],
-        ["2", "schema-gen", "finished", "report"], ["3", "example-validator", "finished", "report"],
-        ["4", "trainer", "finished", "report, metrics"], ["5", "evaluator", "finished", "report, metrics, confusion_matrix"],
-        ["6", "pusher", "finished", "report"]]}
+        ["#", "Task", "State", "Visual outputs"], ["1", "statistics-gen", "done", "report"],
+        ["2", "schema-gen", "done", "report"], ["3", "example-validator", "done", "report"],
+        ["4", "trainer", "done", "report, metrics"], ["5", "evaluator", "done", "report, metrics, confusion_matrix"],
+        ["6", "pusher", "done", "report"]]}
     rows = {table["rows"][0][0]: table["rows"][1:] for table in tables[1:]}
     assert rows["Feature"] == [["species", "INT"]]  # the Markdown schema, rendered inline
     assert [t["rows"][1:] for t in tables if t["caption"] == "Metrics: metrics"] == [

@@ -53,7 +53,7 @@ def test_index_of_a_real_kfp_local_run(tmp_path):
     ]
     tables = html_tables(write_run_index(tmp_path / "root").read_text())
     rows = {table["rows"][0][0]: table["rows"][1:] for table in tables}
-    assert [row[1:3] for row in rows["#"]] == [["schema-gen", "finished"], ["evaluator", "finished"]]
+    assert [row[1:3] for row in rows["#"]] == [["schema-gen", "done"], ["evaluator", "done"]]
     assert [row[:2] for row in rows["Feature"]] == [["culmen_length_mm", "FLOAT"]]  # Markdown rendered inline
     # Metrics and ClassificationMetrics, from what kfp.local wrote in executor_output.json.
     assert rows["Metric"] == [["accuracy", "0.97"]]

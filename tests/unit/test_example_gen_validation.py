@@ -3,7 +3,7 @@
 import pytest
 
 from tfx_kfp.runtime.errors import InputError
-from tfx_kfp.components.example_gen import validation
+from tfx_kfp.components.example_gen import csv_records, validation
 
 HEADER = "species,culmen_length_mm,body_mass_g\n"
 
@@ -30,8 +30,11 @@ def test_missing_data_dir(tmp_path):
 
 def test_data_root_that_is_a_file(tmp_path):
     path = _write(tmp_path, "a.csv", HEADER + "0,1,2\n")
-    with pytest.raises(InputError, match="must be a directory"):
+    with pytest.raises(InputError, match="this is a file: data_root must be the directory holding the input "
+                       "files") as error:
         validation.check_csv_dir(path)
+    assert error.value.path == path and error.value.field == "data_root"
+    assert "does not exist" not in str(error.value) and repr(str(tmp_path)) in str(error.value)
 
 
 def test_folder_without_csv_files_lists_what_it_found(tmp_path):
@@ -174,6 +177,8 @@ FAST_CHECK_CASES = {
     "different headers": ({"a.csv": HEADER + "0,0.1,3750\n", "b.csv": "species,x,y\n0,1,2\n"}, ""),
     "duplicate columns": ({"a.csv": "x,x\n1,2\n"}, ""),
     "booleans are text to TFX": ({"a.csv": "x,y\ntrue,1\nfalse,2\n"}, ""),
+    "a value over TFX's field size limit": ({"a.csv": "x,y\n1,a\n2," + "b" * 131073 + "\n"}, ""),
+    "a value at TFX's field size limit": ({"a.csv": "x,y\n1,a\n2," + "b" * 131072 + "\n"}, ""),
 }
 
 
@@ -193,3 +198,22 @@ def test_arrows_fast_check_passes_only_what_the_exact_check_passes(tmp_path, cas
 def test_arrows_fast_check_covers_plain_numeric_and_text_csv(tmp_path):
     path = _write(tmp_path, "a.csv", "fare,company,tips\n12.45,Cab Co,0\n,Flash,1.5\n3,Cab Co,\n")
     assert validation._check_with_arrow([path], "tips") == ["fare", "company", "tips"]
+
+
+LIMIT = csv_records.field_size_limit()
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_value_longer_than_tfxs_csv_reader_takes_names_file_line_and_column(tmp_path, quoted):
+    long = "n" * (LIMIT + 1)
+    cell = f'"{long[:10]}\n{long[10:]}"' if quoted else long  # a quoted value may span lines
+    path = _write(tmp_path, "a.csv", HEADER + "0,0.1,3750\n\n" + f"1,{cell},3800\n2,0.3,3900\n")
+    with pytest.raises(InputError, match=rf"line 4: a value of {LIMIT + 2 if quoted else LIMIT + 1} characters is "
+                       rf"longer than the {LIMIT} TFX's CSV reader takes") as error:
+        validation.check_csv_files([path])
+    assert error.value.path == path and error.value.field == "culmen_length_mm"
+
+
+def test_a_value_as_long_as_tfxs_csv_reader_takes_is_fine(tmp_path):
+    path = _write(tmp_path, "a.csv", HEADER + "0,0.1,3750\n1," + "n" * LIMIT + ",3800\n")
+    assert validation.check_csv_files([path]) == ["species", "culmen_length_mm", "body_mass_g"]
