@@ -9,21 +9,22 @@ process; TensorFlow is imported once), ``subprocess`` (a process per task) and
 """
 
 import datetime
-import json
 import os
 import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Sequence
 
-from tfx_kfp.local import events
+from tfx_kfp.local import events, interrupts, run_record
 from tfx_kfp.local.cache import TaskCache
 from tfx_kfp.local.errors import BackendRejection, TaskFailed, UnsupportedSpec
 from tfx_kfp.local.events import TaskEvent
 from tfx_kfp.local.executors import RUNNERS, Mounts
+from tfx_kfp.local.interrupts import RunInterrupted
 from tfx_kfp.local.spec import CompiledPipeline, load, parse
 
 __all__ = ["RUN_RECORD", "SPEC_FILE", "RUNNERS", "LocalRun", "Mounts", "TaskEvent", "TaskFailed", "BackendRejection", "UnsupportedSpec",
+           "RunInterrupted",
            "CompiledPipeline", "compile_for_local", "load", "parse", "run_compiled", "run_pipeline"]
 
 RUN_RECORD = "run.json"
@@ -75,13 +76,11 @@ def _typed_arguments(compiled: CompiledPipeline, arguments: Dict[str, Any]) -> D
     return values
 
 
-def _write_run_record(run: LocalRun, compiled: CompiledPipeline, runner: str) -> None:
-    record = {"pipeline": compiled.name, "runner": runner, "seconds": run.seconds, "tasks": {
-        name: {"state": r.state, "seconds": r.seconds, "started": r.started,
-               "ended": r.started + r.seconds if r.started else 0.0}
-        for name, r in run.tasks.items()}}
-    with open(os.path.join(run.run_dir, RUN_RECORD), "w") as f:
-        json.dump(record, f, indent=1)
+def _write_run_record(run: LocalRun, compiled: CompiledPipeline, runner: str,
+                      outcome: str = run_record.RUNNING) -> None:
+    record = {"pipeline": compiled.name, "runner": runner, "seconds": run.seconds, "outcome": outcome,
+              "tasks": run_record.tasks(run.tasks)}
+    run_record.write(os.path.join(run.run_dir, RUN_RECORD), record)
 
 
 def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]] = None, *,
@@ -105,7 +104,8 @@ def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]]
         verbose: Stream what tasks print to the terminal instead of their log files.
 
     Returns:
-        The LocalRun. Raises TaskFailed when a task fails; the run stops there.
+        The LocalRun. Raises TaskFailed when a task fails; the run stops there. SIGTERM or SIGINT
+        stop it too (RunInterrupted, after run.json says ``interrupted`` and staging is removed).
     """
     from tfx_kfp.local.orchestrator import Orchestrator, RunSettings
 
@@ -118,17 +118,33 @@ def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]]
     os.makedirs(run_dir)
     with open(os.path.join(run_dir, SPEC_FILE), "w") as f:
         f.write(compiled.text)
+    started = time.time()
+
+    def observe(event: TaskEvent) -> None:
+        (observer or (lambda event: None))(event)
+        if event.state in events.FINAL_STATES:  # a run killed outright still leaves what it finished
+            _write_run_record(LocalRun(run_dir, time.time() - started, orchestrator.records), compiled, runner)
+
     settings = RunSettings(runner=runner, pipeline_root=pipeline_root, run_dir=run_dir,
-                           cache=TaskCache(pipeline_root, enabled=cache), observer=observer or (lambda event: None),
+                           cache=TaskCache(pipeline_root, enabled=cache), observer=observe,
                            mounts=mounts, user_module_paths=tuple(user_module_paths),
                            show_user_warning=show_user_warning, verbose=verbose)
     orchestrator = Orchestrator(compiled, settings)
-    started = time.time()
+    _write_run_record(LocalRun(run_dir, 0.0, {}), compiled, runner)
+    outcome = run_record.FAILED
     try:
-        orchestrator.run(parameters)
+        with interrupts.signals_interrupt():
+            orchestrator.run(parameters)
+        outcome = run_record.SUCCEEDED
+    except KeyboardInterrupt as e:
+        outcome = run_record.INTERRUPTED
+        interrupts.remove_staging(run_dir)
+        if not isinstance(e, RunInterrupted):
+            raise RunInterrupted("SIGINT") from e
+        raise
     finally:
         run = LocalRun(run_dir=run_dir, seconds=time.time() - started, tasks=orchestrator.records)
-        _write_run_record(run, compiled, runner)
+        _write_run_record(run, compiled, runner, outcome)
     return run
 
 
