@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
 from google.protobuf import json_format
-from kfp.local import placeholder_utils
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from tfx_kfp.local import backend, events, executors, outputs
@@ -64,6 +63,7 @@ class Orchestrator:
         self.settings = settings
         self.records: Dict[str, TaskRecord] = {}
         self.running: Optional[TaskRecord] = None  # the task being executed now
+        self.run_values = backend.run_values(os.path.basename(settings.run_dir))
 
     # --- the DAG walk -------------------------------------------------------------------------
     def run(self, parameters: Dict[str, Any]) -> Dict[str, TaskRecord]:
@@ -113,7 +113,9 @@ class Orchestrator:
         values: Dict[str, Any] = {}
         for key, spec in task.inputs.parameters.items():
             if spec.HasField("runtime_value"):
-                values[key] = backend.protojson_numbers(json_format.MessageToDict(spec.runtime_value.constant))
+                values[key] = backend.driver_constant(
+                    backend.protojson_numbers(json_format.MessageToDict(spec.runtime_value.constant)),
+                    {**self.run_values, "{{$.pipeline_task_name}}": name})
             elif spec.component_input_parameter:
                 values[key] = scope[spec.component_input_parameter]
             elif spec.HasField("task_output_parameter"):
@@ -201,10 +203,7 @@ class Orchestrator:
         executor_input = self._executor_input(task_root, component, parameters, artifacts)
         with open(os.path.join(task_root, "executor_input.json"), "w") as f:
             json.dump(executor_input, f, indent=1)
-        command = placeholder_utils.replace_placeholders(
-            container.get("command", []) + container.get("args", []), executor_input,
-            pipeline_resource_name=os.path.basename(self.settings.run_dir), task_resource_name=name,
-            pipeline_root=self.settings.pipeline_root, unique_pipeline_id=uuid.uuid4().hex)
+        command = backend.launcher_command(container.get("command", []), container.get("args", []), executor_input)
         log_path = self._log_path(name)
         self._emit(name, events.RUNNING)
         outcome = self._execute(command, container["image"], log_path)
