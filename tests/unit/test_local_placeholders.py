@@ -20,10 +20,11 @@ def upstream() -> str:
 
 
 @dsl.component(base_image=IMAGE, install_kfp_package=False)
-def receive(root_in_text: str, job_name: str, job_name_in_text: str, task_name: str, formatted: str) -> str:
+def receive(root_in_text: str, job_name: str, job_name_in_text: str, task_name: str, formatted: str,
+            mentions_another: str) -> str:
     import json
 
-    return json.dumps([root_in_text, job_name, job_name_in_text, task_name, formatted])
+    return json.dumps([root_in_text, job_name, job_name_in_text, task_name, formatted, mentions_another])
 
 
 @dsl.pipeline(name="placeholders")
@@ -31,17 +32,20 @@ def placeholder_pipeline():
     produced = upstream()
     receive(root_in_text="{{$.pipeline_root}}/data", job_name=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
             job_name_in_text="run-{{$.pipeline_job_name}}", task_name=dsl.PIPELINE_TASK_NAME_PLACEHOLDER,
-            formatted=f"prefix-{produced.output}-suffix")
+            formatted=f"prefix-{produced.output}-suffix",
+            mentions_another="see {{$.inputs.parameters['task_name']}}")
 
 
 def test_placeholders_in_parameter_values_are_resolved_as_the_backend_resolves_them(tmp_path):
     run = local.run_pipeline(placeholder_pipeline, pipeline_root=str(tmp_path))
-    root_in_text, job_name, job_name_in_text, task_name, formatted = json.loads(run.tasks["receive"].parameters["Output"])
+    values = json.loads(run.tasks["receive"].parameters["Output"])
+    root_in_text, job_name, job_name_in_text, task_name, formatted, mentions_another = values
     assert root_in_text == "{{$.pipeline_root}}/data"  # not a driver placeholder, and text around it anyway
     assert job_name == run.run_dir.rsplit("/", 1)[1]
     assert job_name_in_text == "run-{{$.pipeline_job_name}}"  # the driver replaces whole values only
     assert task_name == "receive"
     assert formatted == "prefix-up-suffix"  # the launcher's replacement inside the executor input
+    assert mentions_another == "see receive"  # any value naming another input's placeholder is expanded (security.md)
 
 
 def test_numbers_and_bools_are_written_into_placeholders_as_go_formats_them():
