@@ -25,12 +25,12 @@ from tfx_kfp.runtime import reports
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
 
-# tfx/components/infra_validator/executor.py: _NOT_BLESSED_FILENAME, _DEFAULT_MODEL_NAME,
-# _DEFAULT_MAX_LOADING_TIME_SEC (restated: importing that module pulls in its Docker and Kubernetes runners;
+# tfx/components/infra_validator/executor.py: _NOT_BLESSED_FILENAME, _DEFAULT_MODEL_NAME
+# (restated: importing that module pulls in its Docker and Kubernetes runners;
 # tests/executors/test_infra_validator.py checks they agree). The blessed file and the warmup file are in names.
 NOT_BLESSED_FILE = "INFRA_NOT_BLESSED"
 MODEL_NAME = "infra-validation-model"
-MAX_LOADING_TIME_S = 300.0
+MAX_LOADING_TIME_S = load_check.MAX_LOADING_TIME_S  # TFX's _DEFAULT_MAX_LOADING_TIME_SEC
 SERVING_TAGS = [tf.saved_model.SERVING]
 PROTOCOLS = ("rest", "grpc")
 
@@ -84,7 +84,7 @@ class Validation:
         return found
 
 
-def load_like_tf_serving(saved_model_dir: str, timeout_s: float = MAX_LOADING_TIME_S):
+def load_like_tf_serving(saved_model_dir: str, timeout_s: float):
     """Loads the SavedModel with the TF1 ``SavedModelBundle`` loader, as TF Serving does, within ``timeout_s``.
 
     The load runs in a child process (``load_check``), killed when it passes the limit.
@@ -109,7 +109,7 @@ def _send(client, plan: request_builder.SignatureRequests, protocol: str) -> Out
     return outcome
 
 
-def serve_and_query(validation: Validation, request_timeout_s: float, load_timeout_s: float = MAX_LOADING_TIME_S) -> None:
+def serve_and_query(validation: Validation, request_timeout_s: float, load_timeout_s: float) -> None:
     """Serves the model as version 1 on loopback ports and sends every request over REST and gRPC."""
     from tfx_kfp.serving import server
     from tfx_kfp.serving.client import ServingClient
@@ -134,7 +134,7 @@ def serve_and_query(validation: Validation, request_timeout_s: float, load_timeo
 
 
 def validate(model: Input[Model], examples: Input[Examples], num_examples: int, request_timeout_s: float,
-             max_latency_ms: float, load_timeout_seconds: float = MAX_LOADING_TIME_S) -> Validation:
+             max_latency_ms: float, load_timeout_seconds: float) -> Validation:
     """Runs the loader check, then (if it passed) the requests; never raises for a model that fails."""
     for field_name, value in (("request_timeout_s", request_timeout_s), ("max_latency_ms", max_latency_ms),
                               ("load_timeout_seconds", load_timeout_seconds)):
@@ -178,7 +178,7 @@ def run(
     num_examples: int,
     request_timeout_s: float,
     max_latency_ms: float,
-    load_timeout_seconds: float = MAX_LOADING_TIME_S,
+    load_timeout_seconds: float,
 ) -> bool:
     """The ``infra_validator`` component's body; returns whether the model is infra-blessed."""
     validation = validate(model, examples, num_examples, request_timeout_s, max_latency_ms, load_timeout_seconds)

@@ -20,6 +20,9 @@ import sys
 import tempfile
 from typing import Optional, Sequence, Tuple
 
+# tfx/components/infra_validator/executor.py _DEFAULT_MAX_LOADING_TIME_SEC (restated: importing that module
+# pulls in its Docker and Kubernetes runners; tests/executors/test_infra_validator_requests.py checks they agree).
+MAX_LOADING_TIME_S = 300.0
 IMPORTED = "imported"
 ERROR_PREFIX = b"error: "
 IMPORT_TIMEOUT_S = 600.0  # TensorFlow's import on a loaded 2-core machine takes up to a minute

@@ -8,17 +8,16 @@ from typing import Dict, Optional, Tuple
 from kfp.dsl import Output
 
 from tfx_kfp.components import names
+from tfx_kfp.components.infra_validator.load_check import MAX_LOADING_TIME_S
 from tfx_kfp.components.pusher.push import existing_versions, read_push_record
 from tfx_kfp.components.types import Model
 from tfx_kfp.runtime import staging
 from tfx_kfp.runtime.errors import PushError
 
 SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
-# TFX's InfraValidator default maximum loading time (restated in components/infra_validator/executor.py).
-LOAD_TIMEOUT_S = 300.0
 
 
-def load_error(path: str, timeout_s: float = LOAD_TIMEOUT_S) -> str:
+def load_error(path: str, timeout_s: float = MAX_LOADING_TIME_S) -> str:
     """Why the model server could not load the version at ``path`` (its own loader); empty when it loads."""
     from tfx_kfp.serving import servable
 
