@@ -139,9 +139,9 @@ def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]]
     except KeyboardInterrupt as e:
         outcome = run_record.INTERRUPTED
         interrupts.remove_staging(run_dir)
-        if not isinstance(e, RunInterrupted):
-            raise RunInterrupted("SIGINT") from e
-        raise
+        interrupted = e if isinstance(e, RunInterrupted) else RunInterrupted("SIGINT")
+        interrupted.run_dir = run_dir
+        raise interrupted from (None if interrupted is e else e)
     finally:
         run = LocalRun(run_dir=run_dir, seconds=time.time() - started, tasks=orchestrator.records)
         _write_run_record(run, compiled, runner, outcome)

@@ -27,6 +27,7 @@ class RunInterrupted(KeyboardInterrupt):
     def __init__(self, signal_name: str):
         super().__init__(signal_name)
         self.signal_name = signal_name
+        self.run_dir = ""  # the interrupted run's folder (run.json there says "interrupted")
 
     @property
     def exit_status(self) -> int:

@@ -1,6 +1,7 @@
 """``tfx-kfp run --local``: run the compiled pipeline on this machine with the KFP backend's semantics."""
 
 import os
+import sys
 from typing import Dict, Optional
 
 from tfx_kfp.cli.commands import _pipeline_args
@@ -86,6 +87,7 @@ def module_files(args) -> Dict[str, str]:
 
 
 def run(args) -> int:
+    from tfx_kfp import local
     from tfx_kfp.local import TaskFailed
 
     pipeline = _pipeline_args.build_pipeline(args, target="local")
@@ -94,5 +96,9 @@ def run(args) -> int:
                                  cache=not args.no_cache, verbose=args.verbose, module_files=module_files(args))
     except TaskFailed:
         return 1  # the view has printed which stage failed, why, and its log
+    except local.RunInterrupted as e:
+        print(f"{args.pipeline}: interrupted by {e.signal_name}; {e.run_dir}/run.json says so; the same command "
+              "resumes after the finished stages (cache)", file=sys.stderr)
+        return e.exit_status
     finish(view, result)
     return 0
