@@ -131,6 +131,7 @@ def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]]
                            show_user_warning=show_user_warning, verbose=verbose)
     orchestrator = Orchestrator(compiled, settings)
     _write_run_record(LocalRun(run_dir, 0.0, {}), compiled, runner)
+    run_record.reserve(os.path.join(run_dir, RUN_RECORD))
     outcome = run_record.FAILED
     try:
         with interrupts.signals_interrupt():
@@ -145,6 +146,7 @@ def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]]
     finally:
         run = LocalRun(run_dir=run_dir, seconds=time.time() - started, tasks=orchestrator.records)
         _write_run_record(run, compiled, runner, outcome)
+        run_record.release(os.path.join(run_dir, RUN_RECORD))
     return run
 
 

@@ -55,12 +55,9 @@ def writing_pipeline(log: str):
 def fill(megabytes: int, out: dsl.Output[dsl.Artifact]):
     import os
 
-    from tfx_kfp.runtime.staging import staged_dir
-
-    with staged_dir(out.path) as folder:
-        with open(os.path.join(folder, "data"), "wb") as f:
-            for _ in range(megabytes):
-                f.write(os.urandom(1 << 20))
+    with open(out.path, "wb") as f:  # not staged, like a log: the disk stays full after the failure
+        for _ in range(megabytes):
+            f.write(os.urandom(1 << 20))
 
 
 @dsl.pipeline(name="fill")
@@ -132,7 +129,7 @@ def test_a_full_disk_under_the_pipeline_root_fails_the_stage_and_run_json_stays_
         with open(record) as f:
             saved = json.load(f)
         assert saved["outcome"] == "failed" and saved["tasks"]["fill"]["state"] == "failed"
-        assert not glob.glob(str(root / "runs" / "fill-*" / "fill" / ".*partial*"))
+        assert not glob.glob(str(root / "runs" / "fill-*" / ".run.json.partial*"))
     finally:
         subprocess.run(["umount", str(root)], check=True)
 
