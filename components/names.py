@@ -47,5 +47,6 @@ META_PUSHED_VERSION = "pushed_version"
 META_REPLACED_VERSION = "replaced_version"  # pusher: the served version the push replaced (0: none)
 META_BASELINE = "baseline"  # latest_pushed_model: 1 when a served model was found, 0 on a first run
 META_FEATURES_WITHOUT_VALUES = "features_without_values"  # schema_gen: features with no value in some examples
+META_SKIPPED_VERSIONS = "skipped_versions"  # latest_pushed_model: newer versions that do not load -> why
 META_BASELINE_VERSION = "baseline_version"  # evaluator blessing: the served version it was compared with
 META_BASELINE_METRICS = "baseline_metrics"  # evaluator blessing: that version's overall metrics

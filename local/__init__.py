@@ -9,21 +9,22 @@ process; TensorFlow is imported once), ``subprocess`` (a process per task) and
 """
 
 import datetime
-import json
 import os
 import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Sequence
 
-from tfx_kfp.local import events
+from tfx_kfp.local import events, interrupts, run_record
 from tfx_kfp.local.cache import TaskCache
 from tfx_kfp.local.errors import BackendRejection, TaskFailed, UnsupportedSpec
 from tfx_kfp.local.events import TaskEvent
 from tfx_kfp.local.executors import RUNNERS, Mounts
+from tfx_kfp.local.interrupts import RunInterrupted
 from tfx_kfp.local.spec import CompiledPipeline, load, parse
 
 __all__ = ["RUN_RECORD", "SPEC_FILE", "RUNNERS", "LocalRun", "Mounts", "TaskEvent", "TaskFailed", "BackendRejection", "UnsupportedSpec",
+           "RunInterrupted",
            "CompiledPipeline", "compile_for_local", "declared_parameters", "load", "parse", "run_compiled", "run_file",
            "run_pipeline"]
 
@@ -78,16 +79,11 @@ def _typed_arguments(compiled: CompiledPipeline, arguments: Dict[str, Any]) -> D
     return {**compiled.parameter_defaults(), **checked}
 
 
-def _write_run_record(run: LocalRun, compiled: CompiledPipeline, runner: str) -> None:
-    record = {"pipeline": compiled.name, "runner": runner, "seconds": run.seconds, "tasks": {
-        name: {"state": r.state, "seconds": r.seconds, "started": r.started,
-               "ended": r.started + r.seconds if r.started else 0.0,
-               # for the run index (reports/run_states.py): gate values, and a cached task's producing run
-               "parameters": r.parameters, "outputs": {key: ref.uri for key, ref in r.artifacts.items()},
-               **({"skipped_because": r.skip_reason} if r.skip_reason else {})}
-        for name, r in run.tasks.items()}}
-    with open(os.path.join(run.run_dir, RUN_RECORD), "w") as f:
-        json.dump(record, f, indent=1)
+def _write_run_record(run: LocalRun, compiled: CompiledPipeline, runner: str,
+                      outcome: str = run_record.RUNNING) -> None:
+    record = {"pipeline": compiled.name, "runner": runner, "seconds": run.seconds, "outcome": outcome,
+              "tasks": run_record.tasks(run.tasks)}
+    run_record.write(os.path.join(run.run_dir, RUN_RECORD), record)
 
 
 def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]] = None, *,
@@ -113,7 +109,8 @@ def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]]
     Returns:
         The LocalRun. Raises TaskFailed when a task fails; the run stops there; before any task,
         UnknownParameter, InputError or MissingParameters (tfx_kfp.pipelines.argument_checks) for
-        arguments the declarations or the rules refuse.
+        arguments the declarations or the rules refuse. SIGTERM or SIGINT stop it too (RunInterrupted,
+        after run.json says ``interrupted`` and staging is removed).
     """
     from tfx_kfp.local.orchestrator import Orchestrator, RunSettings
 
@@ -126,17 +123,35 @@ def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]]
     os.makedirs(run_dir)
     with open(os.path.join(run_dir, SPEC_FILE), "w") as f:
         f.write(compiled.text)
+    started = time.time()
+
+    def observe(event: TaskEvent) -> None:
+        (observer or (lambda event: None))(event)
+        if event.state in events.FINAL_STATES:  # a run killed outright still leaves what it finished
+            _write_run_record(LocalRun(run_dir, time.time() - started, orchestrator.records), compiled, runner)
+
     settings = RunSettings(runner=runner, pipeline_root=pipeline_root, run_dir=run_dir,
-                           cache=TaskCache(pipeline_root, enabled=cache), observer=observer or (lambda event: None),
+                           cache=TaskCache(pipeline_root, enabled=cache), observer=observe,
                            mounts=mounts, user_module_paths=tuple(user_module_paths),
                            show_user_warning=show_user_warning, verbose=verbose)
     orchestrator = Orchestrator(compiled, settings)
-    started = time.time()
+    _write_run_record(LocalRun(run_dir, 0.0, {}), compiled, runner)
+    run_record.reserve(os.path.join(run_dir, RUN_RECORD))
+    outcome = run_record.FAILED
     try:
-        orchestrator.run(parameters)
+        with interrupts.signals_interrupt():
+            orchestrator.run(parameters)
+        outcome = run_record.SUCCEEDED
+    except KeyboardInterrupt as e:
+        outcome = run_record.INTERRUPTED
+        interrupts.remove_staging(run_dir)
+        interrupted = e if isinstance(e, RunInterrupted) else RunInterrupted("SIGINT")
+        interrupted.run_dir = run_dir
+        raise interrupted from (None if interrupted is e else e)
     finally:
         run = LocalRun(run_dir=run_dir, seconds=time.time() - started, tasks=orchestrator.records)
-        _write_run_record(run, compiled, runner)
+        _write_run_record(run, compiled, runner, outcome)
+        run_record.release(os.path.join(run_dir, RUN_RECORD))
     return run
 
 

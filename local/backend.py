@@ -7,9 +7,12 @@ our tests too: kfp.local (SDK 2.13) hands metadata over unchanged, parses
 executor output leniently, and cannot evaluate ``dsl.If``.
 """
 
+import decimal
 import hashlib
 import json
 import math
+import time
+import uuid
 from typing import Any, Dict, List, Mapping
 
 import celpy
@@ -132,3 +135,71 @@ def cache_fingerprint(input_artifact_ids: Mapping[str, List[str]], parameter_val
         "containerSpec": {"image": image, "cmdArgs": list(command_and_args), "pvcNames": list(pvc_names)},
     }
     return hashlib.sha256(json.dumps(key, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+# driver/resolve.go resolveInputParameter, RuntimeValue constants: a constant that is exactly one of these
+# placeholders is replaced by the run's value; any other text, placeholders inside it included, passes
+# unchanged (``{{$.workspace_path}}``, replaced inside text, needs a workspace: not supported locally).
+DRIVER_PLACEHOLDERS = ("{{$.pipeline_job_name}}", "{{$.pipeline_job_resource_name}}", "{{$.pipeline_job_uuid}}",
+                       "{{$.pipeline_task_name}}", "{{$.pipeline_task_uuid}}", "{{$.pipeline_job_create_time_utc}}",
+                       "{{$.pipeline_job_schedule_time_utc}}")
+
+
+def run_values(run_name: str) -> Dict[str, str]:
+    """What the driver puts in for DRIVER_PLACEHOLDERS in one run (a manual run: schedule time = create time)."""
+    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {"{{$.pipeline_job_name}}": run_name, "{{$.pipeline_job_resource_name}}": run_name,
+            "{{$.pipeline_job_uuid}}": str(uuid.uuid4()), "{{$.pipeline_task_uuid}}": str(uuid.uuid4().int % 10**9),
+            "{{$.pipeline_job_create_time_utc}}": created, "{{$.pipeline_job_schedule_time_utc}}": created}
+
+
+def driver_constant(value: Any, run_values: Mapping[str, str]) -> Any:
+    """A task's constant parameter value as the driver resolves it (``run_values``: placeholder -> value)."""
+    return run_values[value] if isinstance(value, str) and value in DRIVER_PLACEHOLDERS else value
+
+
+def _placeholder_text(value: Any) -> str:
+    """launcher_v2.go getPlaceholders: how a parameter value is written into a placeholder."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):  # strconv.FormatFloat(v, 'f', -1, 64): shortest, never an exponent
+        return format(decimal.Decimal(repr(float(value))).normalize(), "f")
+    if isinstance(value, str):
+        return value
+    # Go's encoding/json of the structpb message, which is not this JSON: lists and dicts in a placeholder
+    # differ from a cluster (docs/local-runs.md); our components never put one there.
+    return json.dumps(value, separators=(",", ":"))
+
+
+def launcher_placeholders(executor_input: Mapping[str, Any]) -> Dict[str, str]:
+    """launcher_v2.go getPlaceholders: the inputs' and outputs' placeholders and their values."""
+    found: Dict[str, str] = {}
+    for name, artifacts in executor_input["inputs"].get("artifacts", {}).items():
+        if artifacts["artifacts"]:
+            found[f"{{{{$.inputs.artifacts['{name}'].uri}}}}"] = artifacts["artifacts"][0]["uri"]
+            found[f"{{{{$.inputs.artifacts['{name}'].path}}}}"] = artifacts["artifacts"][0]["uri"]
+    for name, artifacts in executor_input["outputs"].get("artifacts", {}).items():
+        found[f"{{{{$.outputs.artifacts['{name}'].uri}}}}"] = artifacts["artifacts"][0]["uri"]
+        found[f"{{{{$.outputs.artifacts['{name}'].path}}}}"] = artifacts["artifacts"][0]["uri"]
+    for name, value in executor_input["inputs"].get("parameterValues", {}).items():
+        found[f"{{{{$.inputs.parameters['{name}']}}}}"] = _placeholder_text(value)
+    for name, parameter in executor_input["outputs"].get("parameters", {}).items():
+        found[f"{{{{$.outputs.parameters['{name}'].output_file}}}}"] = parameter["outputFile"]
+    return found
+
+
+def launcher_command(command: List[str], args: List[str], executor_input: Mapping[str, Any]) -> List[str]:
+    """launcher_v2.go compileCmdAndArgs: the container's command and args as the task's process receives them.
+
+    ``{{$}}`` becomes the executor input's JSON everywhere; in the args, every placeholder of
+    ``launcher_placeholders`` is then replaced too, inside that JSON (so inside parameter values) included.
+    """
+    text = json.dumps(executor_input)
+    placeholders = launcher_placeholders(executor_input)
+    compiled = [part.replace("{{$}}", text) for part in command]
+    for arg in args:
+        arg = arg.replace("{{$}}", text)
+        for placeholder, value in placeholders.items():
+            arg = arg.replace(placeholder, value)
+        compiled.append(arg)
+    return compiled

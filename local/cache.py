@@ -30,7 +30,9 @@ class TaskCache:
                 entry = json.load(f)
         except (OSError, ValueError):
             return None
-        if not all(os.path.exists(uri) for uri in entry.get("written_uris", [])):
+        if not well_formed(entry):
+            return None  # written by something else, or damaged: run the task again
+        if not all(os.path.exists(uri) for uri in entry["written_uris"]):
             return None  # an earlier run's outputs were deleted
         return entry
 
@@ -42,3 +44,18 @@ class TaskCache:
         with tempfile.NamedTemporaryFile("w", dir=self.folder, suffix=".partial", delete=False) as f:
             json.dump(entry, f)
         os.replace(f.name, self._path(fingerprint))
+
+
+_ENTRY_FIELDS = {"seconds": (int, float), "parameters": dict, "written_metadata": dict, "artifacts": dict,
+                 "written_uris": list}
+_ARTIFACT_FIELDS = {"id": str, "uri": str, "schema_title": str, "metadata": dict}
+
+
+def well_formed(entry: Any) -> bool:
+    """Whether ``entry`` has the shape ``store`` writes (valid JSON of another shape, e.g. ``null``, is a miss)."""
+    if not isinstance(entry, dict) or any(not isinstance(entry.get(k), t) for k, t in _ENTRY_FIELDS.items()):
+        return False
+    artifacts = entry["artifacts"].values()
+    return (all(isinstance(a, dict) and set(a) == set(_ARTIFACT_FIELDS)
+                and all(isinstance(a[k], t) for k, t in _ARTIFACT_FIELDS.items()) for a in artifacts)
+            and all(isinstance(uri, str) for uri in entry["written_uris"]))

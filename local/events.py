@@ -6,6 +6,7 @@ from typing import Any, Callable, Mapping, Optional
 WAITING, RUNNING, CACHED, SKIPPED, DONE, FAILED = "waiting", "running", "cached", "skipped", "done", "failed"
 STATES = (WAITING, RUNNING, CACHED, SKIPPED, DONE, FAILED)
 FINAL_STATES = (CACHED, SKIPPED, DONE, FAILED)
+INTERRUPTED = "interrupted"  # run.json only: the task running when SIGTERM/SIGINT ended the run
 
 
 @dataclass(frozen=True)

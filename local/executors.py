@@ -12,6 +12,8 @@ import contextlib
 import importlib.util
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,6 +25,7 @@ from typing import Callable, List, Optional, Sequence
 from kfp.dsl import executor as kfp_executor
 
 from tfx_kfp.local import logs
+from tfx_kfp.runtime.user_module import ProcessExit, process_exits_raise
 
 RUNNERS = ("inprocess", "subprocess", "docker")
 
@@ -52,6 +55,45 @@ def _split_lightweight_command(command: List[str]):
     return command[3], json.loads(options["--executor_input"]), options["--function_to_execute"]
 
 
+@contextlib.contextmanager
+def task_temp_dir(environment: Optional[dict] = None):
+    """A fresh temporary folder for one task, removed when it ends; yields its path.
+
+    In this process ``tempfile`` and ``TMPDIR`` point at it while the task runs (or, given
+    ``environment``, only that child environment's ``TMPDIR``): TFX never removes what it
+    creates there (``udf_utils.package_user_module_file`` builds and pip-installs the user
+    module's wheel in ``mkdtemp()`` folders, about 168 MB per run), nor do the executor
+    contexts' ``tmp_dir``.
+    """
+    folder = tempfile.mkdtemp(prefix="tfx-kfp-task-tmp-")
+    if environment is not None:
+        environment["TMPDIR"] = folder
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    saved = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = os.environ["TMPDIR"] = folder
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = saved[0]
+        if saved[1] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved[1]
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _failure_message(error: BaseException) -> str:
+    if isinstance(error, SystemExit):
+        return f"the task called sys.exit({error.code!r})"
+    if isinstance(error, ProcessExit):
+        return f"the task called os._exit({error.code!r}), which would have ended the whole run"
+    return repr(error)
+
+
 def _output(log_path: str, verbose: bool, user_module_paths: Sequence[str], show_user_warning):
     if verbose:  # everything streams to the terminal, as the task prints it
         return contextlib.nullcontext()
@@ -63,14 +105,15 @@ def run_in_process(command: List[str], log_path: str, user_module_paths: Sequenc
     """Executes the component function here; any exception (SystemExit included) fails the task.
 
     Everything the task prints goes to ``log_path`` (``verbose``: to the terminal); a warning
-    raised from the user's code is also passed to ``show_user_warning``.
+    raised from the user's code is also passed to ``show_user_warning``. A call to ``os._exit``
+    in the task raises (``process_exits_raise``) instead of ending the run with its status.
     """
     source, executor_input, function_name = _split_lightweight_command(command)
     previous = os.environ.get("_KFP_RUNTIME")
     os.environ["_KFP_RUNTIME"] = "true"
     try:
-        with tempfile.TemporaryDirectory(prefix="tfx-kfp-task-") as folder, \
-                _output(log_path, verbose, user_module_paths, show_user_warning):
+        with task_temp_dir() as folder, _output(log_path, verbose, user_module_paths, show_user_warning), \
+                process_exits_raise():
             path = os.path.join(folder, "ephemeral_component.py")
             with open(path, "w") as f:
                 f.write(source)
@@ -83,9 +126,9 @@ def run_in_process(command: List[str], log_path: str, user_module_paths: Sequenc
             except KeyboardInterrupt:
                 raise
             except BaseException as e:  # noqa: BLE001 - SystemExit too: a task that exits has failed
-                traceback.print_exc()
-                message = f"the task called sys.exit({e.code!r})" if isinstance(e, SystemExit) else repr(e)
-                return Outcome(exit_code=1, error=e, message=message)
+                with contextlib.suppress(OSError):  # the log's disk may be full: the error still counts
+                    traceback.print_exc()
+                return Outcome(exit_code=1, error=e, message=_failure_message(e))
         return Outcome(exit_code=0)
     finally:
         if previous is None:
@@ -95,13 +138,36 @@ def run_in_process(command: List[str], log_path: str, user_module_paths: Sequenc
 
 
 def run_in_subprocess(command: List[str], log_path: str, *, verbose: bool = False) -> Outcome:
-    """Runs the command as a process whose ``python3`` is this environment's interpreter."""
+    """Runs the command as a process whose ``python3`` is this environment's interpreter.
+
+    The task gets a process group of its own: when the run is interrupted, the whole group (``sh``
+    and the Python it starts) is stopped before the interruption goes on.
+    """
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    with open(log_path, "ab") as log:
+    with task_temp_dir(env), open(log_path, "ab") as log:
         target = None if verbose else log
-        code = subprocess.run(command, stdout=target, stderr=subprocess.STDOUT if target else None, env=env,
-                              check=False).returncode
+        process = subprocess.Popen(command, stdout=target, stderr=subprocess.STDOUT if target else None, env=env,
+                                   start_new_session=True)
+        try:
+            code = process.wait()
+        except BaseException:
+            _stop_group(process)
+            raise
     return Outcome(exit_code=code, message=f"exit code {code}" if code else "")
+
+
+def _stop_group(process: subprocess.Popen, grace_s: float = 5.0) -> None:
+    """SIGTERM to the task's process group, SIGKILL after ``grace_s``; waits until its leader is gone."""
+    for number in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, number)
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            continue
+        with contextlib.suppress(ProcessLookupError):  # the leader's children too
+            os.killpg(process.pid, signal.SIGKILL)
+        return
 
 
 def run_in_docker(command: List[str], image: str, log_path: str, pipeline_root: str, mounts: Mounts, *,

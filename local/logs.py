@@ -261,5 +261,6 @@ def capture_task_output(log_path: str, *, user_module_paths: Iterable[str] = (),
                 sys.stdout, sys.stderr = stdout.original, stderr.original
                 stdout.target = stderr.target = None
     finally:
-        log.close()
+        with contextlib.suppress(OSError):  # a full disk loses the log's last lines, not the task's outcome
+            log.close()
         os.close(log_fd)

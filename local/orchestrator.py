@@ -8,16 +8,16 @@ and parameters go through ``tfx_kfp.local.backend``.
 
 import json
 import os
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
 from google.protobuf import json_format
-from kfp.local import placeholder_utils
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from tfx_kfp.local import backend, events, executors
+from tfx_kfp.local import backend, events, executors, outputs
 from tfx_kfp.local.cache import TaskCache
 from tfx_kfp.local.errors import BackendRejection, TaskFailed, UnsupportedSpec
 from tfx_kfp.local.spec import CompiledPipeline, topological_order
@@ -63,6 +63,8 @@ class Orchestrator:
         self.compiled = compiled
         self.settings = settings
         self.records: Dict[str, TaskRecord] = {}
+        self.running: Optional[TaskRecord] = None  # the task being executed now
+        self.run_values = backend.run_values(os.path.basename(settings.run_dir))
 
     # --- the DAG walk -------------------------------------------------------------------------
     def run(self, parameters: Dict[str, Any]) -> Dict[str, TaskRecord]:
@@ -114,7 +116,9 @@ class Orchestrator:
         values: Dict[str, Any] = {}
         for key, spec in task.inputs.parameters.items():
             if spec.HasField("runtime_value"):
-                values[key] = backend.protojson_numbers(json_format.MessageToDict(spec.runtime_value.constant))
+                values[key] = backend.driver_constant(
+                    backend.protojson_numbers(json_format.MessageToDict(spec.runtime_value.constant)),
+                    {**self.run_values, "{{$.pipeline_task_name}}": name})
             elif spec.component_input_parameter:
                 values[key] = scope[spec.component_input_parameter]
             elif spec.HasField("task_output_parameter"):
@@ -182,33 +186,53 @@ class Orchestrator:
                     name, events.CACHED, seconds=entry["seconds"],
                     artifacts={k: ArtifactRef(**a) for k, a in entry["artifacts"].items()},
                     written_metadata=entry["written_metadata"], parameters=entry["parameters"]))
+        record = self.running = TaskRecord(name, events.RUNNING, started=time.time())
+        try:
+            return self._run_and_collect(record, task, component, container, parameters, artifacts, fingerprint)
+        except OSError as e:  # a full disk, a read-only root …: this stage failed, the run stops cleanly
+            record.seconds = time.time() - record.started
+            return self._fail(record, f"{e.strerror or e}" + (f": {e.filename}" if e.filename else ""), e)
+        except KeyboardInterrupt:  # SIGINT, or SIGTERM as local.RunInterrupted: run.json names this task
+            self._mark_interrupted()
+            raise
+        finally:
+            self.running = None
+
+    def _run_and_collect(self, record: TaskRecord, task, component, container, parameters, artifacts,
+                         fingerprint: str) -> TaskRecord:
+        name = record.name
         task_root = os.path.join(self.settings.run_dir, name)
         os.makedirs(os.path.join(task_root, "parameters"), exist_ok=True)
         executor_input = self._executor_input(task_root, component, parameters, artifacts)
         with open(os.path.join(task_root, "executor_input.json"), "w") as f:
             json.dump(executor_input, f, indent=1)
-        command = placeholder_utils.replace_placeholders(
-            container.get("command", []) + container.get("args", []), executor_input,
-            pipeline_resource_name=os.path.basename(self.settings.run_dir), task_resource_name=name,
-            pipeline_root=self.settings.pipeline_root, unique_pipeline_id=uuid.uuid4().hex)
-        record = TaskRecord(name, events.RUNNING, started=time.time())
+        command = backend.launcher_command(container.get("command", []), container.get("args", []), executor_input)
         log_path = self._log_path(name)
         self._emit(name, events.RUNNING)
         outcome = self._execute(command, container["image"], log_path)
         record.seconds = time.time() - record.started
         if outcome.exit_code != 0:
             return self._fail(record, outcome.message or "non-zero exit", outcome.error)
+        unfinished = outputs.early_exit(executor_input, parameters, outcome.exit_code)
+        if unfinished:
+            return self._fail(record, unfinished, None)
         try:
             self._collect_outputs(record, component, executor_input)
         except BackendRejection as e:
             return self._fail(record, f"the KFP launcher would reject its outputs: {e}", e)
         record.state = events.DONE
         if task.caching_options.enable_cache:
+            self._store(fingerprint, record)
+        return self._finish(record)
+
+    def _store(self, fingerprint: str, record: TaskRecord) -> None:
+        try:
             self.settings.cache.store(fingerprint, {
-                "task": name, "seconds": record.seconds, "parameters": record.parameters,
+                "task": record.name, "seconds": record.seconds, "parameters": record.parameters,
                 "written_metadata": record.written_metadata,
                 "artifacts": {k: vars(ref) for k, ref in record.artifacts.items()}})
-        return self._finish(record)
+        except OSError as e:  # the task succeeded; only its reuse by a later run is lost
+            print(f"tfx-kfp: task {record.name!r}: could not write its cache entry: {e}", file=sys.__stderr__)
 
     def _execute(self, command: List[str], image: str, log_path: str) -> executors.Outcome:
         runner = self.settings.runner
@@ -263,6 +287,13 @@ class Orchestrator:
         self._emit(record.name, record.state, seconds=record.seconds, outputs=record.written_metadata,
                    parameters=record.parameters)
         return record
+
+    def _mark_interrupted(self) -> None:
+        """Records the task that was running when the run was interrupted (run.json says so)."""
+        if self.running is not None:
+            self.running.state = events.INTERRUPTED
+            self.running.seconds = time.time() - self.running.started
+            self.records[self.running.name] = self.running
 
     def _emit(self, name: str, state: str, **details) -> None:
         log_path = os.path.join(self.settings.run_dir, "logs", f"{name}.log")

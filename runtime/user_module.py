@@ -8,7 +8,8 @@ loads exactly as it would load a ``module_file``.
 The file goes into a folder private to this task (created by ``mkdtemp``: mode 0700, a
 random name, checked to be ours), never a shared predictable path another user could
 plant code at, and its bytes are checked against the source's SHA-256 before TFX imports
-it. A ``SystemExit`` raised by the module (at import or in its functions) fails the task.
+it. A ``SystemExit`` raised by the module (at import or in its functions), or a call to
+``os._exit`` while it runs, fails the task naming the module.
 
 On a cluster the ``module_source`` parameter holds a *reference* instead of the text
 (``tfx-kfp-module-file:<path>#sha256=<hex>``, written by ``pipelines/cluster.py``): a file on
@@ -165,14 +166,49 @@ def _where(traceback: Optional[types.TracebackType], module_path: str) -> str:
     return where
 
 
+class ProcessExit(BaseException):
+    """``os._exit(code)`` was called where it must not end the process (see ``process_exits_raise``)."""
+
+    def __init__(self, code):
+        super().__init__(f"os._exit({code!r})")
+        self.code = code
+
+
 @contextlib.contextmanager
-def exits_are_failures(module_path: str, origin: str = "module_source") -> Iterator[None]:
-    """Turns a ``SystemExit`` (any code, 0 included) raised while TFX runs the user module into a failure."""
+def process_exits_raise() -> Iterator[None]:
+    """While inside, ``os._exit(code)`` in this process raises ProcessExit instead of ending it unreported.
+
+    ``os._exit`` skips every ``finally`` and ends the process with the given status, 0 included, so a
+    task would end as if it had succeeded without writing its outputs. A forked child (its pid differs)
+    still exits: that is what ``os._exit`` is for there.
+    """
+    import posix
+
+    owner, real_exit = os.getpid(), posix._exit
+    saved = os._exit, posix._exit
+
+    def raise_instead(code):
+        if os.getpid() != owner:
+            real_exit(code)
+        raise ProcessExit(code)
+
+    os._exit = posix._exit = raise_instead
     try:
         yield
-    except SystemExit as e:
+    finally:
+        os._exit, posix._exit = saved
+
+
+@contextlib.contextmanager
+def exits_are_failures(module_path: str, origin: str = "module_source") -> Iterator[None]:
+    """Turns a ``SystemExit`` or an ``os._exit`` (any code, 0 included) while TFX runs the user module into a failure."""
+    try:
+        with process_exits_raise():
+            yield
+    except (SystemExit, ProcessExit) as e:
+        call = f"os._exit({e.code!r})" if isinstance(e, ProcessExit) else f"sys.exit({e.code!r})"
         raise UserModuleError(
-            f"{origin} ({os.path.basename(module_path)}): the user module called sys.exit({e.code!r})"
+            f"{origin} ({os.path.basename(module_path)}): the user module called {call}"
             f"{_where(e.__traceback__, module_path)}; exiting is not a way to finish a task, so it failed "
             f"(return normally, or raise an exception to report an error)") from e
 

@@ -6,6 +6,7 @@ and checked by its declarations exactly as ``submit`` sends them.
 """
 
 import os
+import sys
 from typing import Any, Dict, Optional
 
 from tfx_kfp.cli.commands import _pipeline_args
@@ -104,6 +105,7 @@ def module_files(args) -> Dict[str, str]:
 
 
 def run(args) -> int:
+    from tfx_kfp import local
     from tfx_kfp.local import TaskFailed
 
     arguments: Dict[str, Any] = {}
@@ -119,5 +121,9 @@ def run(args) -> int:
                                  arguments=arguments)
     except TaskFailed:
         return 1  # the view has printed which stage failed, why, and its log
+    except local.RunInterrupted as e:
+        print(f"{args.pipeline}: interrupted by {e.signal_name}; {e.run_dir}/run.json says so; the same command "
+              "resumes after the finished stages (cache)", file=sys.stderr)
+        return e.exit_status
     finish(view, result)
     return 0

@@ -17,6 +17,7 @@ from tfx_kfp.runtime import arguments, beam_defaults, object_store, tfx_bridge
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.example_gen import spans, validation
+from tfx_kfp.components.resolve_inputs import content
 
 def _output_config(train_hash_buckets: int, eval_hash_buckets: int) -> example_gen_pb2.Output:
     for field, value in (("train_hash_buckets", train_hash_buckets), ("eval_hash_buckets", eval_hash_buckets)):
@@ -77,7 +78,7 @@ def run(*, data_root: str, examples: Output[Examples], input_format: str, label_
     with tempfile.TemporaryDirectory(prefix="tfx-kfp-inputs-") as links:
         input_base, pattern, span, version, fingerprint, read_spans = _selected_input(
             data_root, input_format, label_key, input_pattern, list(span_range), links, checked_root)
-        if input_fingerprint and input_fingerprint != fingerprint:
+        if input_fingerprint and content.tfx_part(input_fingerprint) != fingerprint:
             raise InputError(data_root, "the input files changed after resolve_inputs fingerprinted them; "
                              "run the pipeline again", field="input_fingerprint")
         beam_pipeline_args = beam_defaults.resolve(beam_pipeline_args, [input_base], "files")

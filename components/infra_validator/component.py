@@ -18,6 +18,7 @@ def infra_validator(
     num_examples: int = 10,
     request_timeout_s: float = 30.0,
     max_latency_ms: float = 2000.0,
+    load_timeout_seconds: float = 300.0,
 ) -> NamedTuple("InfraValidatorOutputs", [("blessed", bool)]):
     """Loads the candidate with TF Serving's loader, serves it and sends it requests built from real examples.
 
@@ -32,6 +33,10 @@ def infra_validator(
         num_examples: How many eval examples to build requests from (TFX ``RequestSpec.num_examples``).
         request_timeout_s: Deadline of each request, in seconds.
         max_latency_ms: Highest accepted median latency of each signature and protocol, in milliseconds.
+        load_timeout_seconds: Time allowed for loading the model, in seconds: TF Serving's loader (in a
+            child process, stopped at the limit; TensorFlow's import there is not counted) and the server's
+            load with its warmup. Past it the model is not blessed: "did not load within N s" (TFX
+            ``max_loading_time_seconds``, default 300).
 
     Returns:
         infra_blessing: ``INFRA_BLESSED`` or ``INFRA_NOT_BLESSED`` (TFX type ``InfraBlessing``;
@@ -52,6 +57,7 @@ def infra_validator(
         num_examples=num_examples,
         request_timeout_s=request_timeout_s,
         max_latency_ms=max_latency_ms,
+        load_timeout_seconds=load_timeout_seconds,
     )
     outputs = NamedTuple("InfraValidatorOutputs", [("blessed", bool)])
     return outputs(passed)

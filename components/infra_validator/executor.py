@@ -18,19 +18,19 @@ import tensorflow as tf
 from kfp.dsl import Input, Markdown, Output
 
 from tfx_kfp.components import names
-from tfx_kfp.components.infra_validator import request_builder
+from tfx_kfp.components.infra_validator import load_check, request_builder
 from tfx_kfp.components.infra_validator.report import render_report
 from tfx_kfp.components.types import Examples, InfraBlessing, Model
 from tfx_kfp.runtime import reports
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
 
-# tfx/components/infra_validator/executor.py: _NOT_BLESSED_FILENAME, _DEFAULT_MODEL_NAME,
-# _DEFAULT_MAX_LOADING_TIME_SEC (restated: importing that module pulls in its Docker and Kubernetes runners;
+# tfx/components/infra_validator/executor.py: _NOT_BLESSED_FILENAME, _DEFAULT_MODEL_NAME
+# (restated: importing that module pulls in its Docker and Kubernetes runners;
 # tests/executors/test_infra_validator.py checks they agree). The blessed file and the warmup file are in names.
 NOT_BLESSED_FILE = "INFRA_NOT_BLESSED"
 MODEL_NAME = "infra-validation-model"
-MAX_LOADING_TIME_S = 300.0
+MAX_LOADING_TIME_S = load_check.MAX_LOADING_TIME_S  # TFX's _DEFAULT_MAX_LOADING_TIME_SEC
 SERVING_TAGS = [tf.saved_model.SERVING]
 PROTOCOLS = ("rest", "grpc")
 
@@ -84,18 +84,16 @@ class Validation:
         return found
 
 
-def load_like_tf_serving(saved_model_dir: str):
-    """Loads the SavedModel with the TF1 ``SavedModelBundle`` loader, as TF Serving does.
+def load_like_tf_serving(saved_model_dir: str, timeout_s: float):
+    """Loads the SavedModel with the TF1 ``SavedModelBundle`` loader, as TF Serving does, within ``timeout_s``.
+
+    The load runs in a child process (``load_check``), killed when it passes the limit.
 
     Returns:
-        (its MetaGraphDef, None) or (None, the loader's error).
+        (its MetaGraphDef, "") or (None, the loader's error or "did not load within N s").
     """
-    graph = tf.Graph()
-    try:
-        with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
-            return tf.compat.v1.saved_model.loader.load(session, SERVING_TAGS, saved_model_dir), None
-    except Exception as error:  # noqa: BLE001 - any loader failure is the finding, reported as is
-        return None, f"{type(error).__name__}: {error}"
+    data, error = load_check.load_in_child(saved_model_dir, SERVING_TAGS, timeout_s)
+    return (tf.compat.v1.MetaGraphDef.FromString(data), "") if data is not None else (None, error)
 
 
 def _send(client, plan: request_builder.SignatureRequests, protocol: str) -> Outcome:
@@ -111,7 +109,7 @@ def _send(client, plan: request_builder.SignatureRequests, protocol: str) -> Out
     return outcome
 
 
-def serve_and_query(validation: Validation, request_timeout_s: float) -> None:
+def serve_and_query(validation: Validation, request_timeout_s: float, load_timeout_s: float) -> None:
     """Serves the model as version 1 on loopback ports and sends every request over REST and gRPC."""
     from tfx_kfp.serving import server
     from tfx_kfp.serving.client import ServingClient
@@ -121,7 +119,7 @@ def serve_and_query(validation: Validation, request_timeout_s: float) -> None:
         shutil.copytree(validation.model_dir, os.path.join(base, "1"))
         try:
             handle = server.start(MODEL_NAME, base, rest_port=0, grpc_port=0, poll_seconds=0,
-                                  max_num_load_retries=0, wait_for_models=MAX_LOADING_TIME_S,
+                                  max_num_load_retries=0, wait_for_models=load_timeout_s,
                                   rest_api_timeout_ms=max(1, round(request_timeout_s * 1e3)),
                                   on_event=validation.server_events.append)
         except ServingError as error:
@@ -136,9 +134,10 @@ def serve_and_query(validation: Validation, request_timeout_s: float) -> None:
 
 
 def validate(model: Input[Model], examples: Input[Examples], num_examples: int, request_timeout_s: float,
-             max_latency_ms: float) -> Validation:
+             max_latency_ms: float, load_timeout_seconds: float) -> Validation:
     """Runs the loader check, then (if it passed) the requests; never raises for a model that fails."""
-    for field_name, value in (("request_timeout_s", request_timeout_s), ("max_latency_ms", max_latency_ms)):
+    for field_name, value in (("request_timeout_s", request_timeout_s), ("max_latency_ms", max_latency_ms),
+                              ("load_timeout_seconds", load_timeout_seconds)):
         if not value > 0:
             raise InputError("infra_validator", "must be a positive number", field=field_name, received=str(value))
     started = time.monotonic()
@@ -146,12 +145,12 @@ def validate(model: Input[Model], examples: Input[Examples], num_examples: int, 
         examples.path, (examples.metadata or {}).get(names.SPLIT_NAMES, ""), num_examples)
     validation = Validation(os.path.join(model.path, names.SERVING_MODEL_DIR), examples_read=len(records),
                             max_latency_ms=max_latency_ms)
-    meta_graph_def, validation.loader_error = load_like_tf_serving(validation.model_dir)
+    meta_graph_def, validation.loader_error = load_like_tf_serving(validation.model_dir, load_timeout_seconds)
     validation.loader_seconds = time.monotonic() - started
     if meta_graph_def is not None:
         validation.plans = request_builder.build_requests(MODEL_NAME, meta_graph_def.signature_def, records)
         if validation.plans and not any(plan.error for plan in validation.plans):
-            serve_and_query(validation, request_timeout_s)
+            serve_and_query(validation, request_timeout_s, load_timeout_seconds)
     validation.seconds = time.monotonic() - started
     return validation
 
@@ -179,9 +178,10 @@ def run(
     num_examples: int,
     request_timeout_s: float,
     max_latency_ms: float,
+    load_timeout_seconds: float,
 ) -> bool:
     """The ``infra_validator`` component's body; returns whether the model is infra-blessed."""
-    validation = validate(model, examples, num_examples, request_timeout_s, max_latency_ms)
+    validation = validate(model, examples, num_examples, request_timeout_s, max_latency_ms, load_timeout_seconds)
     reasons = validation.reasons()
     blessed = not reasons
     warmup_records = _write_blessing(infra_blessing, validation, blessed)

@@ -14,11 +14,14 @@ def latest_pushed_model(
     serving_base_dir: str,
     baseline_model: Output[Model],
 ) -> NamedTuple("LatestPushedModelOutputs", [("has_baseline", bool), ("version", int)]):
-    """Finds the model being served from ``serving_base_dir``: the newest complete numeric version.
+    """Finds the model being served from ``serving_base_dir``: the newest numeric version that loads.
 
     TF Serving's default version policy serves the highest version number among the folders whose
-    name it reads as a version; this picks the same one, skipping folders without a
-    ``saved_model.pb``. On a pipeline's first run there is none, and the output says so.
+    name it reads as a version, and keeps serving the one before while a newer one fails to load;
+    this loads each version, newest first, with the model server's loader and picks the first that
+    loads, skipping folders without a ``saved_model.pb``. A newer version that does not load is named
+    with the reason in ``metadata['skipped_versions']`` and the log. On a pipeline's first run there is
+    none, and the output says so.
 
     Args:
         serving_base_dir: The model base path the Pusher writes into and TF Serving watches.
@@ -26,7 +29,7 @@ def latest_pushed_model(
     Returns:
         baseline_model: A copy of the served SavedModel under ``Format-Serving`` (TFX type ``Model``;
             ``metadata['baseline']`` is 0 when there is none, else 1 with ``pushed_version`` and
-            ``pushed_destination``).
+            ``pushed_destination``; ``skipped_versions``: newer versions that do not load -> why).
         has_baseline: Whether a served model was found.
         version: Its version number (0 when none).
     """

@@ -27,7 +27,8 @@ def resolve_inputs(
         span_range: ``[first, last]`` or empty for the latest span (as for ExampleGen).
 
     Returns:
-        fingerprint: TFX's fingerprint of the selected files (paths, sizes, modification times).
+        fingerprint: TFX's fingerprint of the selected files (paths, sizes, modification times), then a
+            BLAKE2b hash of their contents (docs/continuous-training.md).
         span: The latest span selected (0 without a span pattern).
     """
     from tfx_kfp.components.resolve_inputs import executor

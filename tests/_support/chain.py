@@ -162,6 +162,6 @@ def run_infra_validator(source: str, out: str, model_root: str = None, **overrid
     infra_blessing = types.InfraBlessing(uri=os.path.join(out, "infra_blessing"))
     args = dict(model=artifact(model_root or source, "model"), examples=artifact(source, "examples"),
                 infra_blessing=infra_blessing, report=report(out, "infra_validation.md", Markdown),
-                num_examples=10, request_timeout_s=30.0, max_latency_ms=2000.0)
+                num_examples=10, request_timeout_s=30.0, max_latency_ms=2000.0, load_timeout_seconds=300.0)
     blessed = executor.run(**{**args, **overrides})
     return blessed, infra_blessing
