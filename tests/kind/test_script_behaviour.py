@@ -192,6 +192,18 @@ def test_run_pipeline_installs_the_module_the_compiled_pipeline_refers_to(tmp_pa
     assert f"PUSH_RECORD_NAME={push.LAST_PUSH_RECORD}\n" in (REPO / "scripts/kind/common.sh").read_text()
 
 
+def test_run_pipeline_installs_a_module_file_given_to_submit(tmp_path):
+    """submit sends --module-file as a reference to modules/<sha256>.py; run-pipeline.sh puts the file there."""
+    sandbox, env = pipeline_sandbox(tmp_path)
+    module = tmp_path / "my_module.py"
+    module.write_text("def preprocessing_fn(inputs):\n    return inputs\n")
+    result = sandbox.run("run-pipeline.sh", "--module-file", str(module), env=env)
+    assert result.returncode == 0, result.stderr
+    stored = sandbox.node_store / "modules" / f"{user_module.sha256_of(module.read_text())}.py"
+    assert stored.read_text() == module.read_text()
+    assert f"module {module} is modules/{stored.name} in the model store" in result.stdout
+
+
 def image_sandbox(tmp_path):
     sandbox = Sandbox(tmp_path)
     cli = sandbox.shim("tfx-kfp", '#!/usr/bin/env bash\n[[ "$1 $2" == "image tag" ]] && echo tfx-kfp:1-abc\nexit 0\n')
