@@ -7,7 +7,7 @@ from typing import Optional
 from kfp.dsl import Output
 
 from tfx_kfp.components import names
-from tfx_kfp.components.pusher.push import existing_versions, read_push_record, served_version
+from tfx_kfp.components.pusher.executor import existing_versions, read_push_record, served_version
 from tfx_kfp.components.types import Model
 from tfx_kfp.runtime import staging
 from tfx_kfp.runtime.errors import PushError

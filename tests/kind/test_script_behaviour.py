@@ -12,7 +12,7 @@ import pytest
 from tests._support.cluster_files import versions
 from tests.kind.script_harness import FileServer, Sandbox
 from tests._support.cluster_files import REPO
-from tfx_kfp.components.pusher import push
+from tfx_kfp.components.pusher import executor as push
 from tfx_kfp.pipelines import cluster, penguin
 from tfx_kfp.runtime import user_module
 
@@ -110,15 +110,15 @@ def test_up_creates_the_folders_the_pipeline_and_tf_serving_use(tmp_path):
 
 
 # The stand-in CLI: `compile` writes the file, `submit` does what the real run leaves behind in the
-# model store: $PUSHER_DOES runs in the submit (e.g. components/pusher/push.py writing its record).
+# model store: $PUSHER_DOES runs in the submit (e.g. components/pusher/executor.py writing its record).
 CLI = """#!/usr/bin/env bash
 case "$1" in
   compile) touch "${@: -1}" ;;
   submit) eval "${PUSHER_DOES:-true}"; echo "submit: run 'penguin x' SUCCEEDED in 9m" ;;
 esac
 """
-PUSHER = (f'"{sys.executable}" -c "import sys; from tfx_kfp.components.pusher import push; '
-          'push.write_last_push(sys.argv[1], sys.argv[2], int(sys.argv[3]), \'run\', \'r\')" ')
+PUSHER = (f'"{sys.executable}" -c "import sys; from tfx_kfp.components.pusher import executor; '
+          'executor.write_last_push(sys.argv[1], sys.argv[2], int(sys.argv[3]), \'run\', \'r\')" ')
 
 
 def pipeline_sandbox(tmp_path, pusher_does="true"):
