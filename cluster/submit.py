@@ -21,7 +21,10 @@ class Submission:
         created_pipeline: Whether the pipeline was created (its first version).
         experiment, experiment_id: The experiment the run (or recurring run) is in.
         run_name: The run's (or recurring run's) name.
-        arguments: The run arguments sent (checked, escaped for the pod's ``$(VAR)`` expansion).
+        arguments: The run arguments sent (checked, then as compiled for the cluster: module sources as
+            references, every ``$`` escaped for the backend's two ``$(VAR)`` expansions).
+        modules: Module parameter -> the file on the model store its reference names (the run reads the
+            module there: install it first, on kind with ``scripts/kind/install-module.sh``).
         run_id, link: The run and its page in the KFP UI (None for a schedule).
         recurring_run_id, recurring_link: The recurring run (``schedule``) and its page.
         state: The run's final state (SUCCEEDED, FAILED, ...); None if not followed.
@@ -39,6 +42,7 @@ class Submission:
     experiment_id: str
     run_name: str
     arguments: Dict[str, Any]
+    modules: Dict[str, str] = field(default_factory=dict)
     run_id: Optional[str] = None
     link: Optional[str] = None
     recurring_run_id: Optional[str] = None
@@ -80,12 +84,28 @@ def declared_parameters(spec: Mapping[str, Any]) -> Dict[str, Dict[str, Any]]:
 
 def run_arguments(spec: Mapping[str, Any], arguments: Mapping[str, Any]) -> Dict[str, Any]:
     """``arguments`` checked against the spec's declarations as every command checks them
-    (``tfx_kfp.pipelines.argument_checks.check_run_arguments``), escaped for the pod."""
+    (``tfx_kfp.pipelines.argument_checks.check_run_arguments``), then given the cluster treatment of
+    ``tfx-kfp compile --target kind`` (``tfx_kfp.pipelines.cluster``): module sources become references
+    to ``modules/<sha256>.py`` on the model store, every ``$`` is escaped for both expansions, and the
+    declared defaults with these values must fit ML Metadata on PostgreSQL (refused before any request)."""
+    from tfx_kfp.pipelines import cluster
     from tfx_kfp.pipelines.argument_checks import check_run_arguments
-    from tfx_kfp.pipelines.cluster import escape_for_kubernetes
 
     name = spec.get("pipelineInfo", {}).get("name", "the")
-    return escape_for_kubernetes(check_run_arguments(name, declared_parameters(spec), arguments))
+    declared = declared_parameters(spec)
+    values = cluster.cluster_parameter_values(check_run_arguments(name, declared, arguments))
+    defaults = {key: d["defaultValue"] for key, d in declared.items() if "defaultValue" in d}
+    cluster.check_parameter_sizes({**defaults, **values})
+    return values
+
+
+def module_files(arguments: Mapping[str, Any]) -> Dict[str, str]:
+    """Module parameter -> the model-store file its reference names, for the module arguments given."""
+    from tfx_kfp.pipelines.cluster import MODULE_PARAMETERS
+    from tfx_kfp.runtime import user_module
+
+    return {name: user_module.referenced_path(value, name) for name, value in arguments.items()
+            if name in MODULE_PARAMETERS and user_module.is_reference(value)}
 
 
 def submit(pipeline_file: str, host: str, arguments: Optional[Mapping[str, Any]] = None, *,
@@ -100,7 +120,10 @@ def submit(pipeline_file: str, host: str, arguments: Optional[Mapping[str, Any]]
         pipeline_file: The compiled YAML (``tfx-kfp compile --target kind``), uploaded unchanged.
         host: The KFP API base URL (e.g. ``http://localhost:8888``, or the UI's URL, which proxies it).
         arguments: Run arguments by parameter name (Python values), checked against the YAML's
-            declarations; ``beam_runner`` and its companions expand into ``beam_pipeline_args``.
+            declarations; ``beam_runner`` and its companions expand into ``beam_pipeline_args``. A module
+            source given as text is sent as a reference to ``/model-store/modules/<sha256>.py``, as
+            ``compile --target kind`` compiles it: the module file must be installed there
+            (``Submission.modules`` names where; ``scripts/kind/install-module.sh``).
         pipeline_name: The pipeline in KFP (default: ``pipelineInfo.name`` of the YAML).
         version_name: The new version's name (default: ``<pipeline>-<UTC time>-<YAML hash>``).
         experiment: The experiment (created if missing).
@@ -117,7 +140,8 @@ def submit(pipeline_file: str, host: str, arguments: Optional[Mapping[str, Any]]
 
     Raises:
         ClusterError: The file, the host or the API refused (its answer in the message).
-        InputError, MissingParameters: An argument breaks its declaration or rule (before any request).
+        InputError, MissingParameters: An argument breaks its declaration or rule, or the parameters would
+            not fit ML Metadata on PostgreSQL (before any request).
     """
     say = say or (lambda line: None)
     started = time.monotonic()
@@ -132,6 +156,10 @@ def submit(pipeline_file: str, host: str, arguments: Optional[Mapping[str, Any]]
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
     description = spec["pipelineInfo"].get("description") or f"Compiled by tfx-kfp ({digest})."
     ui = (ui_host or host).rstrip("/")
+    modules = module_files(checked)
+    for parameter, path in sorted(modules.items()):
+        say(f"{parameter} is sent as a reference to {path} on the model store; the run reads the module from "
+            f"there (install it first; on kind: bash scripts/kind/install-module.sh <module file>)")
     say(f"connecting to {host}")
     try:
         client = api.connect(host, ui_host)
@@ -140,7 +168,7 @@ def submit(pipeline_file: str, host: str, arguments: Optional[Mapping[str, Any]]
         say(f"{'created pipeline' if created else 'new version of pipeline'} {pipeline_name} "
             f"(pipeline {pipeline_id}, version {version_id})")
         result = Submission(pipeline_name, pipeline_id, version_id, created, experiment,
-                            api.experiment_id(client, experiment), run_name or f"{pipeline_name} {stamp}", checked)
+                            api.experiment_id(client, experiment), run_name or f"{pipeline_name} {stamp}", checked, modules)
         if cron:
             result.recurring_run_id = api.schedule(client, result.experiment_id, result.run_name, cron, checked,
                                                    pipeline_id, version_id)

@@ -58,6 +58,11 @@ def _parse_reference(value: str, origin: str):
     return match.group("path"), match.group("digest")
 
 
+def referenced_path(value: str, origin: str = "module_source") -> str:
+    """The absolute path of the module file a reference names."""
+    return _parse_reference(value, origin)[0]
+
+
 def resolve(value: str, origin: str = "module_source") -> str:
     """The module's source text: ``value`` itself, or the verified file a reference names."""
     if not is_reference(value):

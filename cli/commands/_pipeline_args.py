@@ -16,27 +16,31 @@ FILE_OPTIONS = {
 PATH_PARAMETERS = ("data_root", "serving_base_dir")
 
 
+def add_module_file_options(parser: argparse.ArgumentParser, where: str = "") -> None:
+    parser.add_argument("--module-file", help=f"TFX module file (preprocessing_fn and run_fn): module_source{where}.")
+    parser.add_argument("--transform-module-file", help="A separate Transform module (preprocessing_fn).")
+    parser.add_argument("--trainer-module-file", help="A separate Trainer module (run_fn); editing only it "
+                        "re-runs only Trainer onwards.")
+
+
 def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     from tfx_kfp.pipelines.presets import PARAMETER_TYPES, PIPELINES
 
     parser.add_argument("--pipeline", choices=PIPELINES, default="penguin",
                         help="penguin: the preset with its data and module; training: the generic pipeline "
                              "(give data_root, label_key, serving_base_dir and --module-file).")
-    parser.add_argument("--module-file", help="TFX module file (preprocessing_fn and run_fn): module_source.")
-    parser.add_argument("--transform-module-file", help="A separate Transform module (preprocessing_fn).")
-    parser.add_argument("--trainer-module-file", help="A separate Trainer module (run_fn); editing only it "
-                        "re-runs only Trainer onwards.")
+    add_module_file_options(parser)
     parser.add_argument("--schema-file", help="A curated schema.pbtxt: use import_schema instead of schema_gen.")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                         help=f"A pipeline parameter; repeatable; KEY=@FILE passes a file's text. "
                              f"Keys: {', '.join(PARAMETER_TYPES)}. Lists are JSON arrays; booleans true/false.")
 
 
-def _typed_params(args: argparse.Namespace, types: Dict[str, str]) -> Dict[str, Any]:
-    """--param and the file options, typed by ``types`` (name -> KFP parameterType); local paths made absolute."""
+def file_params(args: argparse.Namespace, types: Dict[str, str]) -> Dict[str, Any]:
+    """The file options given (``--module-file`` ...) as the parameters they stand for: the files' text."""
     from tfx_kfp.pipelines.argument_checks import UnknownParameter
 
-    params = cli_params.parse_params(args.param, types)
+    params = {}
     for option, key in FILE_OPTIONS.items():
         path = getattr(args, option, None)
         if path:
@@ -44,6 +48,12 @@ def _typed_params(args: argparse.Namespace, types: Dict[str, str]) -> Dict[str, 
             if key not in types:
                 raise cli_params.UsageError(f"{flag}: {UnknownParameter(key, types).rule}")
             params[key] = cli_params.read_text(flag, path)
+    return params
+
+
+def _typed_params(args: argparse.Namespace, types: Dict[str, str]) -> Dict[str, Any]:
+    """--param and the file options, typed by ``types`` (name -> KFP parameterType); local paths made absolute."""
+    params = {**cli_params.parse_params(args.param, types), **file_params(args, types)}
     for key in PATH_PARAMETERS:
         if isinstance(params.get(key), str) and "://" not in params[key]:
             params[key] = os.path.abspath(params[key])

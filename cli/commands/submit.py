@@ -8,6 +8,11 @@ pipeline (creating the pipeline the first time), starts a run in an experiment, 
 in the KFP UI once, shows each pipeline task's state (the RunView of local runs) until the run
 ends, and exits 0 only if it SUCCEEDED. A failed task is summarised with the API's error; a
 failed KFP system step (``root-driver``) is named with where its log is.
+
+Run arguments get the cluster treatment of ``compile --target kind``: a module (``--module-file``,
+or ``--param module_source=@FILE``) is sent as a reference to ``/model-store/modules/<sha256>.py``,
+which must be installed there (``scripts/kind/install-module.sh``; ``run-pipeline.sh`` does it for
+the module files it is given), and parameters too large for ML Metadata are refused before any request.
 """
 
 import argparse
@@ -19,6 +24,8 @@ HELP = "Upload a compiled pipeline to Kubeflow Pipelines as a new version, run i
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from tfx_kfp.cli.commands._pipeline_args import add_module_file_options
+
     parser.add_argument("--host", required=True,
                         help="Kubeflow Pipelines API base URL, e.g. http://localhost:8888 (kind) "
                              "or the UI URL, which proxies the API")
@@ -32,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-name", default=None, help="run name (default: <pipeline> <UTC time>)")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                         help="pipeline argument, repeatable; typed by the pipeline's declaration. "
-                             "KEY=@FILE passes the file's text (e.g. module_source=@my_module.py)")
+                             "KEY=@FILE passes the file's text")
+    add_module_file_options(parser, where=" (sent as a reference to /model-store/modules/<sha256>.py: "
+                                          "install it there first, scripts/kind/install-module.sh)")
     parser.add_argument("--ui-host", default=None, help="UI base URL for the printed links (default: --host)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to follow the run (default 3600)")
     parser.add_argument("--poll-interval", type=float, default=10, help="seconds between status checks")
@@ -50,6 +59,7 @@ def _elapsed(seconds: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from tfx_kfp import cluster
+    from tfx_kfp.cli.commands._pipeline_args import file_params
     from tfx_kfp.cli.params import declared_types, parse_params
     from tfx_kfp.cli.view import RunView
 
@@ -58,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         spec = cluster.load_pipeline_spec(args.pipeline_file)
-        arguments = parse_params(args.param, declared_types(cluster.declared_parameters(spec)))
+        types = declared_types(cluster.declared_parameters(spec))
+        arguments = {**parse_params(args.param, types), **file_params(args, types)}
         view = RunView.for_spec(spec)
         opened = []
         with contextlib.ExitStack() as shown:

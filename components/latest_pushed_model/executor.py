@@ -9,7 +9,7 @@ from kfp.dsl import Output
 
 from tfx_kfp.components import names
 from tfx_kfp.components.infra_validator.load_check import MAX_LOADING_TIME_S
-from tfx_kfp.components.pusher.push import existing_versions, read_push_record
+from tfx_kfp.components.pusher.executor import existing_versions, read_push_record
 from tfx_kfp.components.types import Model
 from tfx_kfp.runtime import staging
 from tfx_kfp.runtime.errors import PushError

@@ -42,8 +42,8 @@ def pusher(
             TF Serving never looks.
         report: The decision, the pushed path and version, and the model's serving signatures.
     """
-    from tfx_kfp.components.pusher import push
+    from tfx_kfp.components.pusher import executor
 
-    push.run(model=model, blessing=blessing, serving_base_dir=serving_base_dir, pushed_model=pushed_model,
-             report=report, evaluation_metrics=evaluation_metrics, source_run=source_run,
-             infra_blessing=infra_blessing)
+    executor.run(model=model, blessing=blessing, serving_base_dir=serving_base_dir, pushed_model=pushed_model,
+                 report=report, evaluation_metrics=evaluation_metrics, source_run=source_run,
+                 infra_blessing=infra_blessing)

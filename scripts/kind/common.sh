@@ -38,7 +38,7 @@ need() {
 # "already-pushed <version>" or "skipped"; query.sh explains a missing model with it.
 LAST_PUSH_FILE=.kind/last-push
 # The record the Pusher writes into the model base path after each push
-# (components/pusher/push.py LAST_PUSH_RECORD); scripts/kind/push_outcome.py reads it.
+# (components/pusher/executor.py LAST_PUSH_RECORD); scripts/kind/push_outcome.py reads it.
 PUSH_RECORD_NAME=.tfx_kfp_last_push.json
 
 # Copies module file $1 into the model store as modules/<sha256>.py, where the

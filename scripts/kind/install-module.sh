@@ -10,4 +10,4 @@ need docker
 [[ $# -eq 1 ]] || die "expected one argument, the module file; got $#"
 stored="$(install_module "$1")"
 log "ok: $1 is $MODEL_STORE_DIR/$stored (pods: /model-store/$stored); compile with" \
-  "--module-file $1 --target kind to refer to it"
+  "--module-file $1 --target kind, or submit with --module-file $1, to refer to it"

@@ -1,7 +1,7 @@
 """Prints what the last Pusher did in a model base path since a time: the kind scripts' push result.
 
 Reads the record the Pusher writes into the base path (``LAST_PUSH_RECORD`` in
-components/pusher/push.py, name passed by common.sh) and prints one line:
+components/pusher/executor.py, name passed by common.sh) and prints one line:
 ``pushed <version>``, ``already-pushed <version>`` or, when no Pusher pushed since ``since``
 (a dsl.If gate skipped it, or it refused an unblessed model), ``skipped``. A record that is not what the Pusher writes
 fails with exit status 2 and says why. Standard library only.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Compiles the penguin pipeline for the cluster, installs its module file in the
-# model store (the compiled pipeline refers to it by SHA-256), uploads the
+# Compiles the penguin pipeline for the cluster, installs its module file (and any
+# --module-file given) in the model store (the pipeline refers to them by SHA-256), uploads the
 # pipeline as a new version, runs it and follows it to the end (tfx-kfp submit).
 # Extra arguments go to `tfx-kfp submit` (e.g. --param train_steps=300). Then
 # reads what the Pusher recorded in the model store (push_outcome.py), says
@@ -10,8 +10,20 @@ source "$(dirname "$0")/common.sh"
 
 mkdir -p .kind
 tfx_kfp compile --pipeline penguin --target kind -o .kind/pipeline.yaml
-stored="$(install_module pipelines/penguin/penguin_module.py)"
-log "module pipelines/penguin/penguin_module.py is $stored in the model store"
+# The penguin module, and any module file given to submit (which sends it as a reference
+# to modules/<sha256>.py: the run reads it from the model store).
+modules=(pipelines/penguin/penguin_module.py)
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --module-file|--transform-module-file|--trainer-module-file) modules+=("${args[i + 1]:-}") ;;
+    --module-file=*|--transform-module-file=*|--trainer-module-file=*) modules+=("${args[i]#*=}") ;;
+  esac
+done
+for module in "${modules[@]}"; do
+  stored="$(install_module "$module")"
+  log "module $module is $stored in the model store"
+done
 log "waiting for the Kubeflow Pipelines API at $KFP_API_URL"
 retry curl -fsS "$KFP_API_URL/apis/v2beta1/healthz" \
   || die "expected the KFP API at $KFP_API_URL/apis/v2beta1/healthz; no answer within 5 min"

@@ -146,7 +146,7 @@ def run_evaluator(source: str, out: str, accuracy_threshold: float = 0.9, eval_c
 
 
 def run_pusher(source: str, out: str, serving_base_dir: str):
-    from tfx_kfp.components.pusher import push
+    from tfx_kfp.components.pusher import executor as push
 
     pushed = artifact(out, "pushed_model")
     push.run(model=artifact(source, "model"), blessing=artifact(source, "blessing"),

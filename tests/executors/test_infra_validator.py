@@ -90,7 +90,7 @@ def test_warmup_file_is_what_tfx_make_warmup_writes_byte_for_byte(penguin_run):
 def test_pushed_version_carries_the_warmup_file_and_our_server_replays_it_on_load(penguin_run, tmp_path):
     from kfp.dsl import Markdown
 
-    from tfx_kfp.components.pusher import push
+    from tfx_kfp.components.pusher import executor as push
     from tfx_kfp.components.types import PushedModel
     from tfx_kfp.serving import server
     from tfx_kfp.serving.client import ServingClient

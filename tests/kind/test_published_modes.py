@@ -10,7 +10,7 @@ import json
 import os
 import stat
 
-from tfx_kfp.components.pusher import push
+from tfx_kfp.components.pusher import executor as push
 from tfx_kfp.runtime import staging
 
 

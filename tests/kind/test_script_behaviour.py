@@ -12,7 +12,7 @@ import pytest
 from tests._support.cluster_files import versions
 from tests.kind.script_harness import FileServer, Sandbox
 from tests._support.cluster_files import REPO
-from tfx_kfp.components.pusher import push
+from tfx_kfp.components.pusher import executor as push
 from tfx_kfp.pipelines import cluster, penguin
 from tfx_kfp.runtime import user_module
 
@@ -110,15 +110,15 @@ def test_up_creates_the_folders_the_pipeline_and_tf_serving_use(tmp_path):
 
 
 # The stand-in CLI: `compile` writes the file, `submit` does what the real run leaves behind in the
-# model store: $PUSHER_DOES runs in the submit (e.g. components/pusher/push.py writing its record).
+# model store: $PUSHER_DOES runs in the submit (e.g. components/pusher/executor.py writing its record).
 CLI = """#!/usr/bin/env bash
 case "$1" in
   compile) touch "${@: -1}" ;;
   submit) eval "${PUSHER_DOES:-true}"; echo "submit: run 'penguin x' SUCCEEDED in 9m" ;;
 esac
 """
-PUSHER = (f'"{sys.executable}" -c "import sys; from tfx_kfp.components.pusher import push; '
-          'push.write_last_push(sys.argv[1], sys.argv[2], int(sys.argv[3]), \'run\', \'r\')" ')
+PUSHER = (f'"{sys.executable}" -c "import sys; from tfx_kfp.components.pusher import executor; '
+          'executor.write_last_push(sys.argv[1], sys.argv[2], int(sys.argv[3]), \'run\', \'r\')" ')
 
 
 def pipeline_sandbox(tmp_path, pusher_does="true"):
@@ -190,6 +190,18 @@ def test_run_pipeline_installs_the_module_the_compiled_pipeline_refers_to(tmp_pa
     assert user_module.resolve(defaults["module_source"].replace(path, str(stored))) == penguin.module_source()
     assert not stored.stat().st_mode & (stat.S_IWGRP | stat.S_IWOTH)
     assert f"PUSH_RECORD_NAME={push.LAST_PUSH_RECORD}\n" in (REPO / "scripts/kind/common.sh").read_text()
+
+
+def test_run_pipeline_installs_a_module_file_given_to_submit(tmp_path):
+    """submit sends --module-file as a reference to modules/<sha256>.py; run-pipeline.sh puts the file there."""
+    sandbox, env = pipeline_sandbox(tmp_path)
+    module = tmp_path / "my_module.py"
+    module.write_text("def preprocessing_fn(inputs):\n    return inputs\n")
+    result = sandbox.run("run-pipeline.sh", "--module-file", str(module), env=env)
+    assert result.returncode == 0, result.stderr
+    stored = sandbox.node_store / "modules" / f"{user_module.sha256_of(module.read_text())}.py"
+    assert stored.read_text() == module.read_text()
+    assert f"module {module} is modules/{stored.name} in the model store" in result.stdout
 
 
 def image_sandbox(tmp_path):

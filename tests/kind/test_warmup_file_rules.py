@@ -24,7 +24,7 @@ import pytest
 
 from tests._support import chain
 from tfx_kfp.components import names
-from tfx_kfp.components.pusher import push
+from tfx_kfp.components.pusher import executor as push
 
 pytestmark = pytest.mark.serving
 

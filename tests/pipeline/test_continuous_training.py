@@ -4,7 +4,7 @@ import json
 import os
 
 from tfx_kfp import local
-from tfx_kfp.components.pusher.push import PUSH_RECORD
+from tfx_kfp.components.pusher.executor import PUSH_RECORD
 from tfx_kfp.pipelines.presets import build_pipeline
 
 

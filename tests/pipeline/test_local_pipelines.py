@@ -84,7 +84,7 @@ def test_rerunning_does_not_push_the_same_model_twice(penguin_run):
     """A retried pusher (same model) reuses its version: one version folder, not two."""
     from kfp.dsl import Markdown
 
-    from tfx_kfp.components.pusher import push
+    from tfx_kfp.components.pusher import executor as push
     from tfx_kfp.components.types import Model, ModelBlessing, PushedModel
 
     result, root = penguin_run

@@ -118,7 +118,7 @@ def test_a_running_task_can_import_our_types_and_executors_helpers():
     """Inside a task KFP sets _KFP_RUNTIME=true and kfp.dsl has no `component`: our runtime imports must cope."""
     code = ("from kfp.dsl import *; from tfx_kfp.components.types import Examples, Model; "
             "import tfx_kfp.components.names, tfx_kfp.runtime.errors, "
-            "tfx_kfp.runtime.staging, tfx_kfp.components.pusher.push; print('ok')")
+            "tfx_kfp.runtime.staging, tfx_kfp.components.pusher.executor; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/",
                          env={**os.environ, "_KFP_RUNTIME": "true"}, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -13,7 +13,7 @@ from kfp.dsl import Markdown
 
 from tfx_kfp.runtime.errors import PushError
 from tfx_kfp.components import names
-from tfx_kfp.components.pusher import push
+from tfx_kfp.components.pusher import executor as push
 from tfx_kfp.components.types import Model, ModelBlessing, PushedModel
 
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tfx_kfp.components.pusher import push
+from tfx_kfp.components.pusher import executor as push
 from tfx_kfp.runtime import lease, staging
 from tfx_kfp.runtime.errors import PushError
 from tfx_kfp.serving.versions import INT64_MAX
@@ -76,8 +76,8 @@ def test_a_push_killed_mid_copy_leaves_nothing_behind_after_the_next_push(tmp_pa
     base = tmp_path / "serving"
     base.mkdir()
     big = _saved_model(tmp_path / "big", size=128 << 20)  # copying it takes a while: time to kill it
-    pusher = subprocess.Popen([sys.executable, "-c", "import sys\nfrom tfx_kfp.components.pusher import push\n"
-                               "push.push_saved_model(sys.argv[1], sys.argv[2])", big, str(base)])
+    pusher = subprocess.Popen([sys.executable, "-c", "import sys\nfrom tfx_kfp.components.pusher import executor\n"
+                               "executor.push_saved_model(sys.argv[1], sys.argv[2])", big, str(base)])
     try:
         deadline = time.monotonic() + 60
         while not any(os.path.isdir(base / n) and n.startswith(".") for n in os.listdir(base)):
