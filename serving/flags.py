@@ -144,12 +144,12 @@ def server_arguments(args: argparse.Namespace):
     Raises:
         InvalidArgument: Bad model or batching/monitoring configuration, naming the file.
     """
-    from tfx_kfp.serving.batching import batching_options_from_proto, BatchingOptions
-    from tfx_kfp.serving.config_protos import parse_batching_parameters, parse_monitoring_config
-    from tfx_kfp.serving.errors import InvalidArgument
-    from tfx_kfp.serving.metrics import DEFAULT_PATH
-    from tfx_kfp.serving.model_config import load_model_config_file, single_model_config
-    from tfx_kfp.serving.rest_limits import RestLimits
+    from tfx_kfp.serving.models.batching import batching_options_from_proto, BatchingOptions
+    from tfx_kfp.serving.models.config_protos import parse_batching_parameters, parse_monitoring_config
+    from tfx_kfp.serving.protocol.errors import InvalidArgument
+    from tfx_kfp.serving.transport.metrics import DEFAULT_PATH
+    from tfx_kfp.serving.models.config import load_model_config_file, single_model_config
+    from tfx_kfp.serving.transport.rest_limits import RestLimits
 
     if args.model_config_file:
         configs = load_model_config_file(args.model_config_file)

@@ -24,8 +24,8 @@ _FIRST_LOAD_TIMEOUT = 24 * 3600.0  # TF Serving waits without a bound
 
 def _watch_config(path: str, interval: float, handle, stop: threading.Event,
                   say: Callable[[str], None]) -> None:
-    from tfx_kfp.serving.errors import ServingError
-    from tfx_kfp.serving.model_config import load_model_config_file
+    from tfx_kfp.serving.protocol.errors import ServingError
+    from tfx_kfp.serving.models.config import load_model_config_file
 
     last = None
     while not stop.wait(interval):
@@ -51,7 +51,7 @@ def serve(args: argparse.Namespace, say: Callable[[str], None]) -> int:
     Returns:
         The process exit status.
     """
-    from tfx_kfp.serving.errors import ServingError
+    from tfx_kfp.serving.protocol.errors import ServingError
 
     if args.version:
         from tfx_kfp import __version__

@@ -20,10 +20,10 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Callable, List, Optional, Sequence, Union
 
-from tfx_kfp.serving.manager import ModelManager
-from tfx_kfp.serving.model_config import ModelConfig, load_model_config_file, single_model_config
-from tfx_kfp.serving.rest_limits import RestLimits
-from tfx_kfp.serving.servable import SessionOptions
+from tfx_kfp.serving.models.manager import ModelManager
+from tfx_kfp.serving.models.config import ModelConfig, load_model_config_file, single_model_config
+from tfx_kfp.serving.transport.rest_limits import RestLimits
+from tfx_kfp.serving.models.servable import SessionOptions
 
 __all__ = ["ServerHandle", "ServerOptions", "start", "start_from_config"]
 
@@ -133,12 +133,12 @@ def _start(configs: Sequence[ModelConfig], rest_port: Optional[int], grpc_port: 
     import tensorflow  # noqa: F401
     from tensorflow_serving.apis import prediction_service_pb2_grpc  # noqa: F401
 
-    from tfx_kfp.serving.batching import Batcher
-    from tfx_kfp.serving.grpc_service import create_grpc_server
-    from tfx_kfp.serving.metrics import Metrics
-    from tfx_kfp.serving.rest_api import RestApi
-    from tfx_kfp.serving.rest_app import RestServer
-    from tfx_kfp.serving.warmup import run_warmup
+    from tfx_kfp.serving.models.batching import Batcher
+    from tfx_kfp.serving.transport.grpc_service import create_grpc_server
+    from tfx_kfp.serving.transport.metrics import Metrics
+    from tfx_kfp.serving.transport.rest_api import RestApi
+    from tfx_kfp.serving.transport.rest_app import RestServer
+    from tfx_kfp.serving.models.warmup import run_warmup
 
     manager = ModelManager(
         configs, poll_seconds=options.poll_seconds,

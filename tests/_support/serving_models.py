@@ -128,7 +128,7 @@ def _build_half_plus_two(directory: str, slope: float, offset: float, warmup: bo
         with open(path, "wb") as handle:
             handle.write(content if isinstance(content, bytes) else content.encode())
     if warmup:
-        from tfx_kfp.serving.warmup import write_warmup_file
+        from tfx_kfp.serving.models.warmup import write_warmup_file
 
         write_warmup_file(directory, half_plus_two_warmup_logs())
 

@@ -17,7 +17,7 @@ from google.protobuf import text_format
 
 from tests._support import serving_models
 from tfx_kfp.serving import InvalidArgument, server
-from tfx_kfp.serving.model_config import configs_from_proto
+from tfx_kfp.serving.models.config import configs_from_proto
 from tfx_kfp.serving.versions import parse_version
 
 TESTDATA = os.path.join(os.path.dirname(__file__), "testdata", "saved_model_half_plus_two_cpu")
@@ -196,7 +196,7 @@ def test_the_kubernetes_command_line_serves_and_a_failed_first_load_exits(tmp_pa
 
 def test_server_arguments_read_batching_and_monitoring_files(tmp_path):
     from tfx_kfp.cli import build_parser
-    from tfx_kfp.serving.batching import BatchingOptions
+    from tfx_kfp.serving.models.batching import BatchingOptions
     from tfx_kfp.serving.flags import server_arguments
 
     batching = tmp_path / "batching.txt"

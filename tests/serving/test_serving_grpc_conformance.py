@@ -4,19 +4,18 @@ import os
 
 import grpc
 import pytest
-import tensorflow as tf
 from google.protobuf import text_format
-from tensorflow_serving.apis import (
-    classification_pb2,
-    get_model_metadata_pb2,
-    get_model_status_pb2,
-    inference_pb2,
-    model_management_pb2,
-    predict_pb2,
-    regression_pb2,
-)
 
-from tests._support.serving import MODEL_NAME
+from tests._support.serving import Deferred, MODEL_NAME
+
+tf = Deferred("tensorflow")
+classification_pb2 = Deferred("tensorflow_serving.apis.classification_pb2")
+get_model_metadata_pb2 = Deferred("tensorflow_serving.apis.get_model_metadata_pb2")
+get_model_status_pb2 = Deferred("tensorflow_serving.apis.get_model_status_pb2")
+inference_pb2 = Deferred("tensorflow_serving.apis.inference_pb2")
+model_management_pb2 = Deferred("tensorflow_serving.apis.model_management_pb2")
+predict_pb2 = Deferred("tensorflow_serving.apis.predict_pb2")
+regression_pb2 = Deferred("tensorflow_serving.apis.regression_pb2")
 
 
 def parse(message_type, text):
@@ -84,26 +83,24 @@ def test_predict_output_filter_and_strings(grpc_stubs):
     """)
 
 
-PREDICT_ERRORS = [
-    (predict_pb2.PredictRequest(), grpc.StatusCode.INVALID_ARGUMENT, "Missing ModelSpec"),
-    (parse(predict_pb2.PredictRequest, 'model_spec { name: "" }'),
-     grpc.StatusCode.INVALID_ARGUMENT, "ModelSpec has no name specified."),
-    (parse(predict_pb2.PredictRequest, 'model_spec { name: "nope" }'),
+PREDICT_ERRORS = [  # (PredictRequest in text format, code, message)
+    ("", grpc.StatusCode.INVALID_ARGUMENT, "Missing ModelSpec"),
+    ('model_spec { name: "" }', grpc.StatusCode.INVALID_ARGUMENT,
+     "ModelSpec has no name specified."),
+    ('model_spec { name: "nope" }',
      grpc.StatusCode.NOT_FOUND, "Servable not found for request: Latest(nope)"),
-    (parse(predict_pb2.PredictRequest,
-           'model_spec { name: "half_plus_two" version { value: 7 } }'),
+    ('model_spec { name: "half_plus_two" version { value: 7 } }',
      grpc.StatusCode.NOT_FOUND, "Servable not found for request: Specific(half_plus_two, 7)"),
-    (parse(predict_pb2.PredictRequest,
-           'model_spec { name: "half_plus_two" version_label: "canary" }'),
+    ('model_spec { name: "half_plus_two" version_label: "canary" }',
      grpc.StatusCode.INVALID_ARGUMENT, "Unrecognized servable version label: canary"),
-    (parse(predict_pb2.PredictRequest,
-           'model_spec { name: "half_plus_two" signature_name: "nope" }'),
+    ('model_spec { name: "half_plus_two" signature_name: "nope" }',
      grpc.StatusCode.FAILED_PRECONDITION, 'Serving signature key "nope" not found.'),
 ]
 
 
-@pytest.mark.parametrize("request_proto, code, message", PREDICT_ERRORS)
-def test_predict_lookup_errors(grpc_stubs, request_proto, code, message):
+@pytest.mark.parametrize("request_text, code, message", PREDICT_ERRORS)
+def test_predict_lookup_errors(grpc_stubs, request_text, code, message):
+    request_proto = parse(predict_pb2.PredictRequest, request_text)
     assert rpc_error(grpc_stubs[0].Predict, request_proto) == (code, message)
 
 

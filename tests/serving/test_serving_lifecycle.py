@@ -120,7 +120,7 @@ def test_deleting_a_version_directory_unloads_it(versions_root, tmp_path):
 
 
 def model_config(name, base, kind):
-    from tfx_kfp.serving.model_config import ModelConfig, VersionPolicy
+    from tfx_kfp.serving.models.config import ModelConfig, VersionPolicy
 
     return ModelConfig(name, base, VersionPolicy(kind=kind))
 
@@ -178,7 +178,7 @@ def test_warmup_failure_fails_the_load(versions_root, tmp_path):
 
     def build(directory):
         shutil.copytree(os.path.join(versions_root, "source", "2"), directory, dirs_exist_ok=True)
-        from tfx_kfp.serving.warmup import write_warmup_file
+        from tfx_kfp.serving.models.warmup import write_warmup_file
         write_warmup_file(directory, [bad_log])
 
     with start("m", base) as handle:
@@ -192,8 +192,8 @@ def test_warmup_failure_fails_the_load(versions_root, tmp_path):
 
 
 def test_warmup_runs_and_push_bookkeeping_is_ignored(half_plus_two_base):
-    from tfx_kfp.serving.servable import SessionOptions, load_version
-    from tfx_kfp.serving.warmup import run_warmup
+    from tfx_kfp.serving.models.servable import SessionOptions, load_version
+    from tfx_kfp.serving.models.warmup import run_warmup
 
     path = os.path.join(half_plus_two_base, "123")
     assert json.load(open(os.path.join(path, "assets.extra", "tfx_kfp_push.json")))

@@ -21,7 +21,7 @@ TWO_AND_A_HALF = b'{\n    "predictions": [2.5\n    ]\n}'
 @pytest.fixture(scope="module")
 def limited(half_plus_two_base):
     from tfx_kfp.serving import server
-    from tfx_kfp.serving.rest_limits import RestLimits
+    from tfx_kfp.serving.transport.rest_limits import RestLimits
 
     limits = RestLimits(header_timeout=2.0, body_timeout=2.0, body_memory_bytes=1 << 20,
                         max_connections=64)

@@ -13,7 +13,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from tfx_kfp.serving.errors import InvalidArgument
+from tfx_kfp.serving.protocol.errors import InvalidArgument
 
 __all__ = [
     "DTYPE_NAMES",

@@ -2,7 +2,7 @@
 
 :class:`ModelRegistry` holds, under one lock, each configured model's version
 statuses, loaded versions and labels; it answers lookups (TF Serving's
-``ServableRequest`` semantics), status and waits. :class:`tfx_kfp.serving.manager.ModelManager`
+``ServableRequest`` semantics), status and waits. :class:`tfx_kfp.serving.models.manager.ModelManager`
 adds the lifecycle (polling, loading, unloading) on top.
 """
 
@@ -12,15 +12,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
-from tfx_kfp.serving.errors import (
+from tfx_kfp.serving.protocol.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
     ServingError,
     Unavailable,
 )
-from tfx_kfp.serving.model_config import ModelConfig
-from tfx_kfp.serving.servable import LoadedVersion
+from tfx_kfp.serving.models.config import ModelConfig
+from tfx_kfp.serving.models.servable import LoadedVersion
 
 __all__ = ["ModelRegistry", "VersionStatus", "START", "LOADING", "AVAILABLE", "UNLOADING", "END"]
 

@@ -18,7 +18,7 @@ Parsing needs only the ``tensorflow_serving.config`` protos, not TensorFlow.
 from dataclasses import dataclass, field
 from typing import Dict, List, Sequence, Tuple
 
-from tfx_kfp.serving.errors import InvalidArgument
+from tfx_kfp.serving.protocol.errors import InvalidArgument
 
 __all__ = ["ModelConfig", "VersionPolicy", "parse_model_config_text", "load_model_config_file",
            "single_model_config", "configs_from_proto"]

@@ -26,10 +26,10 @@ import threading
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
-from tfx_kfp.serving import storage
-from tfx_kfp.serving.errors import ServingError
-from tfx_kfp.serving.model_config import ModelConfig
-from tfx_kfp.serving.model_registry import (
+from tfx_kfp.serving.models import storage
+from tfx_kfp.serving.protocol.errors import ServingError
+from tfx_kfp.serving.models.config import ModelConfig
+from tfx_kfp.serving.models.registry import (
     AVAILABLE,
     END,
     LOADING,
@@ -39,7 +39,7 @@ from tfx_kfp.serving.model_registry import (
     VersionStatus,
     _Model,
 )
-from tfx_kfp.serving.servable import LoadedVersion, SessionOptions, as_serving_error, load_version
+from tfx_kfp.serving.models.servable import LoadedVersion, SessionOptions, as_serving_error, load_version
 
 __all__ = ["ModelManager", "VersionStatus", "START", "LOADING", "AVAILABLE", "UNLOADING", "END"]
 

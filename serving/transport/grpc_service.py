@@ -18,11 +18,11 @@ from typing import Callable, Optional
 
 import grpc
 
-from tfx_kfp.serving import proto_handlers
-from tfx_kfp.serving.errors import InvalidArgument, ServingError, Unknown
-from tfx_kfp.serving.manager import ModelManager
-from tfx_kfp.serving.metrics import recorded
-from tfx_kfp.serving.model_config import configs_from_proto
+from tfx_kfp.serving.models import proto_handlers
+from tfx_kfp.serving.protocol.errors import InvalidArgument, ServingError, Unknown
+from tfx_kfp.serving.models.manager import ModelManager
+from tfx_kfp.serving.transport.metrics import recorded
+from tfx_kfp.serving.models.config import configs_from_proto
 
 __all__ = ["create_grpc_server", "GRPC_ERROR_MESSAGE_LIMIT"]
 

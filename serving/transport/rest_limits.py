@@ -12,7 +12,7 @@ TF Serving's net_http server bounds, or a shared local server needs:
   connections that wait longest without an active request are closed, so new
   requests keep being served however many slow clients hold sockets open.
 
-The body deadline is kept by :mod:`tfx_kfp.serving.rest_app`, which reads bodies.
+The body deadline is kept by :mod:`tfx_kfp.serving.transport.rest_app`, which reads bodies.
 """
 
 import time
@@ -21,7 +21,7 @@ from typing import Set
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from tfx_kfp.serving.errors import RequestTooLarge, Unavailable
+from tfx_kfp.serving.protocol.errors import RequestTooLarge, Unavailable
 
 __all__ = ["RestLimits", "BodyBudget", "Charge", "Connections", "protocol_class"]
 
