@@ -50,6 +50,7 @@ options = json.loads(sys.argv[3]) if sys.argv[3] else {}
 if "batching" in options:
     from tfx_kfp.serving.models.batching import BatchingOptions
     options["batching"] = BatchingOptions(**options["batching"])
+options.setdefault("grpc_max_threads", 64)  # room for every bench thread (default: 4 per core)
 handle = server.start(sys.argv[2], sys.argv[1], rest_port=0, grpc_port=0, poll_seconds=30,
                       **options)
 handle.wait_until_available(300)

@@ -13,7 +13,9 @@ with the availability-preserving policy:
   during a push.
 * A version that fails to load ends in state END with its error and leaves
   the serving versions untouched; it is retried only if it disappears and
-  comes back.
+  comes back. A load (with its warmup) that takes longer than the load time
+  limit fails the same way (TF Serving has no such limit; a hung load would
+  otherwise hold the version in LOADING forever).
 * Requests hold the version they started on until they finish; unloading
   waits for them.
 
@@ -27,8 +29,8 @@ import time
 from typing import Callable, Dict, List, Optional, Sequence
 
 from tfx_kfp.serving.models import storage
-from tfx_kfp.serving.protocol.errors import ServingError
-from tfx_kfp.serving.models.config import ModelConfig
+from tfx_kfp.serving.protocol.errors import DeadlineExceeded, ServingError, Unknown
+from tfx_kfp.serving.models.config import ModelConfig, configs_from_proto
 from tfx_kfp.serving.models.registry import (
     AVAILABLE,
     END,
@@ -62,6 +64,8 @@ class ModelManager(ModelRegistry):
         batcher: Optional ``Batcher``: loaded versions run their requests through it.
         allow_unavailable_labels: TF Serving's
             ``--allow_version_labels_for_unavailable_models`` (new labels only).
+        load_timeout_seconds: A version whose load and warmup take longer fails with
+            DEADLINE_EXCEEDED (the load is abandoned, not retried); <= 0: no limit.
     """
 
     def __init__(self, configs: Sequence[ModelConfig], poll_seconds: float = 1.0,
@@ -69,7 +73,7 @@ class ModelManager(ModelRegistry):
                  max_num_load_retries: int = 5, load_retry_interval_seconds: float = 60.0,
                  warmup: Optional[Callable[[LoadedVersion], None]] = None,
                  on_event: Optional[Callable[[str], None]] = None, batcher=None,
-                 allow_unavailable_labels: bool = False):
+                 allow_unavailable_labels: bool = False, load_timeout_seconds: float = 0.0):
         for config in configs:
             storage.check_base_path(config.name, config.base_path)
         super().__init__(configs, allow_unavailable_labels)
@@ -80,6 +84,8 @@ class ModelManager(ModelRegistry):
         self._retry_interval = max(0.0, float(load_retry_interval_seconds))
         self._warmup = warmup
         self._on_event = on_event
+        self._load_timeout = float(load_timeout_seconds)
+        self._reload_lock = threading.Lock()  # ServerCore's config_mu_: one reload at a time
         self._stop = threading.Event()
         self._poll_now = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -98,6 +104,7 @@ class ModelManager(ModelRegistry):
         """Stops polling and unloads every version (waiting for requests in flight)."""
         self._stop.set()
         self._poll_now.set()
+        self.stop_waiting()
         if self._thread is not None:
             self._thread.join(timeout)
         with self._lock:
@@ -116,26 +123,47 @@ class ModelManager(ModelRegistry):
         """Asks the poller to look at the file system without waiting for the interval."""
         self._poll_now.set()
 
-    def reconfigure(self, configs: Sequence[ModelConfig], timeout: Optional[float] = None) -> None:
-        """Replaces the served model list (TF Serving's ``ServerCore::ReloadConfig``).
+    def reload_config(self, config, timeout: float) -> None:
+        """``ServerCore::ReloadConfig`` for a ``ModelServerConfig`` proto (gRPC or config file).
 
-        New models are added and removed ones unloaded; changed policies apply from
-        the next poll (which starts now). With a ``timeout`` this waits, as TF Serving
-        does, until every new model is AVAILABLE, then checks and applies the version
-        labels; without one, labels apply at once.
+        The config is checked first (:func:`configs_from_proto`, labels included); a config
+        refused there changes nothing. Then new models are added, removed ones unloaded,
+        and this waits until every new model is AVAILABLE (``WaitUntilModelsAvailable``).
 
         Raises:
-            InvalidArgument: A base path TensorFlow cannot read.
-            Unavailable: A new model failed to load or did not load in time.
-            FailedPrecondition: A label names a version that is not AVAILABLE.
+            InvalidArgument, FailedPrecondition: The config is refused (TF Serving's message).
+            Unknown: A new model did not become available (TF Serving's message).
+            Unavailable: Still not available after ``timeout`` seconds, or the server stops.
         """
-        for config in configs:
-            storage.check_base_path(config.name, config.base_path)
-        new_names = self.replace_configs(configs, apply_labels=timeout is None)
-        self.poll_now()
-        if timeout is not None:
-            self.wait_until_available(timeout, new_names)
-            self.check_labels(apply=True)
+        with self._reload_lock:
+            current = self.current_configs() or None
+            configs = configs_from_proto(config, current, check_labels=self.check_labels)
+            if configs is None:
+                return
+            for model_config in configs:
+                storage.check_base_path(model_config.name, model_config.base_path)
+            new_names = self.replace_configs(configs)
+            self.poll_now()
+            if new_names:
+                self._wait_for_new_models(new_names, timeout)
+
+    def _wait_for_new_models(self, names: List[str], timeout: float) -> None:
+        def settled() -> bool:
+            return all(self._models[n].available or self._models[n].aspired and all(
+                v in self._models[n].failed for v in self._models[n].aspired)
+                for n in names if n in self._models)
+
+        if self.wait_for(settled, timeout):
+            with self._lock:
+                failed = [(n, s) for n in names if n in self._models and not self._models[n].available
+                          for s in self._models[n].statuses.values() if s.error is not None]
+            if not failed:
+                return
+            # server_core.cc WaitUntilModelsAvailable's message.
+            raise Unknown(f"{len(failed)} model(s) did not become available: {{" + "".join(
+                f"{{name: {n} version: {s.version}}} due to error: {s.error.status_string()}}}, "
+                for n, s in failed) + "}")
+        self.wait_until_available(0, names)  # raises Unavailable naming what is missing
 
     def _poll_loop(self) -> None:
         while not self._stop.is_set():
@@ -225,20 +253,11 @@ class ModelManager(ModelRegistry):
         attempt = 0
         while True:
             started = time.monotonic()
-            try:
-                version = load_version(name, number, path, self._session_options)
-                if self._batcher is not None:
-                    version.batch_queue = self._batcher.queue_for(version)
-                try:
-                    if self._warmup is not None:
-                        self._warmup(version)
-                except BaseException:
+            version, failure = self._load_within_limit(model, number, path)
+            if self._stop.is_set():
+                if version is not None:
                     version.close()
-                    raise
-            except Exception as error:  # noqa: BLE001 - any failure is a load error
-                failure: Optional[ServingError] = as_serving_error(error)
-            else:
-                failure = None
+                return
             if failure is None:
                 with self._lock:
                     model.available = {**model.available, number: version}
@@ -248,7 +267,8 @@ class ModelManager(ModelRegistry):
                             f"(loaded in {time.monotonic() - started:.1f}s)")
                 return
             still_aspired = storage.is_dir(path)
-            if attempt >= self._max_retries or not still_aspired or self._stop.is_set():
+            if (attempt >= self._max_retries or not still_aspired
+                    or isinstance(failure, DeadlineExceeded)):
                 with self._lock:
                     model.statuses[number] = VersionStatus(number, END, failure)
                     model.failed.add(number)
@@ -262,6 +282,49 @@ class ModelManager(ModelRegistry):
                         self._retry_interval)
             if self._stop.wait(self._retry_interval):
                 return
+
+    def _load_within_limit(self, model: _Model, number: int, path: str):
+        """Loads and warms up one version in its own thread, within the load time limit.
+
+        Returns:
+            (version, None) or (None, the failure as a ServingError).
+        """
+        outcome: Dict[str, object] = {}
+        decided = threading.Lock()  # the loader and the waiter agree on who keeps the version
+        done = threading.Event()
+
+        def load() -> None:
+            version = failure = None
+            try:
+                version = load_version(model.config.name, number, path, self._session_options)
+                if self._batcher is not None:
+                    version.batch_queue = self._batcher.queue_for(version)
+                if self._warmup is not None:
+                    self._warmup(version)
+            except Exception as error:  # noqa: BLE001 - any failure is a load error
+                failure = as_serving_error(error)
+            with decided:
+                if failure is None and outcome.get("abandoned"):
+                    version.close()  # finished after its time ran out: nobody serves it
+                elif failure is not None and version is not None:
+                    version.close()
+                outcome.update(version=None if failure else version, failure=failure)
+                done.set()
+
+        threading.Thread(target=load, name=f"load-{model.config.name}-{number}",
+                         daemon=True).start()
+        deadline = time.monotonic() + self._load_timeout if self._load_timeout > 0 else None
+        while not done.wait(0.2):
+            if self._stop.is_set() or deadline is not None and time.monotonic() > deadline:
+                with decided:
+                    if done.is_set():
+                        break
+                    outcome["abandoned"] = True
+                return None, DeadlineExceeded(
+                    f"{model.config.name} version {number} did not load within "
+                    f"{self._load_timeout:g} s (the load time limit, "
+                    "--model_load_timeout_seconds); the load was abandoned")
+        return outcome["version"], outcome["failure"]
 
     def _unload(self, model: _Model, number: int) -> None:
         name = model.config.name

@@ -68,37 +68,38 @@ class ModelRegistry:
         self._allow_unavailable_labels = allow_unavailable_labels
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
+        self._stopping = False  # set by stop(): waits end at once
 
-    def check_labels(self, apply: bool = False) -> None:
-        """Checks configured labels point at AVAILABLE versions (``UpdateModelVersionLabelMap``).
+    def check_labels(self, configs: Sequence[ModelConfig]) -> None:
+        """TF Serving's ``UpdateModelVersionLabelMap`` (server_core.cc) for a new config.
 
-        Args:
-            apply: Also make the configured labels the served ones.
+        A label must point at an AVAILABLE version; with
+        ``--allow_version_labels_for_unavailable_models`` a label may also point at any
+        version unless it already points at a different one.
 
         Raises:
-            FailedPrecondition: TF Serving's message for the first bad label.
+            FailedPrecondition: TF Serving's message for the first label refused.
         """
         with self._lock:
-            for name, model in self._models.items():
-                for label, version in model.config.version_labels.items():
-                    new_label = model.labels.get(label, version) == version
-                    if version in model.available or (self._allow_unavailable_labels
-                                                      and new_label):
+            for config in configs:
+                model = self._models.get(config.name)
+                available = model.available if model is not None else {}
+                served = model.labels if model is not None else {}
+                for label, version in config.version_labels.items():
+                    if version in available or (self._allow_unavailable_labels
+                                                and served.get(label, version) == version):
                         continue
                     raise FailedPrecondition(
-                        f"Request to assign label to version {version} of model {name}, "
+                        f"Request to assign label to version {version} of model {config.name}, "
                         "which is not currently available for inference")
-            if apply:
-                for model in self._models.values():
-                    model.labels = dict(model.config.version_labels)
 
-    def replace_configs(self, configs: Sequence[ModelConfig], apply_labels: bool) -> List[str]:
-        """Adds new models, marks missing ones removed, updates the others' configs.
+    def current_configs(self) -> List[ModelConfig]:
+        """The configs of the models served now (removed ones excluded)."""
+        with self._lock:
+            return [m.config for m in self._models.values() if not m.removed]
 
-        Args:
-            configs: The new model list.
-            apply_labels: Serve the new labels at once; otherwise new models start
-                without labels and ``check_labels(apply=True)`` applies them later.
+    def replace_configs(self, configs: Sequence[ModelConfig]) -> List[str]:
+        """Adds new models, marks missing ones removed, updates the others' configs and labels.
 
         Returns:
             The names of the models that were added.
@@ -111,12 +112,9 @@ class ModelRegistry:
             for name, config in wanted.items():
                 if name in new_names:
                     self._models[name] = _Model(config)
-                    if not apply_labels:
-                        self._models[name].labels = {}
                 else:
                     self._models[name].config = config
-                    if apply_labels:
-                        self._models[name].labels = dict(config.version_labels)
+                    self._models[name].labels = dict(config.version_labels)
         return new_names
 
     # ------------------------------------------------------------ requests
@@ -194,11 +192,19 @@ class ModelRegistry:
             model = self._models.get(name)
             return sorted(model.available) if model is not None else []
 
+    def stop_waiting(self) -> None:
+        """Ends every wait (reloads, startup) at once: the server is stopping."""
+        with self._lock:
+            self._stopping = True
+            self._changed.notify_all()
+
     def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
         """Waits until ``predicate()`` (evaluated under the manager lock) holds."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while not predicate():
+                if self._stopping:
+                    return False
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -236,5 +242,8 @@ class ModelRegistry:
                     f"no version directory found under {where}" if not model.statuses
                     else "still loading")
                 problems.append(f"{name} ({detail})")
+        if self._stopping:
+            raise Unavailable("The server is stopping; no longer waiting for: "
+                              + ", ".join(problems))
         raise Unavailable(f"No version became AVAILABLE within {timeout:g}s for: "
                           + ", ".join(problems))

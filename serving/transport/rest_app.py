@@ -19,8 +19,10 @@ from typing import Optional
 
 import uvicorn
 
-from tfx_kfp.serving.protocol.errors import InvalidArgument, ServingError
-from tfx_kfp.serving.transport.rest_limits import BodyBudget, Charge, Connections, RestLimits, protocol_class
+from tfx_kfp.serving.protocol.errors import InvalidArgument, RequestTooLarge, ServingError
+from tfx_kfp.serving.transport.rest_limits import (
+    BodyBudget, Charge, Connections, RestLimits, decoded_size_bound, protocol_class,
+)
 from tfx_kfp.serving.protocol.rest_response import error_body
 
 __all__ = ["RestServer"]
@@ -135,6 +137,14 @@ class RestServer:
                                     self.limits.body_timeout)
             if body and request_headers.get(b"content-encoding", b"").lower() == b"gzip":
                 body = _gunzip(body, charge)
+            if body:
+                decoded = decoded_size_bound(body)
+                if decoded > self._budget.limit:
+                    raise RequestTooLarge(
+                        f"Request body of {len(body)} bytes may take up to {decoded} bytes "
+                        f"once decoded, more than the server's request memory budget "
+                        f"({self._budget.limit} bytes)")
+                charge.take(max(0, decoded - charge.bytes))
             origin = request_headers.get(b"origin", b"").decode("latin-1")
             self._busy += 1
             try:

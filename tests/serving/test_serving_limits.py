@@ -115,3 +115,73 @@ def test_body_memory_budget_is_shared_and_released(limited):
             sock.close()
     # Everything held was given back: a normal request fits again.
     assert raw.post(PREDICT, b'{"instances": [1.0]}') == (200, TWO_AND_A_HALF)
+
+
+def test_an_endless_chunked_body_gets_413_not_retry_later(limited):
+    # Issue 24: the budget can never hold it, however long it goes on: 413, as documented
+    # (it used to be 503 "retry later", which the shipped client retried).
+    with _connect(limited.rest_port) as sock:
+        sock.sendall(b"POST " + PREDICT.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n")
+        chunk = b"%x\r\n" % 65536 + b" " * 65536 + b"\r\n"
+        try:
+            for _ in range(64):  # 4 MiB, four times the budget
+                sock.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed mid-body
+        answer = _closed_by_server(sock, within=10)
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+    assert b"request memory budget" in answer
+
+
+def test_the_client_does_not_retry_a_body_the_budget_cannot_hold(limited):
+    from tfx_kfp.serving import RequestTooLarge, ServingClient
+
+    started = time.monotonic()
+    with ServingClient(rest_port=limited.rest_port, retries=3, retry_backoff=5.0) as client:
+        with pytest.raises(RequestTooLarge):
+            client.predict(MODEL_NAME, instances=[1.0] * 400_000)
+    assert time.monotonic() - started < 5.0  # one attempt: a retry would wait 5 s first
+
+
+def test_decoded_size_counts_against_the_budget(limited):
+    # Issue 24: 343 MiB of bodies took the server from 1.8 to 3.6 GB. A 300 KB body of
+    # [[1]] rows fits the 1 MiB budget as bytes but decodes to ~10 MB of Python objects.
+    body = b'{"instances": [' + b",".join([b"[[1]]"] * 50_000) + b"]}"
+    assert len(body) < 1 << 20
+    status, answer = RawHttp(limited.rest_port).post(PREDICT, body)
+    assert status == 413 and "once decoded" in json.loads(answer)["error"], answer[:300]
+    assert RawHttp(limited.rest_port).post(PREDICT, b'{"instances": [1.0]}') == (
+        200, TWO_AND_A_HALF)
+
+
+@pytest.mark.parametrize("dtype_name, element", [
+    ("DT_FLOAT", b"1.0"), ("DT_FLOAT", b"0.123456789"), ("DT_INT64", b"1"),
+    ("DT_STRING", b'"ab"'), ("DT_STRING", b'{"b64": "YWJjZA=="}'), ("DT_FLOAT", b"[1.0,2.0]"),
+    ("DT_FLOAT", b"[]"), ("DT_FLOAT", b"{}"), ("DT_FLOAT", b"[[1]]"), ("DT_FLOAT", b'{"x":1}'),
+    ("DT_STRING", b'"' + b"a" * 1000 + b'"'), ("DT_STRING", b'{"b64": "' + b"QUFB" * 1000 + b'"}'),
+])
+def test_the_decoded_size_bound_holds_for_every_body_shape(dtype_name, element):
+    # What parsing and tensor conversion allocate (tracemalloc) stays under the bound the
+    # budget charges, for the shapes that expand most.
+    import tracemalloc
+    from types import SimpleNamespace
+
+    from tfx_kfp.serving.protocol import tensors
+    from tfx_kfp.serving.protocol.json_reader import parse_json_object
+    from tfx_kfp.serving.protocol.rest_request import predict_inputs_from_json
+    from tfx_kfp.serving.transport.rest_limits import decoded_size_bound
+
+    count = max(1, 200_000 // len(element))
+    body = b'{"instances": [' + b",".join([element] * count) + b"]}"
+    infos = {"x": SimpleNamespace(dtype=getattr(tensors, dtype_name))}
+    tracemalloc.start()
+    try:
+        try:
+            predict_inputs_from_json(parse_json_object(body), infos, "")
+        except Exception:  # noqa: BLE001 - a refused body allocated what it allocated
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= decoded_size_bound(body), (peak / len(body), decoded_size_bound(body) / len(body))
