@@ -279,7 +279,27 @@ def test_reload_config_rejects_bad_platforms(grpc_stubs):
     request = model_management_pb2.ReloadConfigRequest()
     entry = request.config.model_config_list.config.add()
     entry.name, entry.base_path, entry.model_platform = "m", "/tmp/none", "pytorch"
-    # model_service_impl.cc: the RPC succeeds; the failure is in response.status.
-    response = model_service.HandleReloadConfigRequest(request, timeout=30)
-    assert (response.status.error_code, response.status.error_message) == (
-        3, "Model m requests unsupported platform pytorch")
+    # model_service_impl.cc: the RPC fails with ReloadConfig's status (ToGRPCStatus).
+    assert rpc_error(model_service.HandleReloadConfigRequest, request) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "Model m requests unsupported platform pytorch")
+
+
+@pytest.mark.parametrize("dims", [[1] * 33, [1] * 40 + [0], [2] * 33, [1] * 300])
+def test_tensors_of_more_dimensions_than_numpy_holds_are_invalid_argument(grpc_stubs, dims):
+    # Issue 24: rank 33 was UNKNOWN ("maximum supported dimension for an ndarray is 32").
+    shape = " ".join(f"dim {{ size: {size} }}" for size in dims)
+    tensor = parse(type(tf.make_tensor_proto([1.0])),
+                   f"dtype: DT_FLOAT tensor_shape {{ {shape} }} float_val: 1.0")
+    code, message = rpc_error(grpc_stubs[0].Predict, predict_request(x=tensor))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    assert message == (f"tensor parsing error: x: the tensor has {len(dims)} dimensions; at "
+                       "most 32 are supported (numpy's limit, which TensorFlow's session feeds "
+                       "share)")
+
+
+def test_a_short_value_list_is_not_padded_to_a_huge_shape(grpc_stubs):
+    tensor = parse(type(tf.make_tensor_proto([1.0])), "dtype: DT_FLOAT tensor_shape { "
+                   "dim { size: 1000000 } dim { size: 1000000 } } float_val: 1.0")
+    assert rpc_error(grpc_stubs[0].Predict, predict_request(x=tensor)) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "tensor parsing error: x")
+

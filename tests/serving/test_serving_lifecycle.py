@@ -245,3 +245,28 @@ def test_stop_unloads_everything(versions_root, tmp_path):
     assert handle.manager.available_versions("m") == []
     with pytest.raises(Unavailable):
         ServingClient(rest_port=rest_port, retries=0).status("m")
+
+
+def test_a_load_that_hangs_fails_within_the_limit_and_the_old_version_serves(versions_root,
+                                                                             tmp_path):
+    # Issue 24: a version whose init op blocks stayed LOADING forever. Now it fails after the
+    # load time limit, with a clear status; version 1 keeps answering throughout.
+    base = copy_versions(versions_root, tmp_path, "m", [1])
+    with start("m", base, load_timeout_seconds=3) as handle:
+        handle.wait_until_available(60)
+        serving_models.write_blocking_load(base, 2)
+        client = ServingClient(rest_port=handle.rest_port, grpc_port=handle.grpc_port)
+        wait_until(lambda: states(handle, "m").get(2) == "LOADING")
+        started = time.monotonic()
+        while states(handle, "m").get(2) == "LOADING":
+            assert client.predict("m", instances=[2.0]) == {"predictions": [2.0]}
+            assert time.monotonic() - started < 30
+            time.sleep(0.1)
+        assert states(handle, "m") == {2: "END", 1: "AVAILABLE"}
+        error = handle.manager.version_statuses("m", 2)[0].error
+        assert (error.grpc_code, error.message) == (
+            "DEADLINE_EXCEEDED", "m version 2 did not load within 3 s (the load time limit, "
+                                 "--model_load_timeout_seconds); the load was abandoned")
+        status = client.status("m")["model_version_status"][0]
+        assert status["status"]["error_code"] == "DEADLINE_EXCEEDED"
+        assert client.predict("m", instances=[2.0]) == {"predictions": [2.0]}

@@ -7,6 +7,8 @@ loopback only.
 """
 
 import json
+import os
+import shutil
 import socket
 import time
 
@@ -185,3 +187,47 @@ def test_the_decoded_size_bound_holds_for_every_body_shape(dtype_name, element):
     finally:
         tracemalloc.stop()
     assert peak <= decoded_size_bound(body), (peak / len(body), decoded_size_bound(body) / len(body))
+
+
+def test_grpc_calls_beyond_grpc_max_threads_are_refused_at_once(half_plus_two_base, tmp_path):
+    # TF Serving (server.cc) gives its gRPC server --grpc_max_threads threads
+    # (ResourceQuota::SetMaxThreads): a call that finds none free gets RESOURCE_EXHAUSTED.
+    # Two reloads waiting for a model with no version yet hold both of two threads.
+    import threading
+
+    import grpc
+    from google.protobuf import text_format
+    from tensorflow_serving.apis import (model_management_pb2, model_service_pb2_grpc,
+                                         predict_pb2, prediction_service_pb2_grpc)
+
+    from tfx_kfp.serving import server
+
+    (tmp_path / "later").mkdir()
+    request = text_format.Parse(
+        "config { model_config_list { "
+        f'config {{ name: "{MODEL_NAME}" base_path: "{half_plus_two_base}" '
+        'model_platform: "tensorflow" } '
+        f'config {{ name: "later" base_path: "{tmp_path / "later"}" model_platform: '
+        '"tensorflow" } } }', model_management_pb2.ReloadConfigRequest())
+    with server.start(MODEL_NAME, half_plus_two_base, rest_port=None, grpc_port=0,
+                      grpc_max_threads=2, poll_seconds=0.2) as handle:
+        handle.wait_until_available(120)
+        channel = grpc.insecure_channel(f"127.0.0.1:{handle.grpc_port}")
+        reloads = [threading.Thread(target=model_service_pb2_grpc.ModelServiceStub(
+            channel).HandleReloadConfigRequest, args=(request,), kwargs={"timeout": 120})
+            for _ in range(2)]
+        for thread in reloads:
+            thread.start()
+        time.sleep(1.0)
+        predict = text_format.Parse(f'model_spec {{ name: "{MODEL_NAME}" }} inputs {{ key: "x" '
+                                    'value { dtype: DT_FLOAT tensor_shape { dim { size: 1 } } '
+                                    'float_val: 1.0 } }', predict_pb2.PredictRequest())
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as raised:
+            stub.Predict(predict, timeout=10)
+        assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        shutil.copytree(os.path.join(half_plus_two_base, "123"), tmp_path / "later" / "1")
+        for thread in reloads:
+            thread.join(60)
+        assert stub.Predict(predict, timeout=10).outputs["y"].float_val == [2.5]
+        channel.close()
