@@ -24,7 +24,7 @@ from tfx_kfp.serving.protocol.rest_response import (
     classify_body, error_body, predict_response_json, regress_body, message_to_json,
 )
 
-__all__ = ["RestApi", "RestResponse", "HANDLER_PATH", "NOT_FOUND_HTML"]
+__all__ = ["RestApi", "RestResponse", "HANDLER_PATH", "NOT_FOUND_HTML", "BAD_REQUEST_HTML"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,16 @@ _INT64_MAX = (1 << 63) - 1
 # What libevent's evhttp_send_error() sends for paths outside /v1/.
 NOT_FOUND_HTML = (b"<HTML><HEAD>\n<TITLE>404 Not Found</TITLE>\n</HEAD><BODY>\n"
                   b"<H1>Not Found</H1>\n</BODY></HTML>\n")
+BAD_REQUEST_HTML = (b"<HTML><HEAD>\n<TITLE>400 Bad Request</TITLE>\n</HEAD><BODY>\n"
+                    b"<H1>Bad Request</H1>\n</BODY></HTML>\n")
+# net_http's ParsedEvRequest::decode (util/net_http/server/internal/evhttp_request.cc, 2.16.1)
+# refuses, before any routing, a method libevent does not name and a request target that
+# libevent's evhttp_uri_parse refuses: outside RFC 3986's path and query characters, or a "%"
+# not followed by two hex digits. EvHTTPServer then answers evhttp_send_error(400).
+_EVHTTP_METHODS = frozenset(("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE",
+                             "CONNECT", "PATCH"))
+_URI_CHARS = r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2}"
+_EVHTTP_TARGET = re.compile(rf"(?:{_URI_CHARS})*(?:\?(?:{_URI_CHARS}|\?)*)?")
 
 
 class RestResponse:
@@ -87,6 +97,9 @@ class RestApi:
             body: Request body.
             origin: The ``Origin`` header (for CORS preflight).
         """
+        if method not in _EVHTTP_METHODS or not _EVHTTP_TARGET.fullmatch(path):
+            return RestResponse(400, BAD_REQUEST_HTML, [("Content-Type", "text/html"),
+                                                        ("Connection", "close")])
         if self._metrics_path and path == self._metrics_path and method == "GET":
             from tfx_kfp.serving.transport.metrics import CONTENT_TYPE
 
