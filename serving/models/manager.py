@@ -29,7 +29,7 @@ import time
 from typing import Callable, Dict, List, Optional, Sequence
 
 from tfx_kfp.serving.models import storage
-from tfx_kfp.serving.protocol.errors import DeadlineExceeded, ServingError, Unknown
+from tfx_kfp.serving.protocol.errors import DeadlineExceeded
 from tfx_kfp.serving.models.config import ModelConfig, configs_from_proto
 from tfx_kfp.serving.models.registry import (
     AVAILABLE,
@@ -41,7 +41,8 @@ from tfx_kfp.serving.models.registry import (
     VersionStatus,
     _Model,
 )
-from tfx_kfp.serving.models.servable import LoadedVersion, SessionOptions, as_serving_error, load_version
+from tfx_kfp.serving.models.loading import load_within_limit
+from tfx_kfp.serving.models.servable import LoadedVersion, SessionOptions, load_version
 
 __all__ = ["ModelManager", "VersionStatus", "START", "LOADING", "AVAILABLE", "UNLOADING", "END"]
 
@@ -145,25 +146,7 @@ class ModelManager(ModelRegistry):
             new_names = self.replace_configs(configs)
             self.poll_now()
             if new_names:
-                self._wait_for_new_models(new_names, timeout)
-
-    def _wait_for_new_models(self, names: List[str], timeout: float) -> None:
-        def settled() -> bool:
-            return all(self._models[n].available or self._models[n].aspired and all(
-                v in self._models[n].failed for v in self._models[n].aspired)
-                for n in names if n in self._models)
-
-        if self.wait_for(settled, timeout):
-            with self._lock:
-                failed = [(n, s) for n in names if n in self._models and not self._models[n].available
-                          for s in self._models[n].statuses.values() if s.error is not None]
-            if not failed:
-                return
-            # server_core.cc WaitUntilModelsAvailable's message.
-            raise Unknown(f"{len(failed)} model(s) did not become available: {{" + "".join(
-                f"{{name: {n} version: {s.version}}} due to error: {s.error.status_string()}}}, "
-                for n, s in failed) + "}")
-        self.wait_until_available(0, names)  # raises Unavailable naming what is missing
+                self.wait_for_new_models(new_names, timeout)
 
     def _poll_loop(self) -> None:
         while not self._stop.is_set():
@@ -253,7 +236,9 @@ class ModelManager(ModelRegistry):
         attempt = 0
         while True:
             started = time.monotonic()
-            version, failure = self._load_within_limit(model, number, path)
+            version, failure = load_within_limit(
+                lambda: self._load_and_warm_up(name, number, path), f"{name} version {number}",
+                self._load_timeout, self._stop)
             if self._stop.is_set():
                 if version is not None:
                     version.close()
@@ -283,48 +268,17 @@ class ModelManager(ModelRegistry):
             if self._stop.wait(self._retry_interval):
                 return
 
-    def _load_within_limit(self, model: _Model, number: int, path: str):
-        """Loads and warms up one version in its own thread, within the load time limit.
-
-        Returns:
-            (version, None) or (None, the failure as a ServingError).
-        """
-        outcome: Dict[str, object] = {}
-        decided = threading.Lock()  # the loader and the waiter agree on who keeps the version
-        done = threading.Event()
-
-        def load() -> None:
-            version = failure = None
-            try:
-                version = load_version(model.config.name, number, path, self._session_options)
-                if self._batcher is not None:
-                    version.batch_queue = self._batcher.queue_for(version)
-                if self._warmup is not None:
-                    self._warmup(version)
-            except Exception as error:  # noqa: BLE001 - any failure is a load error
-                failure = as_serving_error(error)
-            with decided:
-                if failure is None and outcome.get("abandoned"):
-                    version.close()  # finished after its time ran out: nobody serves it
-                elif failure is not None and version is not None:
-                    version.close()
-                outcome.update(version=None if failure else version, failure=failure)
-                done.set()
-
-        threading.Thread(target=load, name=f"load-{model.config.name}-{number}",
-                         daemon=True).start()
-        deadline = time.monotonic() + self._load_timeout if self._load_timeout > 0 else None
-        while not done.wait(0.2):
-            if self._stop.is_set() or deadline is not None and time.monotonic() > deadline:
-                with decided:
-                    if done.is_set():
-                        break
-                    outcome["abandoned"] = True
-                return None, DeadlineExceeded(
-                    f"{model.config.name} version {number} did not load within "
-                    f"{self._load_timeout:g} s (the load time limit, "
-                    "--model_load_timeout_seconds); the load was abandoned")
-        return outcome["version"], outcome["failure"]
+    def _load_and_warm_up(self, name: str, number: int, path: str) -> LoadedVersion:
+        version = load_version(name, number, path, self._session_options)
+        try:
+            if self._batcher is not None:
+                version.batch_queue = self._batcher.queue_for(version)
+            if self._warmup is not None:
+                self._warmup(version)
+        except BaseException:
+            version.close()
+            raise
+        return version
 
     def _unload(self, model: _Model, number: int) -> None:
         name = model.config.name

@@ -18,6 +18,7 @@ from tfx_kfp.serving.protocol.errors import (
     NotFound,
     ServingError,
     Unavailable,
+    Unknown,
 )
 from tfx_kfp.serving.models.config import ModelConfig
 from tfx_kfp.serving.models.servable import LoadedVersion
@@ -210,6 +211,30 @@ class ModelRegistry:
                     return False
                 self._changed.wait(min(remaining, 0.5))
         return True
+
+    def wait_for_new_models(self, names: List[str], timeout: float) -> None:
+        """``ServerCore::WaitUntilModelsAvailable`` after a reload added ``names``.
+
+        Raises:
+            Unknown: Some failed to load, with TF Serving's message.
+            Unavailable: Still loading after ``timeout`` seconds, or the server stops.
+        """
+        def settled() -> bool:
+            return all(self._models[n].available or self._models[n].aspired and all(
+                v in self._models[n].failed for v in self._models[n].aspired)
+                for n in names if n in self._models)
+
+        if self.wait_for(settled, timeout):
+            with self._lock:
+                failed = [(n, s) for n in names if n in self._models and not self._models[n].available
+                          for s in self._models[n].statuses.values() if s.error is not None]
+            if not failed:
+                return
+            # server_core.cc WaitUntilModelsAvailable's message.
+            raise Unknown(f"{len(failed)} model(s) did not become available: {{" + "".join(
+                f"{{name: {n} version: {s.version}}} due to error: {s.error.status_string()}}}, "
+                for n, s in failed) + "}")
+        self.wait_until_available(0, names)  # raises Unavailable naming what is missing
 
     def wait_until_available(self, timeout: float, names: Optional[Sequence[str]] = None) -> None:
         """Waits until each model has an AVAILABLE version.

@@ -39,7 +39,10 @@ def batched(tmp_path_factory):
     shutil.copytree(TESTDATA, base)
     options = BatchingOptions(max_batch_size=8, batch_timeout_micros=20000, num_batch_threads=1,
                               allowed_batch_sizes=(4, 8))
-    with server.start("hpt", str(base), rest_port=0, grpc_port=0, batching=options) as handle:
+    # 12 concurrent gRPC clients: more than the default --grpc_max_threads (4 per core)
+    # lets run at once (the rest would get RESOURCE_EXHAUSTED, as from TF Serving).
+    with server.start("hpt", str(base), rest_port=0, grpc_port=0, batching=options,
+                      grpc_max_threads=32) as handle:
         handle.wait_until_available(120)
         yield handle
 
