@@ -48,8 +48,9 @@ import json, sys
 from tfx_kfp.serving import server
 options = json.loads(sys.argv[3]) if sys.argv[3] else {}
 if "batching" in options:
-    from tfx_kfp.serving.batching import BatchingOptions
+    from tfx_kfp.serving.models.batching import BatchingOptions
     options["batching"] = BatchingOptions(**options["batching"])
+options.setdefault("grpc_max_threads", 64)  # room for every bench thread (default: 4 per core)
 handle = server.start(sys.argv[2], sys.argv[1], rest_port=0, grpc_port=0, poll_seconds=30,
                       **options)
 handle.wait_until_available(300)
@@ -88,7 +89,7 @@ def in_process_baselines(version_dir: str, seconds: float):
     import numpy as np
     import tensorflow as tf
 
-    from tfx_kfp.serving.servable import SessionOptions, load_version
+    from tfx_kfp.serving.models.servable import SessionOptions, load_version
 
     x = np.array(INSTANCES, np.float32)
     signature = tf.saved_model.load(version_dir).signatures["serving_default"]
@@ -108,7 +109,7 @@ class _RawStubClient:
     def __init__(self, port: int):
         import grpc
 
-        from tfx_kfp.serving.client_protos import message_class
+        from tfx_kfp.serving.client.protos import message_class
 
         request_class = message_class("tensorflow.serving.PredictRequest")
         response_class = message_class("tensorflow.serving.PredictResponse")

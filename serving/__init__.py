@@ -9,7 +9,7 @@
 Importing this package (or the client) does not import TensorFlow.
 """
 
-from tfx_kfp.serving.errors import (
+from tfx_kfp.serving.protocol.errors import (
     Aborted,
     AlreadyExists,
     Cancelled,
@@ -30,7 +30,7 @@ from tfx_kfp.serving.errors import (
     Unknown,
 )
 
-from tfx_kfp.serving import errors as _errors
+from tfx_kfp.serving.protocol import errors as _errors
 
 # The client, plus every exception class (not the errors module's lookup helpers).
 __all__ = ["ServingClient"] + [name for name in _errors.__all__ if not name.startswith("error_for_")]

@@ -17,6 +17,8 @@ __all__ = ["FLAGS", "add_arguments", "server_arguments", "warnings_for", "HOST_W
 
 _CPUS = os.cpu_count() or 1
 
+DEFAULT_LOAD_TIMEOUT_SECONDS = 600.0  # TF Serving has no limit; a hung load would stall forever
+
 HOST_WARNING = (
     "--host 0.0.0.0 exposes the gRPC ModelService: anyone who reaches the port can "
     "re-point or unload every model (HandleReloadConfigRequest), as with TF Serving, and "
@@ -123,6 +125,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="Request-body bytes held in memory over all REST requests.")
     local.add_argument("--rest_api_max_connections", type=int, default=1000,
                        help="Open REST connections kept before idle or stalled ones are shed.")
+    local.add_argument("--model_load_timeout_seconds", type=float,
+                       default=DEFAULT_LOAD_TIMEOUT_SECONDS,
+                       help="A version whose load and warmup take longer fails (its status says "
+                            "so) and the serving versions stay; 0: no limit (TF Serving).")
 
 
 def warnings_for(args: argparse.Namespace) -> List[str]:
@@ -144,12 +150,12 @@ def server_arguments(args: argparse.Namespace):
     Raises:
         InvalidArgument: Bad model or batching/monitoring configuration, naming the file.
     """
-    from tfx_kfp.serving.batching import batching_options_from_proto, BatchingOptions
-    from tfx_kfp.serving.config_protos import parse_batching_parameters, parse_monitoring_config
-    from tfx_kfp.serving.errors import InvalidArgument
-    from tfx_kfp.serving.metrics import DEFAULT_PATH
-    from tfx_kfp.serving.model_config import load_model_config_file, single_model_config
-    from tfx_kfp.serving.rest_limits import RestLimits
+    from tfx_kfp.serving.models.batching import batching_options_from_proto, BatchingOptions
+    from tfx_kfp.serving.models.config_protos import parse_batching_parameters, parse_monitoring_config
+    from tfx_kfp.serving.protocol.errors import InvalidArgument
+    from tfx_kfp.serving.transport.metrics import DEFAULT_PATH
+    from tfx_kfp.serving.models.config import load_model_config_file, single_model_config
+    from tfx_kfp.serving.transport.rest_limits import RestLimits
 
     if args.model_config_file:
         configs = load_model_config_file(args.model_config_file)
@@ -185,6 +191,7 @@ def server_arguments(args: argparse.Namespace):
         grpc_max_threads=args.grpc_max_threads, grpc_socket_path=args.grpc_socket_path,
         batching=batching, metrics_path=metrics_path,
         allow_unavailable_labels=args.allow_version_labels_for_unavailable_models,
+        load_timeout_seconds=args.model_load_timeout_seconds,
         rest_limits=RestLimits(args.rest_api_header_timeout_seconds,
                                args.rest_api_body_timeout_seconds,
                                args.rest_api_body_memory_bytes, args.rest_api_max_connections))

@@ -20,10 +20,10 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Callable, List, Optional, Sequence, Union
 
-from tfx_kfp.serving.manager import ModelManager
-from tfx_kfp.serving.model_config import ModelConfig, load_model_config_file, single_model_config
-from tfx_kfp.serving.rest_limits import RestLimits
-from tfx_kfp.serving.servable import SessionOptions
+from tfx_kfp.serving.models.manager import ModelManager
+from tfx_kfp.serving.models.config import ModelConfig, load_model_config_file, single_model_config
+from tfx_kfp.serving.transport.rest_limits import RestLimits
+from tfx_kfp.serving.models.servable import SessionOptions
 
 __all__ = ["ServerHandle", "ServerOptions", "start", "start_from_config"]
 
@@ -45,11 +45,14 @@ class ServerOptions:
         saved_model_tags: ``--saved_model_tags``.
         inter_op_threads: ``--tensorflow_inter_op_parallelism`` (-1: request thread).
         intra_op_threads: ``--tensorflow_intra_op_parallelism`` (0: TF chooses).
-        grpc_max_threads: ``--grpc_max_threads``.
+        grpc_max_threads: ``--grpc_max_threads``: gRPC calls in progress at most (more get
+            RESOURCE_EXHAUSTED at once, as in TF Serving).
         grpc_socket_path: ``--grpc_socket_path`` (also serve gRPC on this UNIX socket).
         batching: Batching parameters (``--enable_batching``); None: off.
         metrics_path: Prometheus path on the REST port (``--monitoring_config_file``).
         allow_unavailable_labels: ``--allow_version_labels_for_unavailable_models``.
+        load_timeout_seconds: A version whose load and warmup take longer fails
+            (``--model_load_timeout_seconds``; <= 0: no limit, as TF Serving).
         rest_limits: Deadlines and memory bounds of the REST transport.
         wait_for_models: Seconds to wait for every first load before opening the
             ports (None: open them at once).
@@ -66,11 +69,12 @@ class ServerOptions:
     saved_model_tags: Sequence[str] = ("serve",)
     inter_op_threads: int = -1
     intra_op_threads: int = 0
-    grpc_max_threads: int = 64
+    grpc_max_threads: int = 4 * (os.cpu_count() or 1)
     grpc_socket_path: str = ""
     batching: Optional[object] = None
     metrics_path: str = ""
     allow_unavailable_labels: bool = False
+    load_timeout_seconds: float = 600.0
     rest_limits: RestLimits = field(default_factory=RestLimits)
     wait_for_models: Optional[float] = None
     on_event: Optional[Callable[[str], None]] = None
@@ -109,6 +113,7 @@ class ServerHandle:
         if self._stopped:
             return
         self._stopped = True
+        self.manager.stop_waiting()  # a reload waiting for a model must not hold the grace
         if self._rest_server is not None:
             self._rest_server.stop()
         if self._grpc_server is not None:
@@ -133,12 +138,12 @@ def _start(configs: Sequence[ModelConfig], rest_port: Optional[int], grpc_port: 
     import tensorflow  # noqa: F401
     from tensorflow_serving.apis import prediction_service_pb2_grpc  # noqa: F401
 
-    from tfx_kfp.serving.batching import Batcher
-    from tfx_kfp.serving.grpc_service import create_grpc_server
-    from tfx_kfp.serving.metrics import Metrics
-    from tfx_kfp.serving.rest_api import RestApi
-    from tfx_kfp.serving.rest_app import RestServer
-    from tfx_kfp.serving.warmup import run_warmup
+    from tfx_kfp.serving.models.batching import Batcher
+    from tfx_kfp.serving.transport.grpc_service import create_grpc_server
+    from tfx_kfp.serving.transport.metrics import Metrics
+    from tfx_kfp.serving.transport.rest_api import RestApi
+    from tfx_kfp.serving.transport.rest_app import RestServer
+    from tfx_kfp.serving.models.warmup import run_warmup
 
     manager = ModelManager(
         configs, poll_seconds=options.poll_seconds,
@@ -148,13 +153,15 @@ def _start(configs: Sequence[ModelConfig], rest_port: Optional[int], grpc_port: 
         load_retry_interval_seconds=options.load_retry_interval_seconds,
         warmup=run_warmup if options.enable_warmup else None, on_event=options.on_event,
         batcher=Batcher(options.batching) if options.batching is not None else None,
-        allow_unavailable_labels=options.allow_unavailable_labels)
+        allow_unavailable_labels=options.allow_unavailable_labels,
+        load_timeout_seconds=options.load_timeout_seconds)
     metrics = Metrics()
+    if options.wait_for_models is not None:
+        manager.check_labels(configs)  # TF Serving checks labels before any load
     manager.start()
     if options.wait_for_models is not None:
         try:
             manager.wait_until_available(options.wait_for_models)
-            manager.check_labels()
         except BaseException:
             manager.stop()
             raise

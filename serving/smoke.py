@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
-from tfx_kfp.serving.errors import InvalidArgument, Unknown
+from tfx_kfp.serving.protocol.errors import InvalidArgument, Unknown
 
 __all__ = ["SmokeResult", "serve_and_call", "default_instances"]
 

@@ -48,7 +48,7 @@ def _load_json(text: str, flag: str):
 def run(args: argparse.Namespace) -> int:
     """Sends one Predict request and prints the JSON response."""
     from tfx_kfp.serving.client import ServingClient
-    from tfx_kfp.serving.errors import ServingError
+    from tfx_kfp.serving.protocol.errors import ServingError
 
     try:
         instances = _load_json(args.instances, "--instances") if args.instances else None

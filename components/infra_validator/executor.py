@@ -113,7 +113,7 @@ def serve_and_query(validation: Validation, request_timeout_s: float, load_timeo
     """Serves the model as version 1 on loopback ports and sends every request over REST and gRPC."""
     from tfx_kfp.serving import server
     from tfx_kfp.serving.client import ServingClient
-    from tfx_kfp.serving.errors import ServingError
+    from tfx_kfp.serving.protocol.errors import ServingError
 
     with tempfile.TemporaryDirectory(prefix="infra-validation-") as base:
         shutil.copytree(validation.model_dir, os.path.join(base, "1"))

@@ -18,7 +18,7 @@ from tensorflow_serving.apis import classification_pb2, predict_pb2, prediction_
 
 from tfx_kfp.components import names
 from tfx_kfp.runtime.errors import InputError
-from tfx_kfp.serving.warmup import MAX_WARMUP_RECORDS
+from tfx_kfp.serving.models.warmup import MAX_WARMUP_RECORDS
 
 EVAL_SPLIT = "eval"
 # Method names of TF Serving's signatures (tf.saved_model.*_METHOD_NAME).

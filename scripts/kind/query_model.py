@@ -19,7 +19,7 @@ from typing import Dict, List, Tuple
 from urllib.parse import urlsplit
 
 from tfx_kfp.serving.client import ServingClient
-from tfx_kfp.serving.errors import ServingError
+from tfx_kfp.serving.protocol.errors import ServingError
 
 FEATURES = ["culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g"]
 LABEL = "species"

@@ -1,11 +1,25 @@
 """Constants and a raw HTTP helper shared by the serving tests."""
 
 import http.client
+import importlib
 from typing import Dict, Optional, Tuple
 
 MODEL_NAME = "half_plus_two"
 MODEL_VERSION = 123
 PUSH_BOOKKEEPING = '{"pushed_by": "tfx-kfp", "version": 123}'
+
+
+class Deferred:
+    """A module imported on first attribute access, so that collecting a test module imports no
+    TensorFlow (``tensorflow_serving.apis`` imports it too): the unit tier asserts none is loaded."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attribute: str):
+        if attribute.startswith("__"):  # pytest's collection probes e.g. ``__test__``
+            raise AttributeError(attribute)
+        return getattr(importlib.import_module(self._name), attribute)
 
 
 class RawHttp:

@@ -30,7 +30,8 @@ from typing import Optional
 from tfx_kfp.runtime import staging
 
 __all__ = ["write_half_plus_two", "write_half_plus_two_tf2", "write_dense_stack",
-           "write_corrupt_version", "push_atomically", "half_plus_two_warmup_logs"]
+           "write_corrupt_version", "write_blocking_load", "push_atomically",
+           "half_plus_two_warmup_logs"]
 
 
 def push_atomically(build, base_path: str, version: int) -> str:
@@ -128,7 +129,7 @@ def _build_half_plus_two(directory: str, slope: float, offset: float, warmup: bo
         with open(path, "wb") as handle:
             handle.write(content if isinstance(content, bytes) else content.encode())
     if warmup:
-        from tfx_kfp.serving.warmup import write_warmup_file
+        from tfx_kfp.serving.models.warmup import write_warmup_file
 
         write_warmup_file(directory, half_plus_two_warmup_logs())
 
@@ -223,3 +224,28 @@ def write_corrupt_version(base_path: str, version: int) -> str:
             handle.write(b"\x0a\xff\xff\xff\x7fthis is not a SavedModel")
 
     return push_atomically(build, base_path, version)
+
+
+def write_blocking_load(base_path: str, version: int) -> str:
+    """A version whose load never ends: its main op dequeues from a queue nothing fills."""
+    def build(directory: str) -> None:
+        import tensorflow as tf
+
+        v1 = tf.compat.v1
+        graph = tf.Graph()
+        with graph.as_default():
+            x = v1.placeholder(tf.float32, [None], name="x")
+            y = tf.identity(x, name="y")
+            blocked = tf.queue.FIFOQueue(1, [tf.float32], shapes=[[]]).dequeue().op
+            info = v1.saved_model.utils.build_tensor_info
+            signature = v1.saved_model.signature_def_utils.build_signature_def(
+                {"x": info(x)}, {"y": info(y)}, "tensorflow/serving/predict")
+            with v1.Session(graph=graph) as session:
+                builder = v1.saved_model.Builder(directory)
+                builder.add_meta_graph_and_variables(
+                    session, ["serve"], signature_def_map={"serving_default": signature},
+                    main_op=blocked)
+                builder.save()
+
+    return push_atomically(build, base_path, version)
+

@@ -94,9 +94,9 @@ def test_pushed_version_carries_the_warmup_file_and_our_server_replays_it_on_loa
     from tfx_kfp.components.types import PushedModel
     from tfx_kfp.serving import server
     from tfx_kfp.serving.client import ServingClient
-    from tfx_kfp.serving.manager import ModelManager
-    from tfx_kfp.serving.model_config import single_model_config
-    from tfx_kfp.serving.warmup import WARMUP_FILE, run_warmup
+    from tfx_kfp.serving.models.manager import ModelManager
+    from tfx_kfp.serving.models.config import single_model_config
+    from tfx_kfp.serving.models.warmup import WARMUP_FILE, run_warmup
 
     _, _, infra_blessing = penguin_run
     base = str(tmp_path / "serving" / "penguin")

@@ -108,7 +108,7 @@ def test_restated_tfx_and_tf_serving_names_agree():
     from tfx.utils import path_utils
 
     from tfx_kfp.components.infra_validator import executor
-    from tfx_kfp.serving.warmup import WARMUP_FILE
+    from tfx_kfp.serving.models.warmup import WARMUP_FILE
 
     assert (names.INFRA_BLESSED_FILE, executor.NOT_BLESSED_FILE, names.META_BLESSED) == (
         tfx_executor._BLESSED_FILENAME, tfx_executor._NOT_BLESSED_FILENAME, tfx_executor._BLESSED_KEY)

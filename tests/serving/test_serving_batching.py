@@ -8,7 +8,7 @@ import pytest
 
 from tests._support.serving import RawHttp
 from tfx_kfp.serving import InvalidArgument, ServingClient, server
-from tfx_kfp.serving.batching import BatchingOptions, batching_options_from_proto
+from tfx_kfp.serving.models.batching import BatchingOptions, batching_options_from_proto
 
 TESTDATA = os.path.join(os.path.dirname(__file__), "testdata", "saved_model_half_plus_two_cpu")
 
@@ -19,7 +19,7 @@ def test_batching_parameters_file_is_tf_servings_text_proto(tmp_path):
     path.write_text("max_batch_size { value: 128 }\nbatch_timeout_micros { value: 0 }\n"
                     "max_enqueued_batches { value: 1000000 }\nnum_batch_threads { value: 8 }\n"
                     "allowed_batch_sizes: 64\nallowed_batch_sizes: 128\n")
-    from tfx_kfp.serving.config_protos import parse_batching_parameters
+    from tfx_kfp.serving.models.config_protos import parse_batching_parameters
 
     options = batching_options_from_proto(parse_batching_parameters(str(path)))
     assert options == BatchingOptions(128, 0, 1000000, 8, (64, 128))
@@ -39,7 +39,10 @@ def batched(tmp_path_factory):
     shutil.copytree(TESTDATA, base)
     options = BatchingOptions(max_batch_size=8, batch_timeout_micros=20000, num_batch_threads=1,
                               allowed_batch_sizes=(4, 8))
-    with server.start("hpt", str(base), rest_port=0, grpc_port=0, batching=options) as handle:
+    # 12 concurrent gRPC clients: more than the default --grpc_max_threads (4 per core)
+    # lets run at once (the rest would get RESOURCE_EXHAUSTED, as from TF Serving).
+    with server.start("hpt", str(base), rest_port=0, grpc_port=0, batching=options,
+                      grpc_max_threads=32) as handle:
         handle.wait_until_available(120)
         yield handle
 

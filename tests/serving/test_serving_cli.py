@@ -102,3 +102,87 @@ def test_serve_command_end_to_end(half_plus_two_base):
         if process.poll() is None:
             process.kill()
             process.wait(10)
+
+
+def test_serve_applies_a_config_edit_made_while_it_starts_and_stops_promptly(
+        half_plus_two_base, tmp_path):
+    # Issue 24: an edit made during startup was never applied (the file poller took the
+    # edited file as its starting point), and SIGTERM did not end `serve` within 30 s
+    # while a HandleReloadConfigRequest waited for a model.
+    import threading
+
+    import grpc
+    from tensorflow_serving.apis import model_management_pb2, model_service_pb2_grpc
+    from google.protobuf import text_format
+
+    from tfx_kfp.serving import ServingClient
+
+    def config(*names):
+        return "model_config_list { " + " ".join(
+            f'config {{ name: "{name}" base_path: "{path}" model_platform: "tensorflow" }}'
+            for name, path in names) + " }"
+
+    config_file = tmp_path / "models.config"
+    config_file.write_text(config(("a", half_plus_two_base)))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tfx_kfp.cli", "serve", f"--model_config_file={config_file}",
+         "--model_config_file_poll_wait_seconds=1", "--port=0",
+         f"--rest_api_port={_free_port()}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stderr.readline, "")))
+    reader.start()
+    try:
+        deadline = time.monotonic() + 180
+        while not any("loading TensorFlow" in line for line in lines):
+            assert time.monotonic() < deadline and process.poll() is None, "".join(lines)
+            time.sleep(0.05)
+        config_file.write_text(config(("a", half_plus_two_base), ("b", half_plus_two_base)))
+        ports = None
+        while ports is None:
+            assert time.monotonic() < deadline and process.poll() is None, "".join(lines)
+            found = [re.search(r"REST http://127\.0\.0\.1:(\d+)/.*gRPC 127\.0\.0\.1:(\d+)", line)
+                     for line in list(lines)]
+            ports = next((tuple(map(int, m.groups())) for m in found if m), None)
+            time.sleep(0.05)
+        with ServingClient(rest_port=ports[0], grpc_port=ports[1]) as client:
+            while True:
+                try:
+                    if client.status("b")["model_version_status"][0]["state"] == "AVAILABLE":
+                        break
+                except Exception:  # noqa: BLE001 - not there yet
+                    pass
+                assert time.monotonic() < deadline, "".join(lines)
+                time.sleep(0.2)
+        (tmp_path / "empty").mkdir()
+        request = model_management_pb2.ReloadConfigRequest()
+        text_format.Parse(config(("a", half_plus_two_base), ("c", tmp_path / "empty")),
+                          request.config)
+        outcome = []
+
+        def reload():
+            with grpc.insecure_channel(f"127.0.0.1:{ports[1]}") as channel:
+                try:
+                    model_service_pb2_grpc.ModelServiceStub(channel).HandleReloadConfigRequest(
+                        request, timeout=120)
+                    outcome.append("OK")
+                except grpc.RpcError as error:
+                    outcome.append(error.code())
+
+        waiting = threading.Thread(target=reload)
+        waiting.start()
+        time.sleep(1.5)  # the reload now waits for "c", which has no version
+        assert outcome == []
+        stopped = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        assert time.monotonic() - stopped < 5, "".join(lines)
+        assert process.returncode == 0, "".join(lines)
+        waiting.join(10)
+        assert outcome and outcome[0] != "OK"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        reader.join(10)

@@ -19,8 +19,8 @@ from tfx_kfp.serving import (
     ServingError,
     Unavailable,
 )
-from tfx_kfp.serving.rest_api import RestResponse
-from tfx_kfp.serving.rest_app import RestServer
+from tfx_kfp.serving.transport.rest_api import RestResponse
+from tfx_kfp.serving.transport.rest_app import RestServer
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,7 @@ def test_rest_retries_unavailable_only():
 
 
 def test_grpc_retries_unavailable_only():
-    from tfx_kfp.serving.client_protos import message_class
+    from tfx_kfp.serving.client.protos import message_class
 
     response_class = message_class("tensorflow.serving.GetModelStatusResponse")
     state = {"calls": 0, "code": grpc.StatusCode.UNAVAILABLE, "failures": 2}
@@ -225,7 +225,7 @@ def test_serve_and_call_for_the_demo(half_plus_two_base):
 
 
 def test_rest_reconnects_when_the_server_closed_an_idle_connection():
-    from tfx_kfp.serving.rest_limits import RestLimits
+    from tfx_kfp.serving.transport.rest_limits import RestLimits
 
     flaky = _FlakyRest(failures=0)
     flaky.server.stop()

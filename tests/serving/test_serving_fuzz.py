@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests._support.serving import MODEL_NAME, RawHttp
-from tfx_kfp.serving.json_reader import is_proto_text
+from tfx_kfp.serving.protocol.json_reader import is_proto_text
 
 FUZZ_SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                          suppress_health_check=[HealthCheck.function_scoped_fixture,

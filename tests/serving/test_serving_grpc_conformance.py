@@ -4,19 +4,18 @@ import os
 
 import grpc
 import pytest
-import tensorflow as tf
 from google.protobuf import text_format
-from tensorflow_serving.apis import (
-    classification_pb2,
-    get_model_metadata_pb2,
-    get_model_status_pb2,
-    inference_pb2,
-    model_management_pb2,
-    predict_pb2,
-    regression_pb2,
-)
 
-from tests._support.serving import MODEL_NAME
+from tests._support.serving import Deferred, MODEL_NAME
+
+tf = Deferred("tensorflow")
+classification_pb2 = Deferred("tensorflow_serving.apis.classification_pb2")
+get_model_metadata_pb2 = Deferred("tensorflow_serving.apis.get_model_metadata_pb2")
+get_model_status_pb2 = Deferred("tensorflow_serving.apis.get_model_status_pb2")
+inference_pb2 = Deferred("tensorflow_serving.apis.inference_pb2")
+model_management_pb2 = Deferred("tensorflow_serving.apis.model_management_pb2")
+predict_pb2 = Deferred("tensorflow_serving.apis.predict_pb2")
+regression_pb2 = Deferred("tensorflow_serving.apis.regression_pb2")
 
 
 def parse(message_type, text):
@@ -84,26 +83,24 @@ def test_predict_output_filter_and_strings(grpc_stubs):
     """)
 
 
-PREDICT_ERRORS = [
-    (predict_pb2.PredictRequest(), grpc.StatusCode.INVALID_ARGUMENT, "Missing ModelSpec"),
-    (parse(predict_pb2.PredictRequest, 'model_spec { name: "" }'),
-     grpc.StatusCode.INVALID_ARGUMENT, "ModelSpec has no name specified."),
-    (parse(predict_pb2.PredictRequest, 'model_spec { name: "nope" }'),
+PREDICT_ERRORS = [  # (PredictRequest in text format, code, message)
+    ("", grpc.StatusCode.INVALID_ARGUMENT, "Missing ModelSpec"),
+    ('model_spec { name: "" }', grpc.StatusCode.INVALID_ARGUMENT,
+     "ModelSpec has no name specified."),
+    ('model_spec { name: "nope" }',
      grpc.StatusCode.NOT_FOUND, "Servable not found for request: Latest(nope)"),
-    (parse(predict_pb2.PredictRequest,
-           'model_spec { name: "half_plus_two" version { value: 7 } }'),
+    ('model_spec { name: "half_plus_two" version { value: 7 } }',
      grpc.StatusCode.NOT_FOUND, "Servable not found for request: Specific(half_plus_two, 7)"),
-    (parse(predict_pb2.PredictRequest,
-           'model_spec { name: "half_plus_two" version_label: "canary" }'),
+    ('model_spec { name: "half_plus_two" version_label: "canary" }',
      grpc.StatusCode.INVALID_ARGUMENT, "Unrecognized servable version label: canary"),
-    (parse(predict_pb2.PredictRequest,
-           'model_spec { name: "half_plus_two" signature_name: "nope" }'),
+    ('model_spec { name: "half_plus_two" signature_name: "nope" }',
      grpc.StatusCode.FAILED_PRECONDITION, 'Serving signature key "nope" not found.'),
 ]
 
 
-@pytest.mark.parametrize("request_proto, code, message", PREDICT_ERRORS)
-def test_predict_lookup_errors(grpc_stubs, request_proto, code, message):
+@pytest.mark.parametrize("request_text, code, message", PREDICT_ERRORS)
+def test_predict_lookup_errors(grpc_stubs, request_text, code, message):
+    request_proto = parse(predict_pb2.PredictRequest, request_text)
     assert rpc_error(grpc_stubs[0].Predict, request_proto) == (code, message)
 
 
@@ -282,7 +279,27 @@ def test_reload_config_rejects_bad_platforms(grpc_stubs):
     request = model_management_pb2.ReloadConfigRequest()
     entry = request.config.model_config_list.config.add()
     entry.name, entry.base_path, entry.model_platform = "m", "/tmp/none", "pytorch"
-    # model_service_impl.cc: the RPC succeeds; the failure is in response.status.
-    response = model_service.HandleReloadConfigRequest(request, timeout=30)
-    assert (response.status.error_code, response.status.error_message) == (
-        3, "Model m requests unsupported platform pytorch")
+    # model_service_impl.cc: the RPC fails with ReloadConfig's status (ToGRPCStatus).
+    assert rpc_error(model_service.HandleReloadConfigRequest, request) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "Model m requests unsupported platform pytorch")
+
+
+@pytest.mark.parametrize("dims", [[1] * 33, [1] * 40 + [0], [2] * 33, [1] * 300])
+def test_tensors_of_more_dimensions_than_numpy_holds_are_invalid_argument(grpc_stubs, dims):
+    # Issue 24: rank 33 was UNKNOWN ("maximum supported dimension for an ndarray is 32").
+    shape = " ".join(f"dim {{ size: {size} }}" for size in dims)
+    tensor = parse(type(tf.make_tensor_proto([1.0])),
+                   f"dtype: DT_FLOAT tensor_shape {{ {shape} }} float_val: 1.0")
+    code, message = rpc_error(grpc_stubs[0].Predict, predict_request(x=tensor))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    assert message == (f"tensor parsing error: x: the tensor has {len(dims)} dimensions; at "
+                       "most 32 are supported (numpy's limit, which TensorFlow's session feeds "
+                       "share)")
+
+
+def test_a_short_value_list_is_not_padded_to_a_huge_shape(grpc_stubs):
+    tensor = parse(type(tf.make_tensor_proto([1.0])), "dtype: DT_FLOAT tensor_shape { "
+                   "dim { size: 1000000 } dim { size: 1000000 } } float_val: 1.0")
+    assert rpc_error(grpc_stubs[0].Predict, predict_request(x=tensor)) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "tensor parsing error: x")
+

@@ -4,12 +4,12 @@ import math
 
 import pytest
 
-from tfx_kfp.serving.errors import InvalidArgument
-from tfx_kfp.serving.json_reader import (
+from tfx_kfp.serving.protocol.errors import InvalidArgument
+from tfx_kfp.serving.protocol.json_reader import (
     debug_string, format_rapidjson_double, parse_json, parse_json_object,
 )
-from tfx_kfp.serving.json_writer import PrettyWriter, format_float32, format_float64
-from tfx_kfp.serving.rest_response import classify_body, error_body, regress_body
+from tfx_kfp.serving.protocol.json_writer import PrettyWriter, format_float32, format_float64
+from tfx_kfp.serving.protocol.rest_response import classify_body, error_body, regress_body
 
 
 @pytest.mark.parametrize("value, text", [
@@ -137,7 +137,7 @@ def test_deep_nesting_is_an_error_not_a_crash():
 def test_base64_accepted_like_absl(text, decoded):
     # TF Serving decodes {"b64": ...} with absl::Base64Unescape (absl/strings/escaping.cc):
     # ASCII whitespace is skipped anywhere; padding is optional.
-    from tfx_kfp.serving.json_reader import decode_base64_object
+    from tfx_kfp.serving.protocol.json_reader import decode_base64_object
 
     assert decode_base64_object({"b64": text}) == decoded
 
@@ -145,7 +145,7 @@ def test_base64_accepted_like_absl(text, decoded):
 @pytest.mark.parametrize("text", ["QUI==", "QUJD=", "QQ===", "Q", "-_", "QU!D"])
 def test_base64_rejected_like_absl(text):
     # ... but padding, when present, must be exactly what the length needs.
-    from tfx_kfp.serving.json_reader import decode_base64_object
+    from tfx_kfp.serving.protocol.json_reader import decode_base64_object
 
     with pytest.raises(InvalidArgument, match="^Unable to base64 decode$"):
         decode_base64_object({"b64": text})

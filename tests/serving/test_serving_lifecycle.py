@@ -120,7 +120,7 @@ def test_deleting_a_version_directory_unloads_it(versions_root, tmp_path):
 
 
 def model_config(name, base, kind):
-    from tfx_kfp.serving.model_config import ModelConfig, VersionPolicy
+    from tfx_kfp.serving.models.config import ModelConfig, VersionPolicy
 
     return ModelConfig(name, base, VersionPolicy(kind=kind))
 
@@ -178,7 +178,7 @@ def test_warmup_failure_fails_the_load(versions_root, tmp_path):
 
     def build(directory):
         shutil.copytree(os.path.join(versions_root, "source", "2"), directory, dirs_exist_ok=True)
-        from tfx_kfp.serving.warmup import write_warmup_file
+        from tfx_kfp.serving.models.warmup import write_warmup_file
         write_warmup_file(directory, [bad_log])
 
     with start("m", base) as handle:
@@ -192,8 +192,8 @@ def test_warmup_failure_fails_the_load(versions_root, tmp_path):
 
 
 def test_warmup_runs_and_push_bookkeeping_is_ignored(half_plus_two_base):
-    from tfx_kfp.serving.servable import SessionOptions, load_version
-    from tfx_kfp.serving.warmup import run_warmup
+    from tfx_kfp.serving.models.servable import SessionOptions, load_version
+    from tfx_kfp.serving.models.warmup import run_warmup
 
     path = os.path.join(half_plus_two_base, "123")
     assert json.load(open(os.path.join(path, "assets.extra", "tfx_kfp_push.json")))
@@ -245,3 +245,28 @@ def test_stop_unloads_everything(versions_root, tmp_path):
     assert handle.manager.available_versions("m") == []
     with pytest.raises(Unavailable):
         ServingClient(rest_port=rest_port, retries=0).status("m")
+
+
+def test_a_load_that_hangs_fails_within_the_limit_and_the_old_version_serves(versions_root,
+                                                                             tmp_path):
+    # Issue 24: a version whose init op blocks stayed LOADING forever. Now it fails after the
+    # load time limit, with a clear status; version 1 keeps answering throughout.
+    base = copy_versions(versions_root, tmp_path, "m", [1])
+    with start("m", base, load_timeout_seconds=3) as handle:
+        handle.wait_until_available(60)
+        serving_models.write_blocking_load(base, 2)
+        client = ServingClient(rest_port=handle.rest_port, grpc_port=handle.grpc_port)
+        wait_until(lambda: states(handle, "m").get(2) == "LOADING")
+        started = time.monotonic()
+        while states(handle, "m").get(2) == "LOADING":
+            assert client.predict("m", instances=[2.0]) == {"predictions": [2.0]}
+            assert time.monotonic() - started < 30
+            time.sleep(0.1)
+        assert states(handle, "m") == {2: "END", 1: "AVAILABLE"}
+        error = handle.manager.version_statuses("m", 2)[0].error
+        assert (error.grpc_code, error.message) == (
+            "DEADLINE_EXCEEDED", "m version 2 did not load within 3 s (the load time limit, "
+                                 "--model_load_timeout_seconds); the load was abandoned")
+        status = client.status("m")["model_version_status"][0]
+        assert status["status"]["error_code"] == "DEADLINE_EXCEEDED"
+        assert client.predict("m", instances=[2.0]) == {"predictions": [2.0]}

@@ -178,6 +178,28 @@ def test_predict_errors(rest: RawHttp, body, code, message):
     assert rest.post(PREDICT, body) == (code, error(message))
 
 
+def _nested(depth: int, leaf: bytes = b"1.0") -> bytes:
+    return b"[" * depth + leaf + b"]" * depth
+
+
+RANK_LIMIT = "at most 32 are supported (numpy's limit, which TensorFlow's session feeds share)"
+
+
+@pytest.mark.parametrize("body, message", [
+    # Issue 24: these were 500 "maximum supported dimension for an ndarray is 32".
+    (b'{"instances": [' + _nested(32) + b"]}",
+     "An input with its batch dimension has 33 dimensions; " + RANK_LIMIT),
+    (b'{"instances": [' + _nested(33) + b"]}", "Failed to process element: 0 of 'instances' "
+     "list. Error: INVALID_ARGUMENT: A JSON tensor has 33 dimensions; " + RANK_LIMIT),
+    (b'{"instances": [' + _nested(200, b"") + b"]}", "Failed to process element: 0 of "
+     "'instances' list. Error: INVALID_ARGUMENT: A JSON tensor has 200 dimensions; " + RANK_LIMIT),
+    (b'{"inputs": ' + _nested(33) + b"}", "A JSON tensor has 33 dimensions; " + RANK_LIMIT),
+    (b'{"inputs": {"x": ' + _nested(40) + b"}}", "A JSON tensor has 40 dimensions; " + RANK_LIMIT),
+])
+def test_tensors_of_more_dimensions_than_numpy_holds_are_400(rest: RawHttp, body, message):
+    assert rest.post(PREDICT, body) == (400, error(message))
+
+
 # ----------------------------------------------------------------- classify / regress
 
 

@@ -45,6 +45,47 @@ def test_paths_outside_v1_are_libevent_404(rest: RawHttp):
                     b"<H1>Not Found</H1>\n</BODY></HTML>\n")
 
 
+LIBEVENT_400 = (b"<HTML><HEAD>\n<TITLE>400 Bad Request</TITLE>\n</HEAD><BODY>\n"
+                b"<H1>Bad Request</H1>\n</BODY></HTML>\n")
+
+
+@pytest.mark.parametrize("method, target", [
+    # net_http's ParsedEvRequest::decode: evhttp_uri_parse refuses the target, or libevent
+    # names no such method; EvHTTPServer answers evhttp_send_error(400) before any routing.
+    ("GET", f"/v1/models/{MODEL_NAME}%zz"),
+    ("POST", f"/v1/models/half%5plus:predict"),
+    ("GET", f"/v1/models/{MODEL_NAME}%"),
+    ("GET", "/v1/models/a%2"),
+    ("GET", "/v1/models/{x}"),
+    ("GET", '/v1/models/"x"'),
+    ("GET", "/v1/models/a|b"),
+    ("GET", "/v1/models/a^b"),
+    ("GET", "/v1/models/a\\b"),
+    ("GET", f"/v1/models/{MODEL_NAME}?q=%g0"),
+    ("GET", "/healthz<"),
+    ("PROPFIND", f"/v1/models/{MODEL_NAME}"),
+])
+def test_targets_and_methods_libevent_refuses_are_400(hpt_server, method, target):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", hpt_server.rest_port), timeout=10) as sock:
+        sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        received = b""
+        while chunk := sock.recv(65536):  # the server closes the connection, as libevent does
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), received
+    assert b"connection: close" in head.lower() and body == LIBEVENT_400
+
+
+def test_non_ascii_bytes_in_the_target_are_400(hpt_server):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", hpt_server.rest_port), timeout=10) as sock:
+        sock.sendall(b"GET /v1/models/caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 400 ")
+
+
 def test_cors_preflight(rest: RawHttp):
     assert rest.request("OPTIONS", PREDICT)[::2] == (400, b"")
     assert rest.request("OPTIONS", PREDICT, headers={"Origin": "http://x"})[::2] == (200, b"")

@@ -11,16 +11,15 @@ import shutil
 
 import grpc
 import pytest
-import tensorflow as tf
-from tensorflow_serving.apis import (
-    get_model_status_pb2,
-    model_service_pb2_grpc,
-    predict_pb2,
-    prediction_service_pb2_grpc,
-    regression_pb2,
-)
 
-from tests._support.serving import RawHttp
+from tests._support.serving import Deferred, RawHttp
+
+tf = Deferred("tensorflow")
+get_model_status_pb2 = Deferred("tensorflow_serving.apis.get_model_status_pb2")
+model_service_pb2_grpc = Deferred("tensorflow_serving.apis.model_service_pb2_grpc")
+predict_pb2 = Deferred("tensorflow_serving.apis.predict_pb2")
+prediction_service_pb2_grpc = Deferred("tensorflow_serving.apis.prediction_service_pb2_grpc")
+regression_pb2 = Deferred("tensorflow_serving.apis.regression_pb2")
 
 TESTDATA = os.path.join(os.path.dirname(__file__), "testdata", "saved_model_half_plus_two_cpu")
 

@@ -1,11 +1,11 @@
 """The REST transport: TF Serving's REST API as a bare ASGI app served by uvicorn.
 
 uvicorn (httptools parser, uvloop when installed) runs in a background thread;
-requests are answered by :class:`tfx_kfp.serving.rest_api.RestApi` on a pool of
+requests are answered by :class:`tfx_kfp.serving.transport.rest_api.RestApi` on a pool of
 ``--rest_api_num_threads`` worker threads (or on the event loop when the server is
 otherwise idle and requests are short; see ``RestServer``). Beyond uvicorn, request
 bodies have a deadline (408 when not complete within ``body_timeout`` seconds), count
-against the memory budget of :mod:`tfx_kfp.serving.rest_limits` as they arrive, and
+against the memory budget of :mod:`tfx_kfp.serving.transport.rest_limits` as they arrive, and
 are decompressed when sent with ``Content-Encoding: gzip`` (net_http does).
 """
 
@@ -19,9 +19,11 @@ from typing import Optional
 
 import uvicorn
 
-from tfx_kfp.serving.errors import InvalidArgument, ServingError
-from tfx_kfp.serving.rest_limits import BodyBudget, Charge, Connections, RestLimits, protocol_class
-from tfx_kfp.serving.rest_response import error_body
+from tfx_kfp.serving.protocol.errors import InvalidArgument, RequestTooLarge, ServingError
+from tfx_kfp.serving.transport.rest_limits import (
+    BodyBudget, Charge, Connections, RestLimits, decoded_size_bound, protocol_class,
+)
+from tfx_kfp.serving.protocol.rest_response import error_body
 
 __all__ = ["RestServer"]
 
@@ -135,6 +137,14 @@ class RestServer:
                                     self.limits.body_timeout)
             if body and request_headers.get(b"content-encoding", b"").lower() == b"gzip":
                 body = _gunzip(body, charge)
+            if body:
+                decoded = decoded_size_bound(body)
+                if decoded > self._budget.limit:
+                    raise RequestTooLarge(
+                        f"Request body of {len(body)} bytes may take up to {decoded} bytes "
+                        f"once decoded, more than the server's request memory budget "
+                        f"({self._budget.limit} bytes)")
+                charge.take(max(0, decoded - charge.bytes))
             origin = request_headers.get(b"origin", b"").decode("latin-1")
             self._busy += 1
             try:

@@ -18,11 +18,10 @@ from typing import Callable, Optional
 
 import grpc
 
-from tfx_kfp.serving import proto_handlers
-from tfx_kfp.serving.errors import InvalidArgument, ServingError, Unknown
-from tfx_kfp.serving.manager import ModelManager
-from tfx_kfp.serving.metrics import recorded
-from tfx_kfp.serving.model_config import configs_from_proto
+from tfx_kfp.serving.models import proto_handlers
+from tfx_kfp.serving.protocol.errors import InvalidArgument, ServingError, Unknown
+from tfx_kfp.serving.models.manager import ModelManager
+from tfx_kfp.serving.transport.metrics import recorded
 
 __all__ = ["create_grpc_server", "GRPC_ERROR_MESSAGE_LIMIT"]
 
@@ -127,16 +126,19 @@ def _servicers(manager: ModelManager, metrics, reload_timeout: float):
 
         def HandleReloadConfigRequest(self, request, context):  # noqa: N802
             def work():
-                # As TF Serving: the outcome is in response.status, the RPC itself is OK,
-                # and it returns once every new model is AVAILABLE (or failed).
-                response = model_management_pb2.ReloadConfigResponse()
+                # model_service_impl.cc: only a ModelConfigList; the RPC fails with the
+                # reload's status (ToGRPCStatus), after every new model is AVAILABLE.
+                if request.config.WhichOneof("config") != "model_config_list":
+                    raise InvalidArgument(
+                        "ServerModelConfig type not supported by HandleReloadConfigRequest. "
+                        "Only ModelConfigList is currently supported")
                 try:
-                    manager.reconfigure(configs_from_proto(request.config), reload_timeout)
-                    response.status.SetInParent()
+                    manager.reload_config(request.config, reload_timeout)
                 except ServingError as error:
                     log.error("ReloadConfig failed: %s", error.message)
-                    response.status.error_code = error.code
-                    response.status.error_message = error.message
+                    raise
+                response = model_management_pb2.ReloadConfigResponse()
+                response.status.SetInParent()
                 return response
             return _handle(context, work)
 
@@ -144,7 +146,7 @@ def _servicers(manager: ModelManager, metrics, reload_timeout: float):
             ModelService(), model_service_pb2_grpc.add_ModelServiceServicer_to_server)
 
 
-def create_grpc_server(manager: ModelManager, host: str, port: int, max_workers: int = 64,
+def create_grpc_server(manager: ModelManager, host: str, port: int, max_workers: int,
                        socket_path: str = "", metrics=None, reload_timeout: float = 600.0):
     """Creates and binds (but does not start) the gRPC server.
 
@@ -152,7 +154,8 @@ def create_grpc_server(manager: ModelManager, host: str, port: int, max_workers:
         manager: The model manager.
         host: Address to bind.
         port: Port (0 picks one).
-        max_workers: Worker threads (``--grpc_max_threads``).
+        max_workers: Worker threads and calls in progress at most (``--grpc_max_threads``);
+            more concurrent calls get RESOURCE_EXHAUSTED, as in TF Serving.
         socket_path: Also listen on this UNIX socket (``--grpc_socket_path``).
         metrics: Optional ``metrics.Metrics`` recording inference requests.
         reload_timeout: Seconds HandleReloadConfigRequest waits for new models.
@@ -170,7 +173,10 @@ def create_grpc_server(manager: ModelManager, host: str, port: int, max_workers:
             ("grpc.max_send_message_length", -1),
             ("grpc.so_reuseport", 0),
         ],
-        maximum_concurrent_rpcs=max_workers * 8,
+        # TF Serving (server.cc) caps the gRPC server's threads at --grpc_max_threads
+        # (ResourceQuota::SetMaxThreads); a call that finds none free is refused at once with
+        # RESOURCE_EXHAUSTED. grpcio's equivalent: as many calls in progress as workers.
+        maximum_concurrent_rpcs=max_workers,
     )
     from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 

@@ -4,7 +4,7 @@
 either protocol and returns the same Python values for both: the parsed REST
 JSON response (for gRPC, the response is rendered exactly as the REST API
 would render it, then parsed). Failures raise the typed exceptions of
-:mod:`tfx_kfp.serving.errors`, mapped from the HTTP status or gRPC code.
+:mod:`tfx_kfp.serving.protocol.errors`, mapped from the HTTP status or gRPC code.
 Only UNAVAILABLE is retried, a bounded number of times with backoff.
 
 Example::
@@ -15,7 +15,7 @@ Example::
         client.predict("half_plus_two", instances=[1.0, 2.0])   # {"predictions": [2.5, 3.0]}
 
 This module does not import TensorFlow; the gRPC side is
-:mod:`tfx_kfp.serving.client_grpc`.
+:mod:`tfx_kfp.serving.client.grpc_transport`.
 """
 
 import base64
@@ -26,14 +26,14 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote
 
-from tfx_kfp.serving.errors import (
+from tfx_kfp.serving.protocol.errors import (
     DeadlineExceeded,
     InvalidArgument,
     ServingError,
     Unavailable,
     error_for_http_status,
 )
-from tfx_kfp.serving.json_reader import parse_json
+from tfx_kfp.serving.protocol.json_reader import parse_json
 
 __all__ = ["ServingClient", "PROTOCOLS"]
 
@@ -180,7 +180,7 @@ class ServingClient:
                 if self.protocol == "rest":
                     self._transport = _RestTransport(self)
                 else:
-                    from tfx_kfp.serving.client_grpc import GrpcTransport
+                    from tfx_kfp.serving.client.grpc_transport import GrpcTransport
 
                     self._transport = GrpcTransport(self)
             transport = self._transport

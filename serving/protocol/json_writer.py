@@ -5,7 +5,7 @@ indent), switching to single-line arrays for each row of ``predictions`` and
 for ``results``; floating-point values go through its ``WriteDecimal`` (six
 significant digits unless they do not round-trip, ``.0`` on whole numbers,
 ``NaN``/``Infinity`` tokens). This module reproduces those rules; the response
-bodies are built in :mod:`tfx_kfp.serving.rest_response`. No TensorFlow or numpy import.
+bodies are built in :mod:`tfx_kfp.serving.protocol.rest_response`. No TensorFlow or numpy import.
 """
 
 import math

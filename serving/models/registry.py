@@ -2,7 +2,7 @@
 
 :class:`ModelRegistry` holds, under one lock, each configured model's version
 statuses, loaded versions and labels; it answers lookups (TF Serving's
-``ServableRequest`` semantics), status and waits. :class:`tfx_kfp.serving.manager.ModelManager`
+``ServableRequest`` semantics), status and waits. :class:`tfx_kfp.serving.models.manager.ModelManager`
 adds the lifecycle (polling, loading, unloading) on top.
 """
 
@@ -12,15 +12,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
-from tfx_kfp.serving.errors import (
+from tfx_kfp.serving.protocol.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
     ServingError,
     Unavailable,
+    Unknown,
 )
-from tfx_kfp.serving.model_config import ModelConfig
-from tfx_kfp.serving.servable import LoadedVersion
+from tfx_kfp.serving.models.config import ModelConfig
+from tfx_kfp.serving.models.servable import LoadedVersion
 
 __all__ = ["ModelRegistry", "VersionStatus", "START", "LOADING", "AVAILABLE", "UNLOADING", "END"]
 
@@ -68,37 +69,38 @@ class ModelRegistry:
         self._allow_unavailable_labels = allow_unavailable_labels
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
+        self._stopping = False  # set by stop(): waits end at once
 
-    def check_labels(self, apply: bool = False) -> None:
-        """Checks configured labels point at AVAILABLE versions (``UpdateModelVersionLabelMap``).
+    def check_labels(self, configs: Sequence[ModelConfig]) -> None:
+        """TF Serving's ``UpdateModelVersionLabelMap`` (server_core.cc) for a new config.
 
-        Args:
-            apply: Also make the configured labels the served ones.
+        A label must point at an AVAILABLE version; with
+        ``--allow_version_labels_for_unavailable_models`` a label may also point at any
+        version unless it already points at a different one.
 
         Raises:
-            FailedPrecondition: TF Serving's message for the first bad label.
+            FailedPrecondition: TF Serving's message for the first label refused.
         """
         with self._lock:
-            for name, model in self._models.items():
-                for label, version in model.config.version_labels.items():
-                    new_label = model.labels.get(label, version) == version
-                    if version in model.available or (self._allow_unavailable_labels
-                                                      and new_label):
+            for config in configs:
+                model = self._models.get(config.name)
+                available = model.available if model is not None else {}
+                served = model.labels if model is not None else {}
+                for label, version in config.version_labels.items():
+                    if version in available or (self._allow_unavailable_labels
+                                                and served.get(label, version) == version):
                         continue
                     raise FailedPrecondition(
-                        f"Request to assign label to version {version} of model {name}, "
+                        f"Request to assign label to version {version} of model {config.name}, "
                         "which is not currently available for inference")
-            if apply:
-                for model in self._models.values():
-                    model.labels = dict(model.config.version_labels)
 
-    def replace_configs(self, configs: Sequence[ModelConfig], apply_labels: bool) -> List[str]:
-        """Adds new models, marks missing ones removed, updates the others' configs.
+    def current_configs(self) -> List[ModelConfig]:
+        """The configs of the models served now (removed ones excluded)."""
+        with self._lock:
+            return [m.config for m in self._models.values() if not m.removed]
 
-        Args:
-            configs: The new model list.
-            apply_labels: Serve the new labels at once; otherwise new models start
-                without labels and ``check_labels(apply=True)`` applies them later.
+    def replace_configs(self, configs: Sequence[ModelConfig]) -> List[str]:
+        """Adds new models, marks missing ones removed, updates the others' configs and labels.
 
         Returns:
             The names of the models that were added.
@@ -111,12 +113,9 @@ class ModelRegistry:
             for name, config in wanted.items():
                 if name in new_names:
                     self._models[name] = _Model(config)
-                    if not apply_labels:
-                        self._models[name].labels = {}
                 else:
                     self._models[name].config = config
-                    if apply_labels:
-                        self._models[name].labels = dict(config.version_labels)
+                    self._models[name].labels = dict(config.version_labels)
         return new_names
 
     # ------------------------------------------------------------ requests
@@ -194,16 +193,48 @@ class ModelRegistry:
             model = self._models.get(name)
             return sorted(model.available) if model is not None else []
 
+    def stop_waiting(self) -> None:
+        """Ends every wait (reloads, startup) at once: the server is stopping."""
+        with self._lock:
+            self._stopping = True
+            self._changed.notify_all()
+
     def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
         """Waits until ``predicate()`` (evaluated under the manager lock) holds."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while not predicate():
+                if self._stopping:
+                    return False
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
                 self._changed.wait(min(remaining, 0.5))
         return True
+
+    def wait_for_new_models(self, names: List[str], timeout: float) -> None:
+        """``ServerCore::WaitUntilModelsAvailable`` after a reload added ``names``.
+
+        Raises:
+            Unknown: Some failed to load, with TF Serving's message.
+            Unavailable: Still loading after ``timeout`` seconds, or the server stops.
+        """
+        def settled() -> bool:
+            return all(self._models[n].available or self._models[n].aspired and all(
+                v in self._models[n].failed for v in self._models[n].aspired)
+                for n in names if n in self._models)
+
+        if self.wait_for(settled, timeout):
+            with self._lock:
+                failed = [(n, s) for n in names if n in self._models and not self._models[n].available
+                          for s in self._models[n].statuses.values() if s.error is not None]
+            if not failed:
+                return
+            # server_core.cc WaitUntilModelsAvailable's message.
+            raise Unknown(f"{len(failed)} model(s) did not become available: {{" + "".join(
+                f"{{name: {n} version: {s.version}}} due to error: {s.error.status_string()}}}, "
+                for n, s in failed) + "}")
+        self.wait_until_available(0, names)  # raises Unavailable naming what is missing
 
     def wait_until_available(self, timeout: float, names: Optional[Sequence[str]] = None) -> None:
         """Waits until each model has an AVAILABLE version.
@@ -236,5 +267,8 @@ class ModelRegistry:
                     f"no version directory found under {where}" if not model.statuses
                     else "still loading")
                 problems.append(f"{name} ({detail})")
+        if self._stopping:
+            raise Unavailable("The server is stopping; no longer waiting for: "
+                              + ", ".join(problems))
         raise Unavailable(f"No version became AVAILABLE within {timeout:g}s for: "
                           + ", ".join(problems))

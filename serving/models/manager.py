@@ -13,7 +13,9 @@ with the availability-preserving policy:
   during a push.
 * A version that fails to load ends in state END with its error and leaves
   the serving versions untouched; it is retried only if it disappears and
-  comes back.
+  comes back. A load (with its warmup) that takes longer than the load time
+  limit fails the same way (TF Serving has no such limit; a hung load would
+  otherwise hold the version in LOADING forever).
 * Requests hold the version they started on until they finish; unloading
   waits for them.
 
@@ -26,10 +28,10 @@ import threading
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
-from tfx_kfp.serving import storage
-from tfx_kfp.serving.errors import ServingError
-from tfx_kfp.serving.model_config import ModelConfig
-from tfx_kfp.serving.model_registry import (
+from tfx_kfp.serving.models import storage
+from tfx_kfp.serving.protocol.errors import DeadlineExceeded
+from tfx_kfp.serving.models.config import ModelConfig, configs_from_proto
+from tfx_kfp.serving.models.registry import (
     AVAILABLE,
     END,
     LOADING,
@@ -39,7 +41,8 @@ from tfx_kfp.serving.model_registry import (
     VersionStatus,
     _Model,
 )
-from tfx_kfp.serving.servable import LoadedVersion, SessionOptions, as_serving_error, load_version
+from tfx_kfp.serving.models.loading import load_within_limit
+from tfx_kfp.serving.models.servable import LoadedVersion, SessionOptions, load_version
 
 __all__ = ["ModelManager", "VersionStatus", "START", "LOADING", "AVAILABLE", "UNLOADING", "END"]
 
@@ -62,6 +65,8 @@ class ModelManager(ModelRegistry):
         batcher: Optional ``Batcher``: loaded versions run their requests through it.
         allow_unavailable_labels: TF Serving's
             ``--allow_version_labels_for_unavailable_models`` (new labels only).
+        load_timeout_seconds: A version whose load and warmup take longer fails with
+            DEADLINE_EXCEEDED (the load is abandoned, not retried); <= 0: no limit.
     """
 
     def __init__(self, configs: Sequence[ModelConfig], poll_seconds: float = 1.0,
@@ -69,7 +74,7 @@ class ModelManager(ModelRegistry):
                  max_num_load_retries: int = 5, load_retry_interval_seconds: float = 60.0,
                  warmup: Optional[Callable[[LoadedVersion], None]] = None,
                  on_event: Optional[Callable[[str], None]] = None, batcher=None,
-                 allow_unavailable_labels: bool = False):
+                 allow_unavailable_labels: bool = False, load_timeout_seconds: float = 0.0):
         for config in configs:
             storage.check_base_path(config.name, config.base_path)
         super().__init__(configs, allow_unavailable_labels)
@@ -80,6 +85,8 @@ class ModelManager(ModelRegistry):
         self._retry_interval = max(0.0, float(load_retry_interval_seconds))
         self._warmup = warmup
         self._on_event = on_event
+        self._load_timeout = float(load_timeout_seconds)
+        self._reload_lock = threading.Lock()  # ServerCore's config_mu_: one reload at a time
         self._stop = threading.Event()
         self._poll_now = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -98,6 +105,7 @@ class ModelManager(ModelRegistry):
         """Stops polling and unloads every version (waiting for requests in flight)."""
         self._stop.set()
         self._poll_now.set()
+        self.stop_waiting()
         if self._thread is not None:
             self._thread.join(timeout)
         with self._lock:
@@ -116,26 +124,29 @@ class ModelManager(ModelRegistry):
         """Asks the poller to look at the file system without waiting for the interval."""
         self._poll_now.set()
 
-    def reconfigure(self, configs: Sequence[ModelConfig], timeout: Optional[float] = None) -> None:
-        """Replaces the served model list (TF Serving's ``ServerCore::ReloadConfig``).
+    def reload_config(self, config, timeout: float) -> None:
+        """``ServerCore::ReloadConfig`` for a ``ModelServerConfig`` proto (gRPC or config file).
 
-        New models are added and removed ones unloaded; changed policies apply from
-        the next poll (which starts now). With a ``timeout`` this waits, as TF Serving
-        does, until every new model is AVAILABLE, then checks and applies the version
-        labels; without one, labels apply at once.
+        The config is checked first (:func:`configs_from_proto`, labels included); a config
+        refused there changes nothing. Then new models are added, removed ones unloaded,
+        and this waits until every new model is AVAILABLE (``WaitUntilModelsAvailable``).
 
         Raises:
-            InvalidArgument: A base path TensorFlow cannot read.
-            Unavailable: A new model failed to load or did not load in time.
-            FailedPrecondition: A label names a version that is not AVAILABLE.
+            InvalidArgument, FailedPrecondition: The config is refused (TF Serving's message).
+            Unknown: A new model did not become available (TF Serving's message).
+            Unavailable: Still not available after ``timeout`` seconds, or the server stops.
         """
-        for config in configs:
-            storage.check_base_path(config.name, config.base_path)
-        new_names = self.replace_configs(configs, apply_labels=timeout is None)
-        self.poll_now()
-        if timeout is not None:
-            self.wait_until_available(timeout, new_names)
-            self.check_labels(apply=True)
+        with self._reload_lock:
+            current = self.current_configs() or None
+            configs = configs_from_proto(config, current, check_labels=self.check_labels)
+            if configs is None:
+                return
+            for model_config in configs:
+                storage.check_base_path(model_config.name, model_config.base_path)
+            new_names = self.replace_configs(configs)
+            self.poll_now()
+            if new_names:
+                self.wait_for_new_models(new_names, timeout)
 
     def _poll_loop(self) -> None:
         while not self._stop.is_set():
@@ -225,20 +236,13 @@ class ModelManager(ModelRegistry):
         attempt = 0
         while True:
             started = time.monotonic()
-            try:
-                version = load_version(name, number, path, self._session_options)
-                if self._batcher is not None:
-                    version.batch_queue = self._batcher.queue_for(version)
-                try:
-                    if self._warmup is not None:
-                        self._warmup(version)
-                except BaseException:
+            version, failure = load_within_limit(
+                lambda: self._load_and_warm_up(name, number, path), f"{name} version {number}",
+                self._load_timeout, self._stop)
+            if self._stop.is_set():
+                if version is not None:
                     version.close()
-                    raise
-            except Exception as error:  # noqa: BLE001 - any failure is a load error
-                failure: Optional[ServingError] = as_serving_error(error)
-            else:
-                failure = None
+                return
             if failure is None:
                 with self._lock:
                     model.available = {**model.available, number: version}
@@ -248,7 +252,8 @@ class ModelManager(ModelRegistry):
                             f"(loaded in {time.monotonic() - started:.1f}s)")
                 return
             still_aspired = storage.is_dir(path)
-            if attempt >= self._max_retries or not still_aspired or self._stop.is_set():
+            if (attempt >= self._max_retries or not still_aspired
+                    or isinstance(failure, DeadlineExceeded)):
                 with self._lock:
                     model.statuses[number] = VersionStatus(number, END, failure)
                     model.failed.add(number)
@@ -262,6 +267,18 @@ class ModelManager(ModelRegistry):
                         self._retry_interval)
             if self._stop.wait(self._retry_interval):
                 return
+
+    def _load_and_warm_up(self, name: str, number: int, path: str) -> LoadedVersion:
+        version = load_version(name, number, path, self._session_options)
+        try:
+            if self._batcher is not None:
+                version.batch_queue = self._batcher.queue_for(version)
+            if self._warmup is not None:
+                self._warmup(version)
+        except BaseException:
+            version.close()
+            raise
+        return version
 
     def _unload(self, model: _Model, number: int) -> None:
         name = model.config.name

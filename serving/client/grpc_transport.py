@@ -4,15 +4,15 @@ Each call converts the REST-style request document to the gRPC request (predict
 bodies with the signature's input types, fetched once and cached for a few
 seconds) and renders the gRPC response exactly as the REST API would render it,
 so a caller gets the same Python values over both protocols. No TensorFlow
-import: messages come from :mod:`tfx_kfp.serving.client_protos`.
+import: messages come from :mod:`tfx_kfp.serving.client.protos`.
 """
 
 import json
 import time
 from typing import Any, Dict, Optional, Tuple
 
-from tfx_kfp.serving.errors import InvalidArgument, error_for_code
-from tfx_kfp.serving.json_reader import parse_json
+from tfx_kfp.serving.protocol.errors import InvalidArgument, error_for_code
+from tfx_kfp.serving.protocol.json_reader import parse_json
 
 __all__ = ["GrpcTransport"]
 
@@ -29,13 +29,13 @@ _RPCS = {
 
 
 def _message(name: str):
-    from tfx_kfp.serving.client_protos import message_class
+    from tfx_kfp.serving.client.protos import message_class
 
     return message_class(name)()
 
 
 def _json(message, preserve_proto_field_names: bool = False) -> Any:
-    from tfx_kfp.serving.rest_api import message_to_json
+    from tfx_kfp.serving.protocol.rest_response import message_to_json
 
     return json.loads(message_to_json(message, preserve_proto_field_names))
 
@@ -67,7 +67,7 @@ class GrpcTransport:
 
         stub = self._stubs.get(method)
         if stub is None:
-            from tfx_kfp.serving.client_protos import message_class
+            from tfx_kfp.serving.client.protos import message_class
 
             service, request_type, response_type = _RPCS[method]
             stub = self._channel.unary_unary(
@@ -117,9 +117,9 @@ class GrpcTransport:
         return infos
 
     def _predict(self, model, doc):
-        from tfx_kfp.serving.rest_codec import predict_inputs_from_json
-        from tfx_kfp.serving.rest_response import predict_response_json
-        from tfx_kfp.serving.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
+        from tfx_kfp.serving.protocol.rest_request import predict_inputs_from_json
+        from tfx_kfp.serving.protocol.rest_response import predict_response_json
+        from tfx_kfp.serving.protocol.tensors import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
         signature_name = doc.get("signature_name", "")
         infos = self._signature_inputs(model, signature_name)
@@ -133,7 +133,7 @@ class GrpcTransport:
         return parse_json(predict_response_json(outputs, request_format))
 
     def _examples_request(self, method: str, model, doc):
-        from tfx_kfp.serving.rest_examples import examples_parts_from_json
+        from tfx_kfp.serving.protocol.rest_examples import examples_parts_from_json
 
         example_class = type(_message("tensorflow.Example"))
         context, examples = examples_parts_from_json(doc, example_class)
@@ -146,14 +146,14 @@ class GrpcTransport:
         return self._rpc(method, request)
 
     def _classify(self, model, doc):
-        from tfx_kfp.serving.rest_response import classify_body
+        from tfx_kfp.serving.protocol.rest_response import classify_body
 
         response = self._examples_request("Classify", model, doc)
         return parse_json(classify_body([[(c.label, c.score) for c in item.classes]
                                          for item in response.result.classifications]))
 
     def _regress(self, model, doc):
-        from tfx_kfp.serving.rest_response import regress_body
+        from tfx_kfp.serving.protocol.rest_response import regress_body
 
         response = self._examples_request("Regress", model, doc)
         return parse_json(regress_body([r.value for r in response.result.regressions]))

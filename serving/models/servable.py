@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from tfx_kfp.serving.errors import DataLoss, NotFound, ServingError, error_for_code
+from tfx_kfp.serving.protocol.errors import DataLoss, NotFound, ServingError, error_for_code
 
 __all__ = ["LoadedVersion", "SessionOptions", "as_serving_error", "load_version"]
 

@@ -10,7 +10,7 @@ registered. Local paths use ``os`` directly (no TensorFlow import needed to poll
 import os
 from typing import Dict, Optional
 
-from tfx_kfp.serving.errors import InvalidArgument
+from tfx_kfp.serving.protocol.errors import InvalidArgument
 from tfx_kfp.serving.versions import parse_version
 
 __all__ = ["check_base_path", "is_dir", "list_versions"]

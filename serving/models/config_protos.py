@@ -11,7 +11,7 @@ Serving's ``ParseProtoTextFile`` does.
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
 from google.protobuf import wrappers_pb2
 
-from tfx_kfp.serving.errors import InvalidArgument
+from tfx_kfp.serving.protocol.errors import InvalidArgument
 
 __all__ = ["parse_batching_parameters", "parse_monitoring_config"]
 

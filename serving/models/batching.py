@@ -20,7 +20,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from tfx_kfp.serving.errors import InvalidArgument, Unavailable
+from tfx_kfp.serving.protocol.errors import InvalidArgument, Unavailable
 
 __all__ = ["BatchingOptions", "Batcher", "batching_options_from_proto"]
 

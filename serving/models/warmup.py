@@ -7,9 +7,9 @@ The file is a TFRecord of ``PredictionLog`` protos, as TF Serving reads it
 
 import os
 
-from tfx_kfp.serving import proto_handlers
-from tfx_kfp.serving.errors import InvalidArgument, Unimplemented
-from tfx_kfp.serving.servable import LoadedVersion
+from tfx_kfp.serving.models import proto_handlers
+from tfx_kfp.serving.protocol.errors import InvalidArgument, Unimplemented
+from tfx_kfp.serving.models.servable import LoadedVersion
 
 __all__ = ["WARMUP_FILE", "MAX_WARMUP_RECORDS", "run_warmup", "write_warmup_file"]
 
@@ -34,7 +34,7 @@ def run_warmup(version: LoadedVersion) -> int:
     from tensorflow_serving.apis import (classification_pb2, inference_pb2, predict_pb2,
                                          prediction_log_pb2, regression_pb2)
 
-    from tfx_kfp.serving.servable import _quiet_deprecations
+    from tfx_kfp.serving.models.servable import _quiet_deprecations
 
     with _quiet_deprecations():
         records = list(_read_records(tf, path))

@@ -2,23 +2,23 @@
 
 Follows TF Serving's ``util/json_tensor.cc`` (2.16.1): the row (``instances``) and
 columnar (``inputs``) request formats, ``{"b64": ...}`` binary values and the exact
-error messages. Request JSON is read by :mod:`tfx_kfp.serving.json_reader`;
-classify/regress bodies are in :mod:`tfx_kfp.serving.rest_examples`, responses in
-:mod:`tfx_kfp.serving.rest_response`.
+error messages. Request JSON is read by :mod:`tfx_kfp.serving.protocol.json_reader`;
+classify/regress bodies are in :mod:`tfx_kfp.serving.protocol.rest_examples`, responses in
+:mod:`tfx_kfp.serving.protocol.rest_response`.
 """
 
 from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from tfx_kfp.serving.errors import InvalidArgument, ServingError, Unimplemented
-from tfx_kfp.serving.json_reader import (
+from tfx_kfp.serving.protocol.errors import InvalidArgument, ServingError, Unimplemented
+from tfx_kfp.serving.protocol.json_reader import (
     debug_string, decode_base64_object, is_base64_object, is_proto_text, json_list,
     json_type_name,
 )
-from tfx_kfp.serving.tensor_codec import (
+from tfx_kfp.serving.protocol.tensors import (
     DT_BOOL, DT_DOUBLE, DT_FLOAT, DT_INT8, DT_INT16, DT_INT32, DT_INT64, DT_STRING,
-    DT_UINT8, DT_UINT32, DT_UINT64, NUMPY_DTYPES, dtype_name,
+    DT_UINT8, DT_UINT32, DT_UINT64, NUMPY_DTYPES, check_rank, dtype_name,
 )
 
 __all__ = [
@@ -119,6 +119,7 @@ def _fill(value: Any, level: int, shape: List[int], dtype: int, out: list) -> No
 
 
 def _to_array(values: list, shape: Sequence[int], dtype: int) -> np.ndarray:
+    check_rank(len(shape), "An input with its batch dimension")
     np_dtype = NUMPY_DTYPES[dtype]
     if dtype == DT_STRING:
         array = np.empty(len(values), dtype=object)
@@ -134,14 +135,9 @@ def _to_array(values: list, shape: Sequence[int], dtype: int) -> np.ndarray:
                              for v in values], dtype=np_dtype).reshape(shape)
 
 
-_MAX_RANK = 254  # TensorShape's kMaxDims
-
-
 def _tensor_from_json(value: Any, dtype: int) -> Tuple[List[Any], List[int]]:
     shape = _dense_shape(value)
-    if len(shape) > _MAX_RANK:
-        raise InvalidArgument(f"JSON value is nested {len(shape)} lists deep; a tensor has at "
-                              f"most {_MAX_RANK} dimensions")
+    check_rank(len(shape), "A JSON tensor")
     values: list = []
     _fill(value, 0, shape, dtype, values)
     return values, shape

@@ -18,7 +18,7 @@ from typing import Dict, List, Tuple
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import HistogramMetricFamily, Metric
 
-from tfx_kfp.serving.errors import ServingError
+from tfx_kfp.serving.protocol.errors import ServingError
 
 __all__ = ["Metrics", "DEFAULT_PATH", "CONTENT_TYPE", "recorded"]
 

@@ -5,14 +5,16 @@ TF Serving's net_http server bounds, or a shared local server needs:
 * header deadline: a connection that has not finished sending a request's
   headers within ``header_timeout`` seconds gets a 408 and is closed;
 * request heads: URLs over 8 KiB get 414, header fields over 64 KiB get 431;
-* an overall budget for request bodies held in memory across all requests
-  (``body_memory_bytes``): a request that cannot fit gets 503 (retry later), one
-  larger than the whole budget gets 413; there is no per-request cap otherwise;
+* an overall budget for the memory request bodies take across all requests
+  (``body_memory_bytes``): a body counts with its bytes while it arrives, then with
+  an upper bound of what decoding it takes (:func:`decoded_size_bound`); a request
+  that does not fit now gets 503 (retry later), one that could never fit (however
+  long the body goes on, chunked or not) gets 413;
 * connection shedding: above ``max_connections`` open connections, the
   connections that wait longest without an active request are closed, so new
   requests keep being served however many slow clients hold sockets open.
 
-The body deadline is kept by :mod:`tfx_kfp.serving.rest_app`, which reads bodies.
+The body deadline is kept by :mod:`tfx_kfp.serving.transport.rest_app`, which reads bodies.
 """
 
 import time
@@ -21,9 +23,10 @@ from typing import Set
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from tfx_kfp.serving.errors import RequestTooLarge, Unavailable
+from tfx_kfp.serving.protocol.errors import RequestTooLarge, Unavailable
 
-__all__ = ["RestLimits", "BodyBudget", "Charge", "Connections", "protocol_class"]
+__all__ = ["RestLimits", "BodyBudget", "Charge", "Connections", "decoded_size_bound",
+           "protocol_class"]
 
 _TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
                      b"Connection: close\r\n\r\n")
@@ -51,21 +54,26 @@ class RestLimits:
     keep_alive_timeout: float = 5.0
 
 
+def decoded_size_bound(body: bytes) -> int:
+    """An upper bound of the memory a REST body takes once parsed and converted to tensors.
+
+    Python's JSON objects are much larger than their text: measured with tracemalloc over
+    parsing and tensor conversion, a body takes 4.5x (long floats) to 33x (``[[1]],...``)
+    its size. Each value costs at most ~112 bytes (a str, its bytes copy and the list
+    slot), each object 160 more and each list 56, plus up to 3x the text for long strings
+    (base64 and its decoded bytes); counting separators bounds every measured shape
+    (``tests/serving/test_serving_limits.py``).
+    """
+    return (3 * len(body) + 112 * (body.count(b",") + 1) + 160 * body.count(b"{")
+            + 56 * body.count(b"["))
+
+
 class BodyBudget:
     """Bytes of request bodies in memory, shared by all requests (event-loop thread only)."""
 
     def __init__(self, limit: int):
         self.limit = limit
         self.used = 0
-
-    def take(self, size: int) -> None:
-        if size > self.limit:
-            raise RequestTooLarge(f"Request body of more than {self.limit} bytes exceeds the "
-                                  "server's request memory budget")
-        if self.used + size > self.limit:
-            raise Unavailable("Request bodies in flight use up the server's request memory "
-                              "budget; retry later")
-        self.used += size
 
 
 class Charge:
@@ -76,7 +84,19 @@ class Charge:
         self.bytes = 0
 
     def take(self, size: int) -> None:
-        self.budget.take(size)
+        """Adds ``size`` bytes to this request's share of the budget.
+
+        Raises:
+            RequestTooLarge: This request alone would exceed the whole budget (413).
+            Unavailable: The requests in flight leave no room now (503, retry later).
+        """
+        if self.bytes + size > self.budget.limit:
+            raise RequestTooLarge(f"Request body of more than {self.budget.limit} bytes exceeds the "
+                                  "server's request memory budget")
+        if self.budget.used + size > self.budget.limit:
+            raise Unavailable("Request bodies in flight use up the server's request memory "
+                              "budget; retry later")
+        self.budget.used += size
         self.bytes += size
 
     def release(self) -> None:

@@ -7,11 +7,12 @@ checks), runs it on the version it acquired, and fills the response proto.
 
 from typing import List, Optional
 
-from tfx_kfp.serving import classify_regress, inference
-from tfx_kfp.serving.errors import InvalidArgument
-from tfx_kfp.serving.manager import ModelManager
-from tfx_kfp.serving.servable import LoadedVersion
-from tfx_kfp.serving.tensor_codec import ndarray_to_tensor_proto
+from tfx_kfp.serving.models import classify_regress
+from tfx_kfp.serving.models import inference
+from tfx_kfp.serving.protocol.errors import InvalidArgument
+from tfx_kfp.serving.models.manager import ModelManager
+from tfx_kfp.serving.models.servable import LoadedVersion
+from tfx_kfp.serving.protocol.tensors import ndarray_to_tensor_proto
 
 __all__ = [
     "model_spec_target",

@@ -20,8 +20,8 @@ import math
 import re
 from typing import Any
 
-from tfx_kfp.serving.errors import InvalidArgument
-from tfx_kfp.serving.json_writer import LimitReached, PrettyWriter
+from tfx_kfp.serving.protocol.errors import InvalidArgument
+from tfx_kfp.serving.protocol.json_writer import LimitReached, PrettyWriter
 
 __all__ = [
     "parse_json_object",

@@ -11,18 +11,20 @@ import re
 from typing import List, Optional, Tuple
 from urllib.parse import unquote_to_bytes
 
-from tfx_kfp.serving import classify_regress, inference, proto_handlers
-from tfx_kfp.serving.errors import FailedPrecondition, InvalidArgument, ServingError, Unknown
-from tfx_kfp.serving.json_reader import parse_json_object
-from tfx_kfp.serving.manager import ModelManager
-from tfx_kfp.serving.metrics import recorded
-from tfx_kfp.serving.rest_codec import predict_inputs_from_json, signature_name_of
-from tfx_kfp.serving.rest_examples import examples_from_json
-from tfx_kfp.serving.rest_response import (
-    classify_body, error_body, predict_response_json, regress_body,
+from tfx_kfp.serving.models import classify_regress
+from tfx_kfp.serving.models import inference
+from tfx_kfp.serving.models import proto_handlers
+from tfx_kfp.serving.protocol.errors import FailedPrecondition, InvalidArgument, ServingError, Unknown
+from tfx_kfp.serving.protocol.json_reader import parse_json_object
+from tfx_kfp.serving.models.manager import ModelManager
+from tfx_kfp.serving.transport.metrics import recorded
+from tfx_kfp.serving.protocol.rest_request import predict_inputs_from_json, signature_name_of
+from tfx_kfp.serving.protocol.rest_examples import examples_from_json
+from tfx_kfp.serving.protocol.rest_response import (
+    classify_body, error_body, predict_response_json, regress_body, message_to_json,
 )
 
-__all__ = ["RestApi", "RestResponse", "HANDLER_PATH", "NOT_FOUND_HTML", "message_to_json"]
+__all__ = ["RestApi", "RestResponse", "HANDLER_PATH", "NOT_FOUND_HTML", "BAD_REQUEST_HTML"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,16 @@ _INT64_MAX = (1 << 63) - 1
 # What libevent's evhttp_send_error() sends for paths outside /v1/.
 NOT_FOUND_HTML = (b"<HTML><HEAD>\n<TITLE>404 Not Found</TITLE>\n</HEAD><BODY>\n"
                   b"<H1>Not Found</H1>\n</BODY></HTML>\n")
+BAD_REQUEST_HTML = (b"<HTML><HEAD>\n<TITLE>400 Bad Request</TITLE>\n</HEAD><BODY>\n"
+                    b"<H1>Bad Request</H1>\n</BODY></HTML>\n")
+# net_http's ParsedEvRequest::decode (util/net_http/server/internal/evhttp_request.cc, 2.16.1)
+# refuses, before any routing, a method libevent does not name and a request target that
+# libevent's evhttp_uri_parse refuses: outside RFC 3986's path and query characters, or a "%"
+# not followed by two hex digits. EvHTTPServer then answers evhttp_send_error(400).
+_EVHTTP_METHODS = frozenset(("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE",
+                             "CONNECT", "PATCH"))
+_URI_CHARS = r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2}"
+_EVHTTP_TARGET = re.compile(rf"(?:{_URI_CHARS})*(?:\?(?:{_URI_CHARS}|\?)*)?")
 
 
 class RestResponse:
@@ -85,8 +97,11 @@ class RestApi:
             body: Request body.
             origin: The ``Origin`` header (for CORS preflight).
         """
+        if method not in _EVHTTP_METHODS or not _EVHTTP_TARGET.fullmatch(path):
+            return RestResponse(400, BAD_REQUEST_HTML, [("Content-Type", "text/html"),
+                                                        ("Connection", "close")])
         if self._metrics_path and path == self._metrics_path and method == "GET":
-            from tfx_kfp.serving.metrics import CONTENT_TYPE
+            from tfx_kfp.serving.transport.metrics import CONTENT_TYPE
 
             return RestResponse(200, self._metrics.exposition(), [("Content-Type", CONTENT_TYPE)])
         if not HANDLER_PATH.fullmatch(path):
@@ -198,15 +213,6 @@ class RestApi:
         signatures = message_to_json(signature_map, preserve_proto_field_names=True)
         return ("{\n" + '"model_spec":' + model_spec + ",\n" + '"metadata": {'
                 + '"signature_def": ' + signatures + "}\n" + "}\n").encode("utf-8")
-
-
-def message_to_json(message, preserve_proto_field_names: bool = False) -> str:
-    """A proto as TF Serving prints it (defaults included); layout is json_format's."""
-    from google.protobuf import json_format
-
-    return json_format.MessageToJson(
-        message, including_default_value_fields=True, indent=1,
-        preserving_proto_field_name=preserve_proto_field_names) + "\n"
 
 
 class _EmptyBodyError(InvalidArgument):

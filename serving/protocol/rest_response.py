@@ -2,7 +2,7 @@
 
 Follows ``util/json_tensor.cc`` (TF Serving 2.16.1): the row (``predictions``) and
 columnar (``outputs``) layouts, ``{"b64": ...}`` for outputs named ``*_bytes``, and
-rapidjson's pretty-printing, written by :mod:`tfx_kfp.serving.json_writer`.
+rapidjson's pretty-printing, written by :mod:`tfx_kfp.serving.protocol.json_writer`.
 """
 
 import base64
@@ -10,15 +10,15 @@ from typing import Any, Dict, Iterable, Tuple, Union
 
 import numpy as np
 
-from tfx_kfp.serving.errors import InvalidArgument
-from tfx_kfp.serving.json_writer import PrettyWriter, escape_string, format_float32, format_float64
-from tfx_kfp.serving.rest_codec import COLUMNAR_FORMAT
-from tfx_kfp.serving.tensor_codec import (
+from tfx_kfp.serving.protocol.errors import InvalidArgument
+from tfx_kfp.serving.protocol.json_writer import PrettyWriter, escape_string, format_float32, format_float64
+from tfx_kfp.serving.protocol.rest_request import COLUMNAR_FORMAT
+from tfx_kfp.serving.protocol.tensors import (
     DT_BOOL, DT_DOUBLE, DT_FLOAT, DT_INT8, DT_INT16, DT_INT32, DT_INT64, DT_STRING,
     DT_UINT8, DT_UINT32, DT_UINT64, dtype_name, numpy_to_dtype_enum,
 )
 
-__all__ = ["predict_response_json", "error_body", "regress_body", "classify_body"]
+__all__ = ["predict_response_json", "error_body", "regress_body", "classify_body", "message_to_json"]
 
 
 def _scalar_formatter(array: np.ndarray, as_bytes: bool):
@@ -196,3 +196,12 @@ def classify_body(results: Iterable[Iterable[Tuple[Union[str, bytes], float]]]) 
     writer.end_array()
     writer.end_object()
     return writer.getbytes()
+
+
+def message_to_json(message, preserve_proto_field_names: bool = False) -> str:
+    """A proto as TF Serving prints it (defaults included); layout is json_format's."""
+    from google.protobuf import json_format
+
+    return json_format.MessageToJson(
+        message, including_default_value_fields=True, indent=1,
+        preserving_proto_field_name=preserve_proto_field_names) + "\n"

@@ -13,7 +13,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from tfx_kfp.serving.errors import InvalidArgument
+from tfx_kfp.serving.protocol.errors import InvalidArgument
 
 __all__ = [
     "DTYPE_NAMES",
@@ -74,10 +74,26 @@ def numpy_to_dtype_enum(array: np.ndarray) -> int:
     return _NUMPY_TO_ENUM.get(array.dtype, 0)
 
 
-def _shape_of(proto) -> Optional[Tuple[int, ...]]:
+# numpy's NPY_MAXDIMS (1.x): no array has more dimensions, so no session feed can either
+# (TensorFlow's own TensorShape allows 254).
+MAX_RANK = 32
+# A TensorProto may list fewer values than its shape holds (padded with the last one);
+# padding beyond this many bytes is refused rather than allocated.
+_MAX_PADDED_BYTES = 1 << 31
+
+
+def check_rank(rank: int, what: str) -> None:
+    """Raises INVALID_ARGUMENT for a tensor of more than ``MAX_RANK`` dimensions."""
+    if rank > MAX_RANK:
+        raise InvalidArgument(f"{what} has {rank} dimensions; at most {MAX_RANK} are supported "
+                              "(numpy's limit, which TensorFlow's session feeds share)")
+
+
+def _shape_of(proto, alias: str) -> Optional[Tuple[int, ...]]:
     shape = proto.tensor_shape
     if shape.unknown_rank:
         return None
+    check_rank(len(shape.dim), f"tensor parsing error: {alias}: the tensor")
     dims = tuple(d.size for d in shape.dim)
     if any(d < 0 for d in dims):
         return None
@@ -98,7 +114,7 @@ def tensor_proto_to_ndarray(proto, alias: str) -> np.ndarray:
         InvalidArgument: ``tensor parsing error: <alias>`` when TF would refuse it.
     """
     dtype = proto.dtype
-    shape = _shape_of(proto)
+    shape = _shape_of(proto, alias)
     np_dtype = NUMPY_DTYPES.get(dtype)
     if shape is None or np_dtype is None:
         if shape is not None and dtype == DT_BFLOAT16:
@@ -129,6 +145,8 @@ def tensor_proto_to_ndarray(proto, alias: str) -> np.ndarray:
         flat = np.array(values, dtype=np_dtype) if dtype not in (
             DT_UINT8, DT_INT8, DT_INT16, DT_UINT16) else np.array(values).astype(np_dtype)
     available = len(flat)
+    if available < count and count * np_dtype.itemsize > _MAX_PADDED_BYTES:
+        raise InvalidArgument(f"tensor parsing error: {alias}")
     if available == 0:
         if dtype == DT_STRING:
             result = np.empty(count, dtype=object)

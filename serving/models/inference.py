@@ -10,10 +10,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from tfx_kfp.serving.errors import FailedPrecondition, InvalidArgument
-from tfx_kfp.serving.json_reader import is_proto_text
-from tfx_kfp.serving.servable import LoadedVersion
-from tfx_kfp.serving.tensor_codec import dtype_name, numpy_to_dtype_enum, tensor_proto_to_ndarray
+from tfx_kfp.serving.protocol.errors import FailedPrecondition, InvalidArgument
+from tfx_kfp.serving.protocol.json_reader import is_proto_text
+from tfx_kfp.serving.models.servable import LoadedVersion
+from tfx_kfp.serving.protocol.tensors import dtype_name, numpy_to_dtype_enum, tensor_proto_to_ndarray
 
 __all__ = ["DEFAULT_SIGNATURE", "find_signature", "predict", "predict_input_infos"]
 

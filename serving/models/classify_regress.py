@@ -8,10 +8,10 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from tfx_kfp.serving.errors import FailedPrecondition, InvalidArgument, Unimplemented
-from tfx_kfp.serving.inference import DEFAULT_SIGNATURE, find_signature
-from tfx_kfp.serving.servable import LoadedVersion
-from tfx_kfp.serving.tensor_codec import DT_FLOAT, DT_STRING, dtype_name, numpy_to_dtype_enum
+from tfx_kfp.serving.protocol.errors import FailedPrecondition, InvalidArgument, Unimplemented
+from tfx_kfp.serving.models.inference import DEFAULT_SIGNATURE, find_signature
+from tfx_kfp.serving.models.servable import LoadedVersion
+from tfx_kfp.serving.protocol.tensors import DT_FLOAT, DT_STRING, dtype_name, numpy_to_dtype_enum
 
 __all__ = ["CLASSIFY_METHOD", "REGRESS_METHOD", "ClassificationOutput", "classify", "regress",
            "multi_inference"]

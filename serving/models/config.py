@@ -1,0 +1,207 @@
+"""Which models to serve: from ``--model_name``/``--model_base_path`` or a config file.
+
+The config file is TF Serving's text-format ``ModelServerConfig``::
+
+    model_config_list {
+      config {
+        name: "penguin"
+        base_path: "/models/penguin"
+        model_platform: "tensorflow"
+        model_version_policy { latest { num_versions: 2 } }   # or all {} / specific { versions: 3 }
+        version_labels { key: "stable" value: 3 }
+      }
+    }
+
+Checked as TF Serving 2.16.1 checks it at startup and on every reload
+(``model_servers/server_core.cc``: ``ServerCore::ReloadConfig``,
+``ValidateModelConfigList``, ``ValidateNoModelsChangePlatforms``, ``GetPlatform``,
+``CreateStoragePathRoutes``), in its order, with its status codes and messages; the
+version-label check (``UpdateModelVersionLabelMap``) runs where TF Serving runs it, through
+the ``check_labels`` callback. Parsing needs only the ``tensorflow_serving.config`` protos,
+not TensorFlow.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from tfx_kfp.serving.protocol.errors import FailedPrecondition, InvalidArgument
+
+__all__ = ["ModelConfig", "VersionPolicy", "load_model_config_file",
+           "single_model_config", "configs_from_proto", "read_model_config_file", "TENSORFLOW"]
+
+TENSORFLOW = "tensorflow"  # the one platform served (server_core.cc's kTensorFlowModelPlatform)
+
+
+@dataclass(frozen=True)
+class VersionPolicy:
+    """Which version directories to serve.
+
+    Attributes:
+        kind: ``"latest"``, ``"all"`` or ``"specific"``.
+        num_versions: For ``latest``: how many of the highest versions (at least 1).
+        versions: For ``specific``: the version numbers.
+    """
+
+    kind: str = "latest"
+    num_versions: int = 1
+    versions: Tuple[int, ...] = ()
+
+    def select(self, available: Sequence[int]) -> List[int]:
+        """Returns the versions to serve among those found on disk."""
+        ordered = sorted(set(available))
+        if self.kind == "all":
+            return ordered
+        if self.kind == "specific":
+            wanted = set(self.versions)
+            return [v for v in ordered if v in wanted]
+        return ordered[-max(self.num_versions, 1):] if ordered else []
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """One served model.
+
+    Attributes:
+        name: Model name used in requests.
+        base_path: Directory holding numeric version subdirectories.
+        policy: The version policy.
+        version_labels: Label -> version number.
+        platform: ``model_platform`` (only ``tensorflow`` passes the checks).
+    """
+
+    name: str
+    base_path: str
+    policy: VersionPolicy = VersionPolicy()
+    version_labels: Dict[str, int] = field(default_factory=dict)
+    platform: str = TENSORFLOW
+
+
+def _is_relative(base_path: str) -> bool:
+    """TF Serving's ``UriIsRelativePath``: no scheme, no host, not an absolute path."""
+    return "://" not in base_path and not base_path.startswith("/")
+
+
+def single_model_config(name: str, base_path: str) -> List[ModelConfig]:
+    """The config TF Serving builds from ``--model_name`` and ``--model_base_path``."""
+    if not name:
+        raise InvalidArgument("--model_name must not be empty")
+    if not base_path:
+        raise InvalidArgument("--model_base_path must not be empty")
+    if _is_relative(base_path):
+        raise InvalidArgument(f"Expected model {name} to have an absolute path or URI; got "
+                              f"base_path()={base_path}")
+    return [ModelConfig(name=name, base_path=base_path)]
+
+
+def _platform(entry) -> str:
+    """``GetPlatform``: ``model_platform``, or the deprecated ``model_type`` enum."""
+    if entry.model_type:  # ModelType: 0 unspecified, 1 TENSORFLOW
+        if entry.model_platform:
+            raise InvalidArgument(
+                "Illegal setting both ModelServerConfig::model_type (deprecated) and "
+                f"ModelServerConfig::model_platform, model name is {entry.name}")
+        if entry.model_type != 1:
+            raise InvalidArgument(f"ModelServerConfig::model_type choice {entry.model_type} "
+                                  "not supported.")
+        return TENSORFLOW
+    if not entry.model_platform:
+        raise InvalidArgument(
+            "Illegal setting neither ModelServerConfig::model_type (deprecated) nor "
+            f"ModelServerConfig::model_platform, model name is {entry.name}")
+    return entry.model_platform
+
+
+def _policy(entry) -> VersionPolicy:
+    choice = entry.model_version_policy.WhichOneof("policy_choice")
+    if choice == "all":
+        return VersionPolicy(kind="all")
+    if choice == "specific":
+        return VersionPolicy(kind="specific",
+                             versions=tuple(entry.model_version_policy.specific.versions))
+    return VersionPolicy(kind="latest",
+                         num_versions=max(entry.model_version_policy.latest.num_versions, 1))
+
+
+def configs_from_proto(config, current: Optional[Sequence[ModelConfig]] = None,
+                       check_labels: Optional[Callable[[List[ModelConfig]], None]] = None,
+                       ) -> Optional[List[ModelConfig]]:
+    """Checks a ``ModelServerConfig`` as ``ServerCore::ReloadConfig`` does and converts it.
+
+    Args:
+        config: The ``ModelServerConfig`` proto.
+        current: The served configs; None for the first config (startup).
+        check_labels: ``UpdateModelVersionLabelMap``: raises for labels it refuses.
+
+    Returns:
+        The models, or None for an empty first config (TF Serving: "Taking no action
+        for empty config"; the server then serves nothing until a config arrives).
+
+    Raises:
+        InvalidArgument, FailedPrecondition: TF Serving's status for the first rule broken.
+    """
+    case = config.WhichOneof("config")
+    if current is not None and case != "model_config_list":
+        raise FailedPrecondition("Cannot transition to requested config. It is only legal to "
+                                 "transition from one ModelConfigList to another.")
+    if case is None:
+        return None
+    if case == "custom_model_config":
+        raise InvalidArgument("Missing custom_model_config_loader in ServerCore Options")
+    entries = list(config.model_config_list.config)
+    seen = set()
+    for entry in entries:  # ValidateModelConfigList
+        if entry.name in seen:
+            raise InvalidArgument(f"Illegal to list model {entry.name} multiple times in config "
+                                  "list")
+        seen.add(entry.name)
+    for entry in entries:
+        if _is_relative(entry.base_path):
+            raise InvalidArgument(f"Expected model {entry.name} to have an absolute path or "
+                                  f"URI; got base_path()={entry.base_path}")
+    served_platforms = {c.name: c.platform for c in current or ()}
+    for entry in entries:  # ValidateNoModelsChangePlatforms
+        if entry.name in served_platforms and _platform(entry) != served_platforms[entry.name]:
+            raise InvalidArgument(
+                f"Illegal to change a model's platform. For model {entry.name} platform was "
+                f"{served_platforms[entry.name]} and new platform requested is "
+                f"{_platform(entry)}")
+    models = [ModelConfig(entry.name, entry.base_path, _policy(entry),
+                          dict(entry.version_labels), entry.model_platform or TENSORFLOW)
+              for entry in entries]
+    if check_labels is not None:
+        check_labels(models)
+    for entry in entries:  # CreateStoragePathRoutes
+        platform = _platform(entry)
+        if platform != TENSORFLOW:
+            raise InvalidArgument(f"Model {entry.name} requests unsupported platform {platform}")
+    return models
+
+
+def read_model_config_file(path: str):
+    """Reads a text ``ModelServerConfig`` file (TF Serving's ``ParseProtoTextFile``).
+
+    Raises:
+        InvalidArgument: The file cannot be read or is not a text ``ModelServerConfig``.
+    """
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidArgument(f"Cannot read model config file {path}: {error}") from None
+    try:
+        return text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
+    except text_format.ParseError as error:
+        raise InvalidArgument(f"{path}: Invalid model config (text ModelServerConfig expected): "
+                              f"{error}") from None
+
+
+def load_model_config_file(path: str) -> List[ModelConfig]:
+    """Reads, checks and converts a startup model config file (empty: no models)."""
+    config = read_model_config_file(path)
+    try:
+        return configs_from_proto(config) or []
+    except InvalidArgument as error:
+        raise InvalidArgument(f"{path}: {error.message}") from None
