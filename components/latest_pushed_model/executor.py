@@ -19,7 +19,7 @@ SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 
 def load_error(path: str, timeout_s: float = MAX_LOADING_TIME_S) -> str:
     """Why the model server could not load the version at ``path`` (its own loader); empty when it loads."""
-    from tfx_kfp.serving import servable
+    from tfx_kfp.serving.models import servable
 
     found = []
 

@@ -88,7 +88,7 @@ def test_pushed_warmup_file_is_what_tf_serving_2_16_1_replays(pushed_version):
 
 def test_the_infra_validator_never_writes_more_records_than_tf_serving_replays():
     from tfx_kfp.components.infra_validator import request_builder
-    from tfx_kfp.serving.warmup import MAX_WARMUP_RECORDS
+    from tfx_kfp.serving.models.warmup import MAX_WARMUP_RECORDS
 
     assert MAX_WARMUP_RECORDS == MAX_NUM_RECORDS
     calls = [type("Call", (), {"log": i}) for i in range(MAX_NUM_RECORDS + 5)]
