@@ -72,6 +72,7 @@ def _write_without_beam(tfx_examples, input_base: str, pattern: str, output_conf
     nothing written, where its output might differ from TFX's executor's (which then runs instead)."""
     split_config = output_config.split_config
     split_names = [split.name for split in split_config.splits]
+    tfx_examples.split_names = artifact_utils.encode_split_names(split_names)  # as TFX's Do sets it first
     split_dirs = [artifact_utils.get_split_uri([tfx_examples], name) for name in split_names]
     files = sorted(glob.glob(os.path.join(input_base, pattern)))
     try:
@@ -88,7 +89,6 @@ def _write_without_beam(tfx_examples, input_base: str, pattern: str, output_conf
               f"differently: {e}", flush=True)
         return False
     # As TFX's BaseExampleGenExecutor.Do records them (TFX 1.16).
-    tfx_examples.split_names = artifact_utils.encode_split_names(split_names)
     examples_utils.set_payload_format(tfx_examples, example_gen_pb2.FORMAT_TF_EXAMPLE)
     examples_utils.set_file_format(tfx_examples, write_split.to_file_format_str(example_gen_pb2.FORMAT_TFRECORDS_GZIP))
     print(f"example_gen: read {len(files)} CSV file(s) with Arrow, {beam_defaults.local_workers()} worker(s), "

@@ -75,17 +75,18 @@ def _header(path: str, data: bytes) -> List[str]:
     return names
 
 
-def _check_body(path: str, body: bytes) -> bool:
-    """Whether the rows hold quotes; Unsupported where csv.reader and Arrow could read them differently."""
-    if body.startswith(UTF8_BOM):
+def _check_body(path: str, data: bytes, start: int) -> bool:
+    """Whether the rows (``data`` from ``start``) hold quotes; Unsupported where csv.reader and Arrow could
+    read them differently."""
+    if data.startswith(UTF8_BOM, start):
         raise Unsupported(f"{path}: a byte-order mark after the header line")
-    if b"\x00" in body:
+    if data.find(b"\x00", start) >= 0:
         raise Unsupported(f"{path}: a NUL byte")
-    if body.count(b"\r") != body.count(b"\r\n"):
+    if data.count(b"\r", start) != data.count(b"\r\n", start):
         raise Unsupported(f"{path}: a carriage return that does not end a line")
-    if b'"' not in body:
+    if data.find(b'"', start) < 0:
         return False
-    if b'"' in QUOTED_FIELD.sub(b"", body):
+    if b'"' in QUOTED_FIELD.sub(b"", data[start:]):
         raise Unsupported(f"{path}: a quote that does not open or close a field")
     return True
 
@@ -125,7 +126,7 @@ def plan(files: Sequence[str], workers: int, min_piece_bytes: int = MIN_PIECE_BY
             raise Unsupported(f"{path}: its header differs from {files[0]}'s")
         names = file_names
         start = data.find(b"\n") + 1 or len(data)
-        quoted = _check_body(path, data[start:])
+        quoted = _check_body(path, data, start)
         contents[path] = data
         cuts = _cuts(data, start, max(1, -(-(len(data) - start) // target)))
         pieces += [Piece(path, a, b, quoted) for a, b in zip(cuts, cuts[1:]) if b > a]
