@@ -192,7 +192,7 @@ def merge_kinds(names: List[str], kinds_per_piece: Sequence[Sequence[str]]) -> L
     return merged
 
 
-def _features(column, kind: str) -> pa.Array:
+def _features(column, kind: str) -> example_wire.Segments:
     missing = pc.equal(column, "").to_numpy(zero_copy_only=False)
     if kind == UNKNOWN:
         return example_wire.empty_features(len(column))
@@ -229,7 +229,7 @@ def write_pieces(pieces: Sequence[Piece], tables: Sequence[pa.Table], names: Lis
             records = example_wire.examples([(names[index], features[index]) for index in order])
             record_list = records.to_pylist()
             keys = record_list if partition_feature is None else \
-                features[names.index(partition_feature)].to_pylist()
+                example_wire.assemble(features[names.index(partition_feature)], batch.num_rows).to_pylist()
             splits = _split_indexes(keys, buckets)
             for split, writer in enumerate(writers):
                 rows = np.flatnonzero(splits == split)

@@ -75,7 +75,8 @@ def test_files_are_cut_at_line_ends_outside_quotes(tmp_path):
 
 
 def test_varints_are_protobufs():
-    got = example_wire.varints(np.array([0, 1, 127, 128, 300, -1, 2**63 - 1], np.int64)).to_pylist()
+    values = np.array([0, 1, 127, 128, 300, -1, 2**63 - 1], np.int64)
+    got = example_wire.assemble([example_wire.varints(values)], len(values)).to_pylist()
     assert got == [b"\x00", b"\x01", b"\x7f", b"\x80\x01", b"\xac\x02", b"\xff" * 9 + b"\x01", b"\xff" * 8 + b"\x7f"]
 
 
