@@ -21,7 +21,7 @@ from tfx_kfp.components.types import Examples
 from tfx_kfp.runtime import arguments, beam_defaults, object_store, tfx_bridge
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
-from tfx_kfp.components.example_gen import fast_csv, spans, validation
+from tfx_kfp.components.example_gen import fast_csv, fast_example_gen, spans, validation
 
 def _output_config(train_hash_buckets: int, eval_hash_buckets: int) -> example_gen_pb2.Output:
     for field, value in (("train_hash_buckets", train_hash_buckets), ("eval_hash_buckets", eval_hash_buckets)):
@@ -78,7 +78,7 @@ def _write_without_beam(tfx_examples, input_base: str, pattern: str, output_conf
     try:
         if not files or not os.path.isdir(input_base):
             raise fast_csv.Unsupported(f"{input_base} is not a local folder of CSV files")
-        counts = fast_csv.write_examples(files, list(itertools.accumulate(s.hash_buckets for s in split_config.splits)),
+        counts = fast_example_gen.write_examples(files, list(itertools.accumulate(s.hash_buckets for s in split_config.splits)),
                                          split_config.partition_feature_name
                                          if split_config.HasField("partition_feature_name") else None, split_dirs,
                                          beam_defaults.local_workers())

@@ -14,7 +14,7 @@ import os
 import pytest
 
 from tests._support import chain
-from tfx_kfp.components.example_gen import fast_csv
+from tfx_kfp.components.example_gen import fast_csv, fast_example_gen
 
 TAXI_DATA = os.path.join(os.path.dirname(__import__("tfx").__file__), "examples", "chicago_taxi_pipeline", "data",
                          "simple")
@@ -65,7 +65,7 @@ def _canonical_splits(out: str) -> dict:
 def fast_splits(data_dir: str, out: str, workers: int = 1, partition_feature: str = None, **options) -> dict:
     """{split: Counter of records} written by fast_csv, as they are on disk."""
     dirs = [os.path.join(out, f"Split-{split}") for split in SPLITS]
-    fast_csv.write_examples(sorted(glob.glob(os.path.join(data_dir, "*.csv"))), BUCKETS, partition_feature, dirs,
+    fast_example_gen.write_examples(sorted(glob.glob(os.path.join(data_dir, "*.csv"))), BUCKETS, partition_feature, dirs,
                             workers, **options)
     return {split: collections.Counter(_records(folder)) for split, folder in zip(SPLITS, dirs)}
 

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from tfx_kfp.components.example_gen import example_wire, fast_csv
+from tfx_kfp.components.example_gen import example_wire, fast_csv, fast_example_gen
 
 
 def _plan(tmp_path, data: bytes, workers: int = 1, min_piece_bytes: int = fast_csv.MIN_PIECE_BYTES):
@@ -84,4 +84,4 @@ def test_splits_are_tfx_partition_fn_buckets():
     keys = [b"row %d" % i for i in range(500)]
     buckets = [2, 3]
     expected = [bisect.bisect(buckets, int(hashlib.sha256(k).hexdigest(), 16) % buckets[-1]) for k in keys]
-    assert fast_csv._split_indexes(keys, np.array(buckets)).tolist() == expected
+    assert fast_example_gen._split_indexes(keys, np.array(buckets)).tolist() == expected
