@@ -1,4 +1,8 @@
-"""Runs TFX's CsvExampleGen or ImportExampleGen executor on KFP artifact paths."""
+"""Runs TFX's CsvExampleGen or ImportExampleGen executor on KFP artifact paths.
+
+CSV input with no Beam args given (the rule of runtime/beam_defaults.py decides) is written without Beam,
+as TFX's CsvExampleGen writes it (``fast_example_gen``); where that could differ, TFX's executor runs.
+"""
 
 import glob
 import itertools
@@ -78,10 +82,11 @@ def _write_without_beam(tfx_examples, input_base: str, pattern: str, output_conf
     try:
         if not files or not os.path.isdir(input_base):
             raise fast_csv.Unsupported(f"{input_base} is not a local folder of CSV files")
-        counts = fast_example_gen.write_examples(files, list(itertools.accumulate(s.hash_buckets for s in split_config.splits)),
-                                         split_config.partition_feature_name
-                                         if split_config.HasField("partition_feature_name") else None, split_dirs,
-                                         beam_defaults.local_workers())
+        buckets = list(itertools.accumulate(split.hash_buckets for split in split_config.splits))
+        partition_feature = (split_config.partition_feature_name
+                             if split_config.HasField("partition_feature_name") else None)  # a oneof: set is used
+        counts = fast_example_gen.write_examples(files, buckets, partition_feature, split_dirs,
+                                                 beam_defaults.local_workers())
     except fast_csv.Unsupported as e:
         for folder in split_dirs:
             shutil.rmtree(folder, ignore_errors=True)
@@ -90,7 +95,8 @@ def _write_without_beam(tfx_examples, input_base: str, pattern: str, output_conf
         return False
     # As TFX's BaseExampleGenExecutor.Do records them (TFX 1.16).
     examples_utils.set_payload_format(tfx_examples, example_gen_pb2.FORMAT_TF_EXAMPLE)
-    examples_utils.set_file_format(tfx_examples, write_split.to_file_format_str(example_gen_pb2.FORMAT_TFRECORDS_GZIP))
+    examples_utils.set_file_format(tfx_examples,
+                                   write_split.to_file_format_str(example_gen_pb2.FORMAT_TFRECORDS_GZIP))
     print(f"example_gen: read {len(files)} CSV file(s) with Arrow, {beam_defaults.local_workers()} worker(s), "
           f"no Beam (components/example_gen/fast_csv.py); rows per split: "
           f"{dict(zip(split_names, counts.values()))}", flush=True)

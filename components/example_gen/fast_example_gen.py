@@ -102,7 +102,8 @@ def _raise_errors(answers, kind) -> None:
 
 
 def write_examples(files: Sequence[str], cumulative_buckets: Sequence[int], partition_feature: Optional[str],
-                   split_dirs: Sequence[str], workers: int, min_piece_bytes: int = fast_csv.MIN_PIECE_BYTES) -> Dict[str, int]:
+                   split_dirs: Sequence[str], workers: int,
+                   min_piece_bytes: int = fast_csv.MIN_PIECE_BYTES) -> Dict[str, int]:
     """Writes TFX's CsvExampleGen splits of ``files`` into ``split_dirs`` (in the order of the buckets).
 
     ``partition_feature``: the split config's ``partition_feature_name`` if it is set (even to ""), else None.
