@@ -48,6 +48,17 @@ def choose(input_bytes: int, kind: str, cores: Optional[int]) -> List[str]:
     return list(IN_MEMORY_ARGS)
 
 
+def rule_decides(beam_pipeline_args: Optional[List[str]]) -> bool:
+    """Whether the stage runs by this rule (no Beam args given), so on this machine's DirectRunner either
+    way: there ExampleGen reads CSV without Beam (components/example_gen/fast_csv.py), with these cores."""
+    return not beam_pipeline_args
+
+
+def local_workers(cores: Optional[int] = None) -> int:
+    """Worker processes for work done on this machine without Beam: one per core."""
+    return max(1, os.cpu_count() or 1) if cores is None else max(1, cores)
+
+
 def size_of(paths: Iterable[str]) -> int:
     """Bytes of the files under ``paths`` (files or folders, followed through links); 0 for what is not
     a local path (an object-store URI: its size is not looked up, so it counts as small)."""

@@ -1,6 +1,6 @@
 """Scaling benchmark: TFX's chicago-taxi pipeline at 15k/150k/1.5M rows, tfx-kfp vs TFX LocalDagRunner; JSON.
 
-    uv run python bench/scale/measure.py --sizes 15k,150k [--modes in_memory,multi_processing]
+    uv run python bench/scale/measure.py --sizes 15k,150k [--modes default,in_memory,multi_processing]
         [--systems tfx-kfp,localdag] [--out bench/results/scale_pipeline.json]
     uv run python bench/scale/report.py bench/results/scale_pipeline.json --into docs/benchmarks.md
 
@@ -33,7 +33,9 @@ LABELS = {"tfx-kfp": "tfx-kfp in-process", "localdag": "TFX `LocalDagRunner`"}
 MODES = {
     "in_memory": ["--direct_running_mode=in_memory"],
     "multi_processing": ["--direct_running_mode=multi_processing", "--direct_num_workers=2"],
-    "default": None,  # tfx-kfp: the pipeline's own default (runtime/beam_defaults.py); LocalDagRunner: no args
+    # tfx-kfp: the pipeline's own default (runtime/beam_defaults.py; for CSV, ExampleGen without Beam,
+    # components/example_gen/fast_csv.py); LocalDagRunner: no args (Beam's DirectRunner default, in memory)
+    "default": None,
     "warm_pool": "warm_pool",  # bench/beam_warm_pool.py: one pool per run, a worker process per core
 }
 TAXI = os.path.join("examples", "chicago_taxi_pipeline")
@@ -85,11 +87,12 @@ def measure_one(system: str, mode: str, size: str, data: tuple, workdir: str, tr
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="15k,150k", help=f"Comma-separated, of {list(SIZES)}.")
-    parser.add_argument("--modes", default="in_memory,multi_processing", help=f"Comma-separated, of {list(MODES)}.")
+    parser.add_argument("--modes", default="default", help=f"Comma-separated, of {list(MODES)} (default: default, "
+                        "each system's own default; only there does tfx-kfp's ExampleGen run without Beam).")
     parser.add_argument("--systems", default="tfx-kfp,localdag", help=f"Comma-separated, of {list(SYSTEMS)}.")
     parser.add_argument("--train-steps", type=int, default=100, help="Trainer steps (default 100) at every size.")
     parser.add_argument("--out", default=os.path.join(REPO, "bench", "results", "scale_pipeline.json"))
-    parser.add_argument("--append", action="store_true", help="Keep the runs already in --out, add these.")
+    parser.add_argument("--append", action="store_true", help="Keep the runs (and notes) already in --out, add these.")
     parser.add_argument("--workdir", help="Data, logs and outputs (default: a new temp folder).")
     args = parser.parse_args(argv)
     for flag, value, allowed in (("--sizes", args.sizes, SIZES), ("--modes", args.modes, MODES),
@@ -111,7 +114,8 @@ def main(argv=None) -> int:
                "labels": LABELS, "runs": []}
     if args.append and os.path.exists(args.out):
         with open(args.out) as f:
-            results["runs"] = json.load(f)["runs"]
+            previous = json.load(f)
+        results["runs"], results["notes"] = previous["runs"], previous.get("notes", [])
     results["started"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     order = [(size, mode, system) for size in args.sizes.split(",") for mode in args.modes.split(",")
              for system in args.systems.split(",")]

@@ -67,3 +67,10 @@ def test_the_pipeline_parameter_defaults_to_the_rule():
     from tfx_kfp.pipelines.training import PARAMETERS
 
     assert PARAMETERS["beam_pipeline_args"].default == [] == rule.DEFAULT_BEAM_PIPELINE_ARGS
+
+
+def test_the_rule_decides_only_without_beam_args_and_work_off_beam_gets_a_worker_per_core():
+    assert rule.rule_decides([]) and rule.rule_decides(None)
+    assert not rule.rule_decides(["--direct_running_mode=in_memory"])
+    assert rule.local_workers(2) == 2 and rule.local_workers(0) == 1
+    assert rule.local_workers() == max(1, os.cpu_count() or 1)
