@@ -35,7 +35,7 @@ BUILD_INPUTS = ("Dockerfile", "pyproject.toml", "uv.lock", "stacks", "README.md"
 # would miss although only the Trainer's input changed.
 PARAMETER_ONLY = ("pipelines/penguin/penguin_module.py", "pipelines/penguin/data")
 # .dockerignore keeps these out of the build context, so they never change the image.
-_IGNORED_DIRS = {"__pycache__"}
+_IGNORED_DIRS = {"__pycache__", ".venv"}
 _IGNORED_SUFFIXES = (".pyc",)
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
 STACK_ENV = "TFX_KFP_IMAGE_STACK"
