@@ -102,7 +102,8 @@ mods = ['tensorflow', 'tf_keras', 'keras', 'kfp.dsl', 'kfp.dsl.executor_main', '
 # last layers of the runtime stage rebuild when the source changes.
 # --------------------------------------------------------------------------
 FROM builder AS wheel
-COPY README.md setup.py ./
+# tfx-kfp's own pyproject.toml: the builder's /src holds the stack's lock project.
+COPY pyproject.toml README.md setup.py ./
 COPY __init__.py kfp_workarounds.py ./
 COPY cli ./cli
 COPY components ./components
@@ -141,7 +142,8 @@ RUN /opt/venv/bin/python -m pip install --no-deps --ignore-requires-python --no-
  && rm -rf /tmp/wheels \
  # Import what every step imports (compiles its bytecode) and prove the image complete.
  && cd / && /opt/venv/bin/python -W ignore -c "\
-import importlib, pkgutil, tensorflow as tf, tfx_kfp, tfx_kfp.cli, tfx_kfp.pipelines; \
+import importlib, importlib.metadata, pkgutil, tensorflow as tf, tfx_kfp, tfx_kfp.cli, tfx_kfp.pipelines; \
+assert importlib.metadata.entry_points(group='console_scripts', name='tfx-kfp'), 'no tfx-kfp command'; \
 import tfx_kfp.components as c; \
 [importlib.import_module(i.name) for i in pkgutil.walk_packages(c.__path__, c.__name__ + '.')]; \
 print('image ok: tfx-kfp', tfx_kfp.__version__, 'tensorflow', tf.__version__, 'stack ${STACK}')"
