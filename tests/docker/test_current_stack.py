@@ -106,9 +106,11 @@ def test_the_demo_trains_blesses_pushes_and_serves_in_the_image(current_image):
 
 def test_our_tests_pass_on_the_current_stack(current_test_image):
     """Network: host only for the backend protos' wheel download (tests/kind/protos); the rest needs none."""
+    # tfx_kfp from the mounted tree, as the host's editable install does (the wheel stage's .pkg link),
+    # so that code and tests are one tree and its digest names the image.
+    script = ("mkdir -p /tmp/pkg && ln -s /src /tmp/pkg/tfx_kfp && PYTHONPATH=/tmp/pkg exec python3 -m pytest "
+              "-p no:cacheprovider -q -m 'unit or beam or cluster_static' " + " ".join(IN_IMAGE_TESTS))
     tests = run("docker", "run", "--rm", "--network", "host", "--volume", f"{REPO}:/src:ro", "--workdir", "/src",
-                "--env", "PYTHONDONTWRITEBYTECODE=1", current_test_image,
-                "python3", "-m", "pytest", "-p", "no:cacheprovider", "-q", "-x", "-m", "unit or beam or cluster_static",
-                *IN_IMAGE_TESTS, timeout=3000)
+                "--env", "PYTHONDONTWRITEBYTECODE=1", current_test_image, "sh", "-c", script, timeout=3000)
     print(f"\n{tests.stdout.strip().splitlines()[-1] if tests.stdout.strip() else tests.stderr[-2000:]}")
     assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
