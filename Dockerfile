@@ -5,6 +5,12 @@
 #
 #   tfx-kfp image build                      # CPU image, tagged <version>-<source digest>
 #   tfx-kfp image build --variant gpu        # GPU variant (VARIANT=gpu)
+#   tfx-kfp image build --stack current      # TFX 1.21 / TF 2.21 / KFP 2.17 on Debian 13
+#
+# Two stacks share this file (docs/image.md, "Two stacks"); what differs is only
+# the base image (PYTHON_IMAGE) and the lock (STACK_LOCK: the folder holding its
+# pyproject.toml and uv.lock): "." for the 1.16 stack (the defaults below),
+# stacks/current for the current one. `tfx-kfp image build --stack` passes both.
 #
 # or by hand, with the tag and digest the compiled pipeline uses (never :latest):
 #   docker build -t "$(tfx-kfp image tag)" \
@@ -17,6 +23,7 @@
 # The base image (not ours) by digest: the tag moves, the digest does not.
 # docs/image.md says where the digest was read.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:528257d48c1da0dcecc2e725d1ae34498d60c965f1241e39cd6a85a8859bdf84
+ARG STACK=1.16
 
 # --------------------------------------------------------------------------
 # builder: compilers, uv and the locked dependencies. Nothing of this stage but
@@ -27,7 +34,7 @@ FROM ${PYTHON_IMAGE} AS builder
 # cpu: tensorflow-cpu in place of the lock's CUDA-capable tensorflow wheel.
 # gpu: the lock's tensorflow plus the CUDA/cuDNN wheels of its [and-cuda] extra.
 ARG VARIANT=cpu
-ARG TENSORFLOW_VERSION=2.16.2
+ARG STACK_LOCK=.
 ARG UV_VERSION=0.13.9
 
 # A few locked packages ship only as sdists; pyfarmhash (used by
@@ -52,23 +59,24 @@ WORKDIR /src
 #    libclang (60 MB) is a build-time dependency of tensorflow that nothing
 #    imports at run time; test suites and test data of third-party packages
 #    are never imported either.
-COPY pyproject.toml uv.lock ./
+COPY ${STACK_LOCK}/pyproject.toml ${STACK_LOCK}/uv.lock ./
 RUN uv sync --frozen --no-dev --all-extras --no-install-project \
       --no-install-package tensorflow --no-install-package libclang \
- && cd /opt/venv/lib/python3.11/site-packages \
+ && cd "$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
  && rm -rf tfx/components/testdata google/genai/tests IPython/core/tests h5py/tests \
            pandas/tests pyarrow/tests \
  && find numpy scipy sklearn -depth -type d -name tests -exec rm -rf {} +
 
-# 2. TensorFlow for the variant, same version as the lock. --no-deps: every
+# 2. TensorFlow for the variant, the version the lock holds. --no-deps: every
 #    dependency of tensorflow is already installed at its locked version.
-RUN case "${VARIANT}" in \
+RUN TENSORFLOW_VERSION="$(python3 -c "import tomllib; print(next(p['version'] for p in tomllib.load(open('uv.lock', 'rb'))['package'] if p['name'] == 'tensorflow'))")" \
+ && case "${VARIANT}" in \
       cpu) uv pip install --python /opt/venv/bin/python --no-deps "tensorflow-cpu==${TENSORFLOW_VERSION}" ;; \
       gpu) uv pip install --python /opt/venv/bin/python "tensorflow[and-cuda]==${TENSORFLOW_VERSION}" ;; \
       *) echo "VARIANT must be cpu or gpu, got '${VARIANT}'" >&2; exit 1 ;; \
     esac \
  # TensorFlow's C++ headers (~420 MB) serve only to build custom ops.
- && rm -rf /opt/venv/lib/python3.11/site-packages/tensorflow/include
+ && rm -rf "$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/tensorflow/include"
 
 # 3. Bytecode for third-party code. Compiling every module would add ~450 MB;
 #    instead import what a pipeline step imports, so Python writes .pyc files
@@ -94,7 +102,8 @@ mods = ['tensorflow', 'tf_keras', 'keras', 'kfp.dsl', 'kfp.dsl.executor_main', '
 # last layers of the runtime stage rebuild when the source changes.
 # --------------------------------------------------------------------------
 FROM builder AS wheel
-COPY README.md setup.py ./
+# tfx-kfp's own pyproject.toml: the builder's /src holds the stack's lock project.
+COPY pyproject.toml README.md setup.py ./
 COPY __init__.py kfp_workarounds.py ./
 COPY cli ./cli
 COPY cluster ./cluster
@@ -113,6 +122,7 @@ RUN mkdir -p .pkg && ln -s .. .pkg/tfx_kfp && uv build --wheel --out-dir /wheels
 FROM ${PYTHON_IMAGE} AS runtime
 
 ARG VARIANT=cpu
+ARG STACK
 ARG UID=1000
 
 # The KFP v2 launcher writes artifacts under /gcs, /minio and /s3 as the
@@ -126,14 +136,18 @@ RUN useradd --uid "${UID}" --user-group --create-home --home-dir /home/tfx --she
 # already holds every dependency at its locked version.
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=wheel /wheels /tmp/wheels
-RUN /opt/venv/bin/python -m pip install --no-deps --no-cache-dir --disable-pip-version-check /tmp/wheels/*.whl \
+# --ignore-requires-python: the wheel's metadata is the 1.16 stack's (Python 3.11); on the
+# current stack the venv's Python is 3.13 and its dependencies come from stacks/current.
+RUN /opt/venv/bin/python -m pip install --no-deps --ignore-requires-python --no-cache-dir \
+      --disable-pip-version-check /tmp/wheels/*.whl \
  && rm -rf /tmp/wheels \
  # Import what every step imports (compiles its bytecode) and prove the image complete.
  && cd / && /opt/venv/bin/python -W ignore -c "\
-import importlib, pkgutil, tensorflow as tf, tfx_kfp, tfx_kfp.cli, tfx_kfp.pipelines; \
+import importlib, importlib.metadata, pkgutil, tensorflow as tf, tfx_kfp, tfx_kfp.cli, tfx_kfp.pipelines; \
+assert importlib.metadata.entry_points(group='console_scripts', name='tfx-kfp'), 'no tfx-kfp command'; \
 import tfx_kfp.components as c; \
 [importlib.import_module(i.name) for i in pkgutil.walk_packages(c.__path__, c.__name__ + '.')]; \
-print('image ok: tfx-kfp', tfx_kfp.__version__, 'tensorflow', tf.__version__)"
+print('image ok: tfx-kfp', tfx_kfp.__version__, 'tensorflow', tf.__version__, 'stack ${STACK}')"
 
 # The digest of the source this image was built from (tfx_kfp.components.image): the image
 # has no source tree to hash, so the tag it answers to is recorded here.
@@ -146,10 +160,11 @@ ENV VIRTUAL_ENV=/opt/venv \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     TF_CPP_MIN_LOG_LEVEL=1 \
-    TFX_KFP_IMAGE_VARIANT=${VARIANT}
+    TFX_KFP_IMAGE_VARIANT=${VARIANT} \
+    TFX_KFP_IMAGE_STACK=${STACK}
 
 LABEL org.opencontainers.image.title="tfx-kfp" \
-      org.opencontainers.image.description="Runtime image for the tfx-kfp Kubeflow Pipelines components (TFX 1.16, KFP 2.13)" \
+      org.opencontainers.image.description="Runtime image for the tfx-kfp Kubeflow Pipelines components (stack ${STACK}: 1.16 = TFX 1.16, KFP 2.13; current = TFX 1.21, KFP 2.17)" \
       org.opencontainers.image.licenses="Apache-2.0"
 
 # Numeric user so Kubernetes can check runAsNonRoot.

@@ -1,6 +1,9 @@
 """Every workaround tfx-kfp applies to the KFP SDK, in one place, applied explicitly.
 
-KFP SDK 2.13 has two limits our pipelines hit:
+KFP SDK 2.13 (the 1.16 stack) and 2.17 (the current stack) have the same two limits our
+pipelines hit (read in kfp 2.13.0 and 2.17.3: ``kfp/dsl/types/type_utils.py``
+``validate_schema_title`` and ``kfp/compiler/pipeline_spec_builder.py``
+``extract_comments_from_pipeline_spec``, unchanged between them):
 
 1. ``tfx_artifact_namespace``: the SDK accepts only the ``system`` and
    ``google`` namespaces for an artifact ``schema_title``; the KFP backend and
@@ -15,29 +18,47 @@ Each is a context manager that restores KFP on exit, so nothing stays patched
 and other pipelines in the process compile exactly as KFP would compile them:
 ``tfx_kfp.components`` defines its interfaces inside ``defining_components()``,
 and ``tfx_kfp.pipelines.compile_pipeline`` compiles inside ``compiling()``.
-Both refuse any KFP but 2.13.x; ``tests/unit/test_kfp_workarounds.py`` fails
-when upstream fixes or moves a patched symbol.
+Both refuse a KFP release line not in WORKAROUNDS (each line lists the workarounds it
+needs, so a line that fixes one drops it there); ``tests/unit/test_kfp_workarounds.py``
+fails when the installed KFP fixes or moves a patched symbol.
 """
 
 import contextlib
 import functools
-from typing import Iterator
+from typing import Dict, Iterator, Tuple
 
 import kfp
 
-SUPPORTED_KFP_PREFIX = "2.13."
 TFX_NAMESPACE = "tfx"
+# KFP release line -> the workarounds it needs (names of the context managers below).
+WORKAROUNDS: Dict[str, Tuple[str, ...]] = {
+    "2.13.": ("tfx_artifact_namespace", "commented_yaml_header"),
+    "2.17.": ("tfx_artifact_namespace", "commented_yaml_header"),
+}
 
 
 class UnsupportedKfpVersion(RuntimeError):
-    """The installed KFP SDK is not the version these workarounds were written against."""
+    """The installed KFP SDK is not a version these workarounds were written against."""
 
 
-def check_kfp_version(version: str = kfp.__version__) -> None:
-    if not version.startswith(SUPPORTED_KFP_PREFIX):
-        raise UnsupportedKfpVersion(
-            f"tfx-kfp's KFP workarounds expect kfp {SUPPORTED_KFP_PREFIX}x, got {version}: "
-            "re-check kfp_workarounds.py against this version")
+def check_kfp_version(version: str = kfp.__version__) -> Tuple[str, ...]:
+    """The workarounds ``version`` needs; refuses a release line not in WORKAROUNDS."""
+    for prefix, names in WORKAROUNDS.items():
+        if version.startswith(prefix):
+            return names
+    expected = " or ".join(f"{prefix}x" for prefix in WORKAROUNDS)
+    raise UnsupportedKfpVersion(
+        f"tfx-kfp's KFP workarounds expect kfp {expected}, got {version}: "
+        "re-check kfp_workarounds.py against this version")
+
+
+@contextlib.contextmanager
+def _applying(name: str) -> Iterator[None]:
+    if name in check_kfp_version():
+        with globals()[name]():
+            yield
+    else:
+        yield
 
 
 @contextlib.contextmanager
@@ -82,14 +103,12 @@ def commented_yaml_header():
 @contextlib.contextmanager
 def defining_components() -> Iterator[None]:
     """Scope in which tfx-kfp defines its component interfaces."""
-    check_kfp_version()
-    with tfx_artifact_namespace():
+    with _applying("tfx_artifact_namespace"):
         yield
 
 
 @contextlib.contextmanager
 def compiling() -> Iterator[None]:
     """Scope in which tfx-kfp compiles a pipeline."""
-    check_kfp_version()
-    with commented_yaml_header():
+    with _applying("commented_yaml_header"):
         yield

@@ -16,8 +16,9 @@ wheel), the tag is the package version alone.
 import functools
 import hashlib
 import os
+from importlib import metadata
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Dict, Iterator, NamedTuple, Optional
 
 from tfx_kfp import __version__
 
@@ -27,7 +28,7 @@ SOURCE_DIGEST_ENV = "TFX_KFP_IMAGE_SOURCE_DIGEST"
 DIGEST_LENGTH = 12
 # What the image is built from: the Dockerfile's COPY sources and .dockerignore's allowlist
 # (tests/docker/test_image_command.py keeps the three lists equal).
-BUILD_INPUTS = ("Dockerfile", "pyproject.toml", "uv.lock", "README.md", "setup.py", "__init__.py",
+BUILD_INPUTS = ("Dockerfile", "pyproject.toml", "uv.lock", "stacks", "README.md", "setup.py", "__init__.py",
                 "kfp_workarounds.py", "cli", "cluster", "components", "local", "pipelines", "reports", "runtime",
                 "serving")
 # The preset's module and data reach tasks only as parameter values (module_source, data_root),
@@ -35,9 +36,39 @@ BUILD_INPUTS = ("Dockerfile", "pyproject.toml", "uv.lock", "README.md", "setup.p
 # would miss although only the Trainer's input changed.
 PARAMETER_ONLY = ("pipelines/penguin/penguin_module.py", "pipelines/penguin/data")
 # .dockerignore keeps these out of the build context, so they never change the image.
-_IGNORED_DIRS = {"__pycache__"}
+_IGNORED_DIRS = {"__pycache__", ".venv"}
 _IGNORED_SUFFIXES = (".pyc",)
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
+STACK_ENV = "TFX_KFP_IMAGE_STACK"
+
+
+class Stack(NamedTuple):
+    """One supported dependency stack (docs/image.md, "Two stacks")."""
+
+    lock_dir: str  # the folder holding its pyproject.toml and uv.lock (Dockerfile STACK_LOCK)
+    base_image: Optional[str]  # its Debian base (Dockerfile PYTHON_IMAGE); None: the Dockerfile's default
+    kfp_prefix: str  # the KFP SDK it locks, which is how a running process tells its stack
+    tag_suffix: str
+
+
+STACKS: Dict[str, Stack] = {
+    "1.16": Stack(".", None, "2.13.", ""),
+    "current": Stack("stacks/current", "python:3.13-slim-trixie", "2.17.", "-tfx1.21"),
+}
+DEFAULT_STACK = "1.16"
+
+
+def running_stack() -> str:
+    """The stack of this process: the image's record, else the installed KFP SDK's version."""
+    recorded = os.environ.get(STACK_ENV)
+    if recorded in STACKS:
+        return recorded
+    try:
+        kfp_version = metadata.version("kfp")
+    except metadata.PackageNotFoundError:
+        return DEFAULT_STACK
+    return next((name for name, stack in STACKS.items() if kfp_version.startswith(stack.kfp_prefix)),
+                DEFAULT_STACK)
 
 
 def image_repository() -> str:
@@ -93,14 +124,18 @@ def source_digest() -> Optional[str]:
     return os.environ.get(SOURCE_DIGEST_ENV) or None
 
 
-def image_tag(variant: str = "cpu", digest: Optional[str] = None) -> str:
-    """Returns the full image reference for a variant ("cpu" or "gpu").
+def image_tag(variant: str = "cpu", digest: Optional[str] = None, stack: Optional[str] = None) -> str:
+    """Returns the full image reference for a variant ("cpu" or "gpu") of a stack (STACKS).
 
-    ``digest`` defaults to :func:`source_digest` (this installation's source).
+    ``digest`` defaults to :func:`source_digest` (this installation's source), ``stack`` to
+    :func:`running_stack`, so a compiled pipeline names the image of the stack it was compiled on.
     """
     if variant not in ("cpu", "gpu"):
         raise ValueError(f"image variant must be 'cpu' or 'gpu', got {variant!r}")
-    suffix = "" if variant == "cpu" else "-gpu"
+    stack = stack or running_stack()
+    if stack not in STACKS:
+        raise ValueError(f"image stack must be one of {sorted(STACKS)}, got {stack!r}")
+    suffix = STACKS[stack].tag_suffix + ("" if variant == "cpu" else "-gpu")
     digest = digest or source_digest()
     version = f"{__version__}-{digest}" if digest else __version__
     return f"{image_repository()}:{version}{suffix}"

@@ -159,7 +159,11 @@ def _terminal_handlers() -> List[logging.StreamHandler]:
         for handler in logger.handlers:
             # absl's ABSLHandler delegates to a StreamHandler it keeps as ``python_handler``.
             for candidate in (handler, getattr(handler, "python_handler", None)):
+                # A handler whose ``stream`` is a read-only property (logging's lastResort,
+                # ``_StderrHandler``, attached by some library on the current stack) writes to
+                # whatever sys.stderr is, which the capture replaces anyway.
                 if isinstance(candidate, logging.Handler) and _writes_to_terminal(candidate) \
+                        and not isinstance(getattr(type(candidate), "stream", None), property) \
                         and candidate not in found:
                     found.append(candidate)
     return found

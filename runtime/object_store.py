@@ -117,7 +117,14 @@ def use_s3_in_tensorflow(settings: Dict[str, object]) -> None:
     os.environ.setdefault("AWS_REGION", DEFAULT_REGION)
     if settings.get("s3_verify") is not None:
         os.environ["S3_VERIFY_SSL"] = "1" if str(settings["s3_verify"]).lower() not in ("0", "false") else "0"
-    import tensorflow_io  # registers s3:// with tf.io.gfile
+    try:
+        import tensorflow_io  # registers s3:// with tf.io.gfile
+    except ModuleNotFoundError as missing:
+        # The current stack (TensorFlow 2.21) has no tensorflow-io: its last release pins TF < 2.17.
+        raise RuntimeError(
+            "TensorFlow can open s3:// only through tensorflow-io, which this stack lacks (tensorflow-io's "
+            "last release needs TensorFlow < 2.17): a remote Beam runner with artifacts in object storage "
+            "runs on the 1.16 stack (docs/scale.md)") from missing
 
     if tensorflow_io.__version__ == ABORTING_TENSORFLOW_IO and _exit_before_tensorflow_io_aborts not in _EXIT_GUARD:
         _EXIT_GUARD.append(_exit_before_tensorflow_io_aborts)

@@ -1,7 +1,7 @@
 """``tfx-kfp image``: build the runtime image every component runs in.
 
-    tfx-kfp image build [--variant cpu|gpu] [--context DIR] [--network host]
-    tfx-kfp image tag [--variant cpu|gpu]      # print the tag the pipeline uses
+    tfx-kfp image build [--stack 1.16|current] [--variant cpu|gpu] [--context DIR] [--network host]
+    tfx-kfp image tag [--stack 1.16|current] [--variant cpu|gpu]   # print the tag the pipeline uses
     tfx-kfp image tag --digest-only            # print only the source digest
 
 The tag comes from :func:`tfx_kfp.components.image.image_tag` (package version and a
@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for sub in (build, tag):
         sub.add_argument("--variant", choices=("cpu", "gpu"), default="cpu",
                          help="cpu (tensorflow-cpu, default) or gpu (tensorflow[and-cuda])")
+        sub.add_argument("--stack", choices=("1.16", "current"), default=None,
+                         help="1.16 (TFX 1.16, KFP 2.13, Debian 12) or current (TFX 1.21, KFP 2.17, "
+                              "Debian 13); default: the stack this installation runs")
     tag.add_argument("--digest-only", action="store_true",
                      help="print only the digest of the source the image is built from")
     build.add_argument("--context", type=Path, default=None,
@@ -57,9 +60,18 @@ def find_context(start: Optional[Path] = None) -> Optional[Path]:
     return None
 
 
+def stack_build_args(stack: str) -> List[str]:
+    """The Dockerfile arguments that select a stack (components/image.py STACKS)."""
+    from tfx_kfp.components.image import STACKS
+
+    args = [f"STACK={stack}", f"STACK_LOCK={STACKS[stack].lock_dir}"]
+    base = STACKS[stack].base_image
+    return args + ([f"PYTHON_IMAGE={base}"] if base else [])
+
+
 def build_command(docker: str, tag: str, variant: str, context: Path, network: str,
-                  build_args: List[str], version: str, source_digest: str) -> List[str]:
-    """The ``docker build`` command line for one variant."""
+                  build_args: List[str], version: str, source_digest: str, stack: str = "1.16") -> List[str]:
+    """The ``docker build`` command line for one variant of one stack."""
     cmd = [docker, "build", "--tag", tag, "--build-arg", f"VARIANT={variant}",
            "--build-arg", f"SOURCE_DIGEST={source_digest}",
            "--label", f"org.opencontainers.image.version={version}",
@@ -67,6 +79,10 @@ def build_command(docker: str, tag: str, variant: str, context: Path, network: s
            "--file", str(context / "Dockerfile")]
     if network and network != "default":
         cmd += ["--network", network]
+    user_keys = {arg.split("=", 1)[0] for arg in build_args}
+    for arg in stack_build_args(stack):
+        if arg.split("=", 1)[0] not in user_keys:
+            cmd += ["--build-arg", arg]
     for arg in build_args:
         if "=" not in arg:
             raise ValueError(f"--build-arg expects KEY=VALUE, got {arg!r}")
@@ -117,7 +133,7 @@ def _fmt_time(seconds: float) -> str:
 
 def _build(args: argparse.Namespace) -> int:
     from tfx_kfp import __version__
-    from tfx_kfp.components.image import compute_source_digest, image_tag
+    from tfx_kfp.components.image import STACKS, compute_source_digest, image_tag, running_stack
 
     context = args.context.resolve() if args.context else find_context()
     if context is None or not (context / "Dockerfile").is_file():
@@ -126,14 +142,19 @@ def _build(args: argparse.Namespace) -> int:
               f"none found at or above {where}. Run from the repository or pass --context.",
               file=sys.stderr)
         return 2
+    stack = args.stack or running_stack()
     digest = compute_source_digest(context)
-    tag = image_tag(args.variant, digest)
-    if tag != image_tag(args.variant):
+    tag = image_tag(args.variant, digest, stack)
+    if tag != image_tag(args.variant, stack=stack):
         print(f"tfx-kfp image build: note: {context} differs from this installation's source; "
-              f"its pipelines name {image_tag(args.variant)}, not {tag}", file=sys.stderr)
+              f"its pipelines name {image_tag(args.variant, stack=stack)}, not {tag}", file=sys.stderr)
+    if not (context / STACKS[stack].lock_dir / "uv.lock").is_file():
+        print(f"tfx-kfp image build: expected the {stack} stack's lock at "
+              f"{context / STACKS[stack].lock_dir / 'uv.lock'}; found none.", file=sys.stderr)
+        return 2
     try:
         cmd = build_command(args.docker, tag, args.variant, context, args.network,
-                            args.build_arg, __version__, digest)
+                            args.build_arg, __version__, digest, stack)
     except ValueError as error:
         print(f"tfx-kfp image build: {error}", file=sys.stderr)
         return 2
@@ -150,10 +171,11 @@ def _build(args: argparse.Namespace) -> int:
         print("tfx-kfp image build: expected a running Docker engine; `docker info` said: "
               f"{(info.stderr or info.stdout).strip().splitlines()[-1:] or ['nothing']}", file=sys.stderr)
         return 2
-    for arg in local_base_override(args.docker, context, args.build_arg):
-        cmd[-1:-1] = ["--build-arg", arg]
+    if STACKS[stack].base_image is None:
+        for arg in local_base_override(args.docker, context, args.build_arg):
+            cmd[-1:-1] = ["--build-arg", arg]
 
-    print(f"tfx-kfp image build: building {tag} ({args.variant}) from {context} "
+    print(f"tfx-kfp image build: building {tag} ({args.variant}, stack {stack}) from {context} "
           f"with Docker {info.stdout.strip()}", flush=True)
     started = time.monotonic()
     log_fd, log_name = tempfile.mkstemp(prefix="tfx-kfp-image-build-", suffix=".log")
@@ -188,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
     if action == "tag":
         from tfx_kfp.components.image import image_tag, source_digest
 
-        print((source_digest() or "") if args.digest_only else image_tag(args.variant))
+        print((source_digest() or "") if args.digest_only else image_tag(args.variant, stack=args.stack))
         return 0
     if action == "build":
         return _build(args)

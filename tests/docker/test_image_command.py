@@ -72,7 +72,9 @@ def test_build_inputs_are_what_dockerignore_admits_and_the_dockerfile_copies():
     copied = set()
     for line in (REPO / "Dockerfile").read_text().splitlines():
         if line.startswith("COPY ") and "--from=" not in line:
-            copied.update(line.split()[1:-1])
+            for source in line.split()[1:-1]:  # a stack's lock: its folder's top (STACKS lock_dir)
+                copied.update(Path(source.replace("${STACK_LOCK}", stack.lock_dir)).parts[0]
+                              for stack in runtime_image.STACKS.values())
     inputs = set(runtime_image.BUILD_INPUTS) - {"Dockerfile"}
     assert inputs == admitted == copied
 
@@ -138,3 +140,38 @@ def test_errors_say_what_was_expected(capsys, tmp_path, monkeypatch):
                                          (" ---> Using cache", False), ("Collecting numpy", False)])
 def test_progress_shows_steps_only(line, shown):
     assert bool(image._STEP.match(line)) is shown
+
+
+def test_each_stack_has_its_own_tag_lock_and_base(capsys, monkeypatch):
+    """Issue 21: the current stack (TFX 1.21, KFP 2.17, Debian 13) is a second image of the same source."""
+    monkeypatch.delenv("TFX_KFP_IMAGE_REPOSITORY", raising=False)
+    monkeypatch.delenv(runtime_image.STACK_ENV, raising=False)
+    assert runtime_image.running_stack() == "1.16"  # this venv: kfp 2.13
+    assert cli.main(["image", "tag", "--stack", "current"]) == 0
+    assert capsys.readouterr().out.strip() == f"ghcr.io/tfx-kfp/tfx-kfp:{__version__}-{DIGEST}-tfx1.21"
+    assert cli.main(["image", "build", "--stack", "current", "--dry-run"]) == 0
+    cmd = capsys.readouterr().out.split()
+    assert {"STACK=current", "STACK_LOCK=stacks/current", "PYTHON_IMAGE=python:3.13-slim-trixie"} <= set(cmd)
+    assert cli.main(["image", "build", "--dry-run"]) == 0  # the default stays the 1.16 image
+    cmd = capsys.readouterr().out.split()
+    assert "STACK=1.16" in cmd and "STACK_LOCK=." in cmd and not any(a.startswith("PYTHON_IMAGE=") for a in cmd)
+    for stack in runtime_image.STACKS.values():
+        assert (REPO / stack.lock_dir / "uv.lock").is_file() and (REPO / stack.lock_dir / "pyproject.toml").is_file()
+    monkeypatch.setenv(runtime_image.STACK_ENV, "current")  # inside the current image
+    assert runtime_image.image_tag().endswith("-tfx1.21")
+    with pytest.raises(ValueError, match="image stack must be one of"):
+        runtime_image.image_tag(stack="2.0")
+
+
+def test_the_current_lock_holds_the_current_stack():
+    import tomllib
+
+    lock = tomllib.loads((REPO / "stacks/current/uv.lock").read_text())
+    versions = {}
+    for package in lock["package"]:
+        versions.setdefault(package["name"], set()).add(package["version"])
+    assert versions["tfx"] == {"1.21.0"} and versions["tensorflow"] == {"2.21.0"}
+    assert versions["kfp"] == versions["kfp-kubernetes"] == {"2.17.3"}
+    assert {v.split(".")[0] for v in versions["protobuf"]} == {"6"}
+    assert "tensorboard" in versions and "tensorflow-io" not in versions
+    assert "1.26.4" in versions["numpy"]  # Python 3.11/3.12; 3.13 has no numpy 1.x wheels (stacks/current)

@@ -12,9 +12,13 @@ from tfx_kfp.components.image import (
     DEFAULT_IMAGE_REPOSITORY,
     IMAGE_REPOSITORY_ENV,
     RUNTIME_IMAGE,
+    STACKS,
     image_tag,
+    running_stack,
     source_digest,
 )
+
+STACK_SUFFIX = STACKS[running_stack()].tag_suffix  # "" on the 1.16 stack, "-tfx1.21" on the current one
 
 ARTIFACTS = {
     "example_gen": ({}, {names.EXAMPLES: "tfx.Examples"}),
@@ -79,7 +83,8 @@ def test_every_input_and_output_is_documented(name):
 @pytest.mark.parametrize("name", sorted(ARTIFACTS))
 def test_runs_in_the_versioned_runtime_image_without_installing_kfp(name):
     container = _spec(name).implementation.container
-    assert container.image == RUNTIME_IMAGE == f"{DEFAULT_IMAGE_REPOSITORY}:{tfx_kfp.__version__}-{source_digest()}"
+    assert container.image == RUNTIME_IMAGE == (
+        f"{DEFAULT_IMAGE_REPOSITORY}:{tfx_kfp.__version__}-{source_digest()}{STACK_SUFFIX}")
     assert "pip install" not in " ".join(container.command)
     # The body hands over to its own stage's executor module, imported inside the task.
     assert f"from tfx_kfp.components.{name.replace('import_schema', 'schema_gen')} import " in container.command[-1]
@@ -90,8 +95,8 @@ def test_evaluator_exposes_the_blessing_as_a_parameter_for_dsl_if():
 
 
 def test_image_tag_is_the_package_version_and_source_digest_under_the_repository_setting(monkeypatch):
-    assert image_tag("gpu") == f"{DEFAULT_IMAGE_REPOSITORY}:{tfx_kfp.__version__}-{source_digest()}-gpu"
+    assert image_tag("gpu") == f"{DEFAULT_IMAGE_REPOSITORY}:{tfx_kfp.__version__}-{source_digest()}{STACK_SUFFIX}-gpu"
     monkeypatch.setenv(IMAGE_REPOSITORY_ENV, "registry.local/me/tfx-kfp")
-    assert image_tag() == f"registry.local/me/tfx-kfp:{tfx_kfp.__version__}-{source_digest()}"
+    assert image_tag() == f"registry.local/me/tfx-kfp:{tfx_kfp.__version__}-{source_digest()}{STACK_SUFFIX}"
     with pytest.raises(ValueError, match="'cpu' or 'gpu'"):
         image_tag("tpu")

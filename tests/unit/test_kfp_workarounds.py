@@ -1,5 +1,6 @@
 """Each KFP workaround: what upstream still does wrong (these fail once KFP fixes or moves it), that ours
-fixes it inside its scope only, and that any KFP but 2.13.x is refused."""
+fixes it inside its scope only, and that a KFP release line without an entry is refused. They run
+against the installed KFP: 2.13 on the 1.16 stack, 2.17 on the current one (in its image)."""
 
 import pytest
 from kfp.compiler import pipeline_spec_builder
@@ -42,7 +43,17 @@ def test_importing_our_components_leaves_kfp_unpatched():
         type_utils.validate_schema_title("tfx.Examples")
 
 
-def test_another_kfp_version_is_refused():
-    kfp_workarounds.check_kfp_version()  # the installed one
-    with pytest.raises(kfp_workarounds.UnsupportedKfpVersion, match="expect kfp 2.13.x, got 2.14.0"):
-        kfp_workarounds.check_kfp_version("2.14.0")
+def test_the_installed_kfp_needs_both_workarounds_these_tests_prove_it_still_needs():
+    assert set(kfp_workarounds.check_kfp_version()) == {"tfx_artifact_namespace", "commented_yaml_header"}
+
+
+@pytest.mark.parametrize("version", ["2.13.0", "2.17.3"])
+def test_each_supported_kfp_line_is_accepted(version):
+    assert kfp_workarounds.check_kfp_version(version)
+
+
+@pytest.mark.parametrize("version", ["2.14.0", "2.18.0", "3.0.0"])
+def test_another_kfp_version_is_refused(version):
+    with pytest.raises(kfp_workarounds.UnsupportedKfpVersion,
+                       match=rf"expect kfp 2\.13\.x or 2\.17\.x, got {version}"):
+        kfp_workarounds.check_kfp_version(version)

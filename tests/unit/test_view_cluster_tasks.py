@@ -4,7 +4,11 @@ import datetime
 
 import yaml
 from kfp import dsl
-from kfp_server_api.models import GooglerpcStatus, V2beta1PipelineTaskDetail
+from kfp_server_api import models
+from kfp_server_api.models import V2beta1PipelineTaskDetail
+
+# kfp-server-api 2.17 (the current stack) spells it GoogleRpcStatus; 2.13 (the 1.16 stack) GooglerpcStatus.
+GooglerpcStatus = getattr(models, "GoogleRpcStatus", None) or models.GooglerpcStatus
 
 from tfx_kfp.cluster.tasks import ClusterTaskError, SpecTask, spec_tasks, task_events
 from tfx_kfp.local.events import DONE, FAILED, RUNNING, SKIPPED, WAITING
