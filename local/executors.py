@@ -18,11 +18,13 @@ import tempfile
 import traceback
 import uuid
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence
+import warnings
+from typing import Callable, List, Mapping, Optional, Sequence
 
 from kfp.dsl import executor as kfp_executor
 
 from tfx_kfp.local import logs
+from tfx_kfp.runtime import task_env
 
 RUNNERS = ("inprocess", "subprocess", "docker")
 
@@ -58,17 +60,37 @@ def _output(log_path: str, verbose: bool, user_module_paths: Sequence[str], show
     return logs.capture_task_output(log_path, user_module_paths=user_module_paths, show_user_warning=show_user_warning)
 
 
+@contextlib.contextmanager
+def _environment(env: Mapping[str, str]):
+    """``env`` in ``os.environ`` while the task runs, as the container's env is in its process."""
+    previous = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run_in_process(command: List[str], log_path: str, user_module_paths: Sequence[str] = (), *,
-                   show_user_warning: Optional[Callable[[str], None]] = None, verbose: bool = False) -> Outcome:
+                   show_user_warning: Optional[Callable[[str], None]] = None, verbose: bool = False,
+                   env: Optional[Mapping[str, str]] = None) -> Outcome:
     """Executes the component function here; any exception (SystemExit included) fails the task.
 
     Everything the task prints goes to ``log_path`` (``verbose``: to the terminal); a warning
-    raised from the user's code is also passed to ``show_user_warning``.
+    raised from the user's code is also passed to ``show_user_warning``. ``env`` (the container's
+    env) is set while the task runs; TensorFlow reads ``TF_USE_LEGACY_KERAS`` only when it is first
+    imported, so a run whose process imported it the other way earlier is warned about.
     """
     source, executor_input, function_name = _split_lightweight_command(command)
-    previous = os.environ.get("_KFP_RUNTIME")
-    os.environ["_KFP_RUNTIME"] = "true"
-    try:
+    env = dict(env or {})
+    mismatch = task_env.tensorflow_keras_mismatch(env)
+    if mismatch:
+        warnings.warn(mismatch, RuntimeWarning, stacklevel=2)
+    with _environment({**env, "_KFP_RUNTIME": "true"}):
         with tempfile.TemporaryDirectory(prefix="tfx-kfp-task-") as folder, \
                 _output(log_path, verbose, user_module_paths, show_user_warning):
             path = os.path.join(folder, "ephemeral_component.py")
@@ -87,16 +109,12 @@ def run_in_process(command: List[str], log_path: str, user_module_paths: Sequenc
                 message = f"the task called sys.exit({e.code!r})" if isinstance(e, SystemExit) else repr(e)
                 return Outcome(exit_code=1, error=e, message=message)
         return Outcome(exit_code=0)
-    finally:
-        if previous is None:
-            os.environ.pop("_KFP_RUNTIME", None)
-        else:
-            os.environ["_KFP_RUNTIME"] = previous
 
 
-def run_in_subprocess(command: List[str], log_path: str, *, verbose: bool = False) -> Outcome:
-    """Runs the command as a process whose ``python3`` is this environment's interpreter."""
-    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+def run_in_subprocess(command: List[str], log_path: str, *, verbose: bool = False,
+                      env: Optional[Mapping[str, str]] = None) -> Outcome:
+    """Runs the command as a process whose ``python3`` is this environment's interpreter, with ``env`` added."""
+    env = dict(os.environ, **(env or {}), PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     with open(log_path, "ab") as log:
         target = None if verbose else log
         code = subprocess.run(command, stdout=target, stderr=subprocess.STDOUT if target else None, env=env,
@@ -105,8 +123,8 @@ def run_in_subprocess(command: List[str], log_path: str, *, verbose: bool = Fals
 
 
 def run_in_docker(command: List[str], image: str, log_path: str, pipeline_root: str, mounts: Mounts, *,
-                  verbose: bool = False) -> Outcome:
-    """Runs the command in ``image`` as the calling user, with the run's folders at the same paths."""
+                  verbose: bool = False, env: Optional[Mapping[str, str]] = None) -> Outcome:
+    """Runs the command in ``image`` as the calling user, with the run's folders at the same paths and ``env``."""
     import docker
 
     client = docker.from_env()
@@ -118,7 +136,7 @@ def run_in_docker(command: List[str], image: str, log_path: str, pipeline_root: 
     volumes.update({os.path.abspath(p): {"bind": os.path.abspath(p), "mode": "rw"}
                     for p in (pipeline_root, *mounts.read_write)})
     container = client.containers.run(image=image, command=command, detach=True, volumes=volumes,
-                                      user=f"{os.getuid()}:{os.getgid()}", environment={"HOME": "/tmp"})
+                                      user=f"{os.getuid()}:{os.getgid()}", environment={"HOME": "/tmp", **(env or {})})
     try:
         with open(log_path, "ab") as log:
             for chunk in container.logs(stream=True, follow=True):

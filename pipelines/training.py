@@ -15,6 +15,7 @@ from kfp import dsl
 from tfx_kfp import components
 from tfx_kfp.components import names
 from tfx_kfp.pipelines import beam_runner
+from tfx_kfp.runtime import task_env
 from tfx_kfp.runtime.beam_defaults import DEFAULT_BEAM_PIPELINE_ARGS
 
 
@@ -146,8 +147,9 @@ def _wire(p: Dict[str, Any], *, import_schema: bool, gate_push: bool, mount: Opt
             tasks += validate_and_push()
     else:
         tasks += validate_and_push()
-    if mount:
-        for task in tasks:
+    for task in tasks:
+        task_env.set_on(task)  # Keras 2 for TFX's stack, in the spec (runtime/task_env.py)
+        if mount:
             mount(task)
 
 
