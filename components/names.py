@@ -48,3 +48,5 @@ META_REPLACED_VERSION = "replaced_version"  # pusher: the served version the pus
 META_BASELINE = "baseline"  # latest_pushed_model: 1 when a served model was found, 0 on a first run
 META_BASELINE_VERSION = "baseline_version"  # evaluator blessing: the served version it was compared with
 META_BASELINE_METRICS = "baseline_metrics"  # evaluator blessing: that version's overall metrics
+META_INFRA_CAUSE = "cause"  # infra_blessing: a known cause of the failure and its fixes (infra_validator/causes.py)
+META_BLESSING_METRIC = "blessing_metric"  # evaluator blessing: the EvalConfig's first thresholded metric
