@@ -10,7 +10,8 @@ compiled spec, the runtime image sets it too, and local runs apply the spec's ``
 """
 
 import os
-from typing import Dict, Iterable, Mapping, Optional
+import sys
+from typing import Dict, Mapping, Optional
 
 LEGACY_KERAS = "TF_USE_LEGACY_KERAS"
 TASK_ENVIRONMENT: Dict[str, str] = {LEGACY_KERAS: "1"}
@@ -38,11 +39,9 @@ def effective(spec: Mapping[str, str], environ: Optional[Mapping[str, str]] = No
     return {name: environ.get(name, value) for name, value in spec.items()}
 
 
-def tensorflow_keras_mismatch(env: Mapping[str, str], modules: Optional[Iterable] = None) -> Optional[str]:
+def tensorflow_keras_mismatch(env: Mapping[str, str]) -> Optional[str]:
     """Why ``env`` cannot take effect in this process: TensorFlow was already imported the other way."""
-    import sys
-
-    tf = sys.modules.get("tensorflow") if modules is None else dict(modules).get("tensorflow")
+    tf = sys.modules.get("tensorflow")
     if tf is None or LEGACY_KERAS not in env or not hasattr(tf, "_tf_uses_legacy_keras"):
         return None
     wanted = env[LEGACY_KERAS] in LEGACY_KERAS_VALUES

@@ -4,11 +4,11 @@ import json
 import re
 from typing import List, Optional
 
-from tensorflow_model_analysis.proto import config_pb2
-
 from tfx_kfp.components.evaluator.model_fit import BINARY, ModelFit
 from tfx_kfp.runtime import arguments, tfma_protos
 from tfx_kfp.runtime.errors import InputError
+
+config_pb2 = tfma_protos.config_pb2()  # TFMA's own proto module, without importing TFMA (and TensorFlow)
 
 CANDIDATE, BASELINE = "candidate", "baseline"
 # TFX's examples bless a candidate that is at least as good as the baseline with an absolute change
