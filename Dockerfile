@@ -145,6 +145,7 @@ ENV VIRTUAL_ENV=/opt/venv \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     TF_CPP_MIN_LOG_LEVEL=1 \
+    TF_USE_LEGACY_KERAS=1 \
     TFX_KFP_IMAGE_VARIANT=${VARIANT}
 
 LABEL org.opencontainers.image.title="tfx-kfp" \
