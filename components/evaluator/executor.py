@@ -35,26 +35,35 @@ def _headline_metrics(result):
     return rows
 
 
-def _binary_confusion_matrix(plot: Dict) -> Optional[Dict]:
-    """{"labels", "matrix"} from a ConfusionMatrixAtThresholds at its first threshold (0.5 by default)."""
-    matrix = (plot.get("matrices") or [None])[0]
-    if not matrix:
-        return None
-    def count(key):
-        return int(round(float(matrix.get(key, 0.0))))
-    return {"labels": ["0", "1"], "matrix": [[count("trueNegatives"), count("falsePositives")],
-                                             [count("falseNegatives"), count("truePositives")]]}
+def _binary_confusion_matrix(result) -> Optional[Dict]:
+    """{"labels", "matrix"} from the overall slice's ConfusionMatrixAtThresholds (a metric) at its first threshold.
+
+    Counts that are 0 are absent from TFMA's JSON form.
+    """
+    for slice_key, metrics_by_output in result.slicing_metrics or []:
+        if slice_key:
+            continue
+        for by_class in (metrics_by_output or {}).values():
+            for value in by_class.get("", {}).values():
+                matrices = (value.get("confusionMatrixAtThresholds") or {}).get("matrices") \
+                    if isinstance(value, dict) else None
+                if matrices:
+                    def count(key, matrix=matrices[0]):
+                        return int(round(float(matrix.get(key, 0.0))))
+                    return {"labels": ["0", "1"], "matrix": [[count("trueNegatives"), count("falsePositives")],
+                                                             [count("falseNegatives"), count("truePositives")]]}
+    return None
 
 
 def _overall_confusion_matrix(result) -> Optional[Dict]:
-    """{"labels", "matrix"} from the overall slice's multi-class or binary confusion matrix, if computed."""
+    """{"labels", "matrix"} from the overall slice's binary (a metric) or multi-class (a plot) confusion matrix."""
+    binary = _binary_confusion_matrix(result)
+    if binary:
+        return binary
     for slice_key, plots_by_output in result.plots or []:
         if slice_key:
             continue
         for by_class in (plots_by_output or {}).values():
-            binary = by_class.get("", {}).get("confusionMatrixAtThresholds")
-            if binary:
-                return _binary_confusion_matrix(binary)
             plot = by_class.get("", {}).get("multiClassConfusionMatrixAtThresholds")
             if not plot or not plot.get("matrices"):
                 continue

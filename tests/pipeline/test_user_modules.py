@@ -81,7 +81,7 @@ def test_tfx_taxi_module_unchanged_is_blessed_pushed_and_served(tmp_path):
     data_root = os.path.join(folder, "data", "simple")
     assert os.path.isfile(os.path.join(data_root, "data.csv")), "the tfx wheel ships data/simple/data.csv"
     result = _run(tmp_path, data_root, os.path.join(folder, "taxi_utils_native_keras.py"), "tips",
-                  train_steps=100, eval_steps=5)
+                  train_steps=20, eval_steps=5)
     _assert_pushed_and_serving(result, "binary_accuracy")
     matrix = result.metadata("evaluator", "confusion_matrix")["confusionMatrix"]
     assert [row["row"] for row in matrix["rows"]] and len(matrix["annotationSpecs"]) == 2
