@@ -175,8 +175,6 @@ def test_tfx_style_user_module_runs_unchanged_on_keras_2_and_is_pushed(tmp_path)
     tf.Module) runs through every stage unchanged; on Keras 2, as every task runs (runtime/task_env.py),
     its export restores under TF Serving's TF1 loader, so it is infra-blessed and pushed. (Its Keras 3
     export is refused with the cause and both fixes: tests/executors/test_infra_validator.py.)"""
-    import tensorflow as tf
-
     _fruit_csv(tmp_path / "data")
     with open(FRUIT_MODULE) as f:
         source = f.read()
@@ -188,6 +186,8 @@ def test_tfx_style_user_module_runs_unchanged_on_keras_2_and_is_pushed(tmp_path)
     }, "inprocess", str(tmp_path / "runs"))
     assert result.blessed and result.eval_accuracy >= 0.8
     assert result.metadata("evaluator", "blessing")["blessing_metric"] == "sparse_categorical_accuracy"
+    import tensorflow as tf  # after the run: its first import happens in a task, with the task's environment
+
     model = tf.saved_model.load(result.pushed_destination)
     example = tf.train.Example(features=tf.train.Features(feature={
         "weight_g": tf.train.Feature(float_list=tf.train.FloatList(value=[110.0])),
