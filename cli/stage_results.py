@@ -9,7 +9,8 @@ The metadata keys read here are the ones the executors write:
     anomalies        anomaly_count
     transformed_examples  split_names
     model + metrics  the trainer's final Keras metrics (loss, *accuracy)
-    blessing + metrics    blessed (1/0, also the ``blessed`` output parameter); the Overall metrics
+    blessing + metrics    blessed (1/0, also the ``blessed`` output parameter), blessing_metric (the
+                          EvalConfig's thresholded metric, shown); the Overall metrics
     pushed_model     pushed (1/0), pushed_version
 """
 
@@ -20,8 +21,10 @@ from tfx_kfp.components import names
 from tfx_kfp.local.events import CACHED, DONE, FAILED, SKIPPED, TaskEvent
 from tfx_kfp.runtime.metadata import unwrap
 
-# Why a task under the blessing gate is skipped; the only gate our pipelines have.
+# Why a task under a gate is skipped: the Evaluator's blessing (the InfraValidator and the Pusher),
+# then the InfraValidator's (the Pusher).
 GATED_SKIP_REASON = "not blessed"
+INFRA_SKIP_REASON = "not infra-blessed"
 
 
 def _number(value: Any) -> Optional[float]:
@@ -60,8 +63,16 @@ def _rows(metadata: Mapping[str, Any]) -> Optional[int]:
     return None if count is None else int(count)
 
 
-def _metric(metrics: Mapping[str, Any], *, overall_only: bool = False) -> Optional[str]:
-    """``accuracy 0.950`` from the first accuracy-like metric (a validation one first)."""
+def metric_label(name: str) -> str:
+    """How a metric is named on the one-line results: any kind of accuracy is ``accuracy``."""
+    return "accuracy" if name.endswith("accuracy") else name.replace("_", " ")
+
+
+def _metric(metrics: Mapping[str, Any], *, overall_only: bool = False, name: str = "") -> Optional[str]:
+    """``accuracy 0.950`` from metric ``name``, else from the first accuracy-like one (a validation one first)."""
+    if name:
+        value = _number(metrics.get(name))
+        return None if value is None else f"{metric_label(name)} {value:.3f}"
     keys = [k for k in metrics if "accuracy" in k and not (overall_only and "[" in k)]
     keys.sort(key=lambda k: (not k.startswith("val_"), k))
     for key in keys:
@@ -113,11 +124,12 @@ def blessed(event: TaskEvent) -> Optional[bool]:
 def evaluator_result(event: TaskEvent) -> Optional[str]:
     """``accuracy 0.950 vs 0.930 of served v17, blessed`` (the baseline part when there was one)."""
     verdict = blessed(event)
-    metric = _metric(event.outputs.get(names.METRICS, {}), overall_only=True)
     blessing = event.outputs.get(names.BLESSING, {})
+    name = str(blessing.get(names.META_BLESSING_METRIC) or "")  # the EvalConfig's thresholded metric
+    metric = _metric(event.outputs.get(names.METRICS, {}), overall_only=True, name=name)
     version = _number(blessing.get(names.META_BASELINE_VERSION))
     if metric and version:
-        served = _metric(unwrap(blessing.get(names.META_BASELINE_METRICS)) or {}, overall_only=True)
+        served = _metric(unwrap(blessing.get(names.META_BASELINE_METRICS)) or {}, overall_only=True, name=name)
         metric += f" vs {served.split()[-1]} of served v{int(version)}" if served else f" vs served v{int(version)}"
     parts = [m for m in [metric] if m] + ([] if verdict is None else ["blessed" if verdict else "NOT blessed"])
     return ", ".join(parts) or None
@@ -127,7 +139,10 @@ def infra_result(event: TaskEvent) -> Optional[str]:
     verdict = _flag(event.outputs.get(names.INFRA_BLESSING, {}).get(names.META_BLESSED))
     if verdict is None:
         return None
-    return "loads and answers in the serving stack" if verdict else "NOT infra-blessed: see its report"
+    if verdict:
+        return "loads and answers in the serving stack"
+    cause = event.outputs.get(names.INFRA_BLESSING, {}).get(names.META_INFRA_CAUSE)
+    return f"NOT infra-blessed: {cause}" if cause else "NOT infra-blessed: see its report"
 
 
 def baseline_result(event: TaskEvent) -> Optional[str]:
@@ -178,10 +193,20 @@ def _extractor(event: TaskEvent) -> Optional[Callable[[TaskEvent], Optional[str]
     return next((fn for output, fn in EXTRACTORS if output in event.outputs), None)
 
 
-def key_result(event: TaskEvent) -> str:
-    """What the task's final state means in a few words (the state itself is shown beside it)."""
+def skip_reason(events: Optional[Mapping[str, TaskEvent]]) -> str:
+    """Why gated tasks were skipped: the InfraValidator ran and refused the model, else not blessed."""
+    infra = next((e for e in (events or {}).values() if names.INFRA_BLESSING in e.outputs), None)
+    refused = infra is not None and _flag(infra.outputs[names.INFRA_BLESSING].get(names.META_BLESSED)) is False
+    return INFRA_SKIP_REASON if refused else GATED_SKIP_REASON
+
+
+def key_result(event: TaskEvent, events: Optional[Mapping[str, TaskEvent]] = None) -> str:
+    """What the task's final state means in a few words (the state itself is shown beside it).
+
+    ``events``: the run's last event per task, which tells why a gated task was skipped.
+    """
     if event.state == SKIPPED:
-        return GATED_SKIP_REASON
+        return skip_reason(events)
     if event.state == FAILED:
         return "see below"
     if event.state not in (DONE, CACHED):
@@ -206,8 +231,10 @@ def run_result(events: Mapping[str, TaskEvent]) -> str:
         parts.append(evaluator_result(evaluator) or "evaluated")
     infra = next((e for e in events.values() if names.INFRA_BLESSING in e.outputs), None)
     if infra is not None and infra_result(infra) and not _flag(infra.outputs[names.INFRA_BLESSING].get(names.META_BLESSED)):
-        parts.append("NOT infra-blessed (fails in the serving stack; see the infra-validator report)")
+        cause = infra.outputs[names.INFRA_BLESSING].get(names.META_INFRA_CAUSE)
+        parts.append(f"NOT infra-blessed ({cause})" if cause else
+                     "NOT infra-blessed (fails in the serving stack; see the infra-validator report)")
     if pusher is not None:
-        parts.append(key_result(pusher))
-    parts += [f"{e.task} skipped ({key_result(e)})" for e in events.values() if e.state == SKIPPED]
+        parts.append(key_result(pusher, events))
+    parts += [f"{e.task} skipped ({key_result(e, events)})" for e in events.values() if e.state == SKIPPED]
     return "succeeded" + (f": {'; '.join(parts)}" if parts else "")

@@ -169,7 +169,7 @@ class RunView:
         elapsed = self._elapsed(event) if event.state != RUNNING else None
         text = f"[{self.clock() - self.started:7.1f}s] {self.name(event.task):<{STAGE_WIDTH}} {event.state:<8}"
         duration = _seconds(elapsed) if elapsed is not None else ""
-        return f"{text} {duration:>6}  {key_result(event)}".rstrip()
+        return f"{text} {duration:>6}  {key_result(event, self.events)}".rstrip()
 
     def render(self) -> Group:
         """The live view: the title, one table row per stage, the log folder."""
@@ -188,7 +188,7 @@ class RunView:
                 spinner.update(text=state)
                 state = spinner
             table.add_row(self.name(event.task), state, _seconds(elapsed) if elapsed is not None else "",
-                          key_result(event))
+                          key_result(event, self.events))
         parts = [Text(self.title, style="bold")] if self.title else []
         parts.append(table)
         if self.log_dir:  # outside the table, so a long path wraps at the terminal's width, not the table's

@@ -50,3 +50,5 @@ META_FEATURES_WITHOUT_VALUES = "features_without_values"  # schema_gen: features
 META_SKIPPED_VERSIONS = "skipped_versions"  # latest_pushed_model: newer versions that do not load -> why
 META_BASELINE_VERSION = "baseline_version"  # evaluator blessing: the served version it was compared with
 META_BASELINE_METRICS = "baseline_metrics"  # evaluator blessing: that version's overall metrics
+META_INFRA_CAUSE = "cause"  # infra_blessing: a known cause of the failure and its fixes (infra_validator/causes.py)
+META_BLESSING_METRIC = "blessing_metric"  # evaluator blessing: the EvalConfig's first thresholded metric

@@ -56,7 +56,9 @@ class LocalRun:
 
     @property
     def eval_accuracy(self) -> Optional[float]:
-        return self.metadata("evaluator", "metrics").get("sparse_categorical_accuracy")
+        """The overall value of the metric the Evaluator blessed on (its EvalConfig's first threshold)."""
+        name = self.metadata("evaluator", "blessing").get("blessing_metric")
+        return self.metadata("evaluator", "metrics").get(name) if name else None
 
     @property
     def pushed_destination(self) -> Optional[str]:

@@ -5,11 +5,11 @@ backend stored for them; its artifact ids stay the same, so the tasks downstream
 of a hit hit as well. An entry whose outputs were deleted is a miss.
 """
 
+import hashlib
 import json
 import os
-from typing import Any, Dict, Optional
-
 import tempfile
+from typing import Any, Dict, Mapping, Optional
 
 CACHE_FOLDER = ".tfx-kfp-cache"
 
@@ -18,6 +18,19 @@ class TaskCache:
     def __init__(self, pipeline_root: str, enabled: bool = True):
         self.folder = os.path.join(pipeline_root, CACHE_FOLDER)
         self.enabled = enabled
+
+    @staticmethod
+    def key(fingerprint: str, env: Mapping[str, str]) -> str:
+        """The backend's fingerprint, and the container's environment variables when it has any.
+
+        The backend's key (cacheutils/cache.go at 2.17: image, command and args, PVC names) leaves out
+        the container's ``env``, though ``TF_USE_LEGACY_KERAS`` changes which Keras trains the model:
+        locally, where a caller's explicit value overrides the spec's, it is part of the key.
+        """
+        if not env:
+            return fingerprint
+        text = json.dumps({"fingerprint": fingerprint, "env": dict(env)}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def _path(self, fingerprint: str) -> str:
         return os.path.join(self.folder, f"{fingerprint}.json")

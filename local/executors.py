@@ -20,11 +20,13 @@ import tempfile
 import traceback
 import uuid
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence
+import warnings
+from typing import Callable, List, Mapping, Optional, Sequence
 
 from kfp.dsl import executor as kfp_executor
 
 from tfx_kfp.local import logs
+from tfx_kfp.runtime import task_env
 from tfx_kfp.runtime.user_module import ProcessExit, process_exits_raise
 
 RUNNERS = ("inprocess", "subprocess", "docker")
@@ -100,18 +102,38 @@ def _output(log_path: str, verbose: bool, user_module_paths: Sequence[str], show
     return logs.capture_task_output(log_path, user_module_paths=user_module_paths, show_user_warning=show_user_warning)
 
 
+@contextlib.contextmanager
+def _environment(env: Mapping[str, str]):
+    """``env`` in ``os.environ`` while the task runs, as the container's env is in its process."""
+    previous = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run_in_process(command: List[str], log_path: str, user_module_paths: Sequence[str] = (), *,
-                   show_user_warning: Optional[Callable[[str], None]] = None, verbose: bool = False) -> Outcome:
+                   show_user_warning: Optional[Callable[[str], None]] = None, verbose: bool = False,
+                   env: Optional[Mapping[str, str]] = None) -> Outcome:
     """Executes the component function here; any exception (SystemExit included) fails the task.
 
     Everything the task prints goes to ``log_path`` (``verbose``: to the terminal); a warning
     raised from the user's code is also passed to ``show_user_warning``. A call to ``os._exit``
-    in the task raises (``process_exits_raise``) instead of ending the run with its status.
+    in the task raises (``process_exits_raise``) instead of ending the run with its status. ``env``
+    (the container's env) is set while the task runs; TensorFlow reads ``TF_USE_LEGACY_KERAS`` only
+    when it is first imported, so a run whose process imported it the other way earlier is warned about.
     """
     source, executor_input, function_name = _split_lightweight_command(command)
-    previous = os.environ.get("_KFP_RUNTIME")
-    os.environ["_KFP_RUNTIME"] = "true"
-    try:
+    env = dict(env or {})
+    mismatch = task_env.tensorflow_keras_mismatch(env)
+    if mismatch:
+        warnings.warn(mismatch, RuntimeWarning, stacklevel=2)
+    with _environment({**env, "_KFP_RUNTIME": "true"}):
         with task_temp_dir() as folder, _output(log_path, verbose, user_module_paths, show_user_warning), \
                 process_exits_raise():
             path = os.path.join(folder, "ephemeral_component.py")
@@ -130,20 +152,16 @@ def run_in_process(command: List[str], log_path: str, user_module_paths: Sequenc
                     traceback.print_exc()
                 return Outcome(exit_code=1, error=e, message=_failure_message(e))
         return Outcome(exit_code=0)
-    finally:
-        if previous is None:
-            os.environ.pop("_KFP_RUNTIME", None)
-        else:
-            os.environ["_KFP_RUNTIME"] = previous
 
 
-def run_in_subprocess(command: List[str], log_path: str, *, verbose: bool = False) -> Outcome:
-    """Runs the command as a process whose ``python3`` is this environment's interpreter.
+def run_in_subprocess(command: List[str], log_path: str, *, verbose: bool = False,
+                      env: Optional[Mapping[str, str]] = None) -> Outcome:
+    """Runs the command as a process whose ``python3`` is this environment's interpreter, with ``env`` added.
 
     The task gets a process group of its own: when the run is interrupted, the whole group (``sh``
     and the Python it starts) is stopped before the interruption goes on.
     """
-    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    env = dict(os.environ, **(env or {}), PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     with task_temp_dir(env), open(log_path, "ab") as log:
         target = None if verbose else log
         process = subprocess.Popen(command, stdout=target, stderr=subprocess.STDOUT if target else None, env=env,
@@ -171,8 +189,8 @@ def _stop_group(process: subprocess.Popen, grace_s: float = 5.0) -> None:
 
 
 def run_in_docker(command: List[str], image: str, log_path: str, pipeline_root: str, mounts: Mounts, *,
-                  verbose: bool = False) -> Outcome:
-    """Runs the command in ``image`` as the calling user, with the run's folders at the same paths."""
+                  verbose: bool = False, env: Optional[Mapping[str, str]] = None) -> Outcome:
+    """Runs the command in ``image`` as the calling user, with the run's folders at the same paths and ``env``."""
     import docker
 
     client = docker.from_env()
@@ -184,7 +202,7 @@ def run_in_docker(command: List[str], image: str, log_path: str, pipeline_root: 
     volumes.update({os.path.abspath(p): {"bind": os.path.abspath(p), "mode": "rw"}
                     for p in (pipeline_root, *mounts.read_write)})
     container = client.containers.run(image=image, command=command, detach=True, volumes=volumes,
-                                      user=f"{os.getuid()}:{os.getgid()}", environment={"HOME": "/tmp"})
+                                      user=f"{os.getuid()}:{os.getgid()}", environment={"HOME": "/tmp", **(env or {})})
     try:
         with open(log_path, "ab") as log:
             for chunk in container.logs(stream=True, follow=True):

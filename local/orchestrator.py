@@ -21,6 +21,7 @@ from tfx_kfp.local import backend, events, executors, outputs
 from tfx_kfp.local.cache import TaskCache
 from tfx_kfp.local.errors import BackendRejection, TaskFailed, UnsupportedSpec
 from tfx_kfp.local.spec import CompiledPipeline, topological_order
+from tfx_kfp.runtime import task_env
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,8 @@ class Orchestrator:
 
     def _run_container(self, name, task, component, parameters, artifacts) -> TaskRecord:
         container = self.compiled.container(component)
-        fingerprint = self._fingerprint(component, container, parameters, artifacts)
+        env = task_env.effective(task_env.spec_env(container))
+        fingerprint = self.settings.cache.key(self._fingerprint(component, container, parameters, artifacts), env)
         if task.caching_options.enable_cache:
             entry = self.settings.cache.lookup(fingerprint)
             if entry:
@@ -209,7 +211,7 @@ class Orchestrator:
         command = backend.launcher_command(container.get("command", []), container.get("args", []), executor_input)
         log_path = self._log_path(name)
         self._emit(name, events.RUNNING)
-        outcome = self._execute(command, container["image"], log_path)
+        outcome = self._execute(command, container["image"], log_path, env)
         record.seconds = time.time() - record.started
         if outcome.exit_code != 0:
             return self._fail(record, outcome.message or "non-zero exit", outcome.error)
@@ -234,16 +236,16 @@ class Orchestrator:
         except OSError as e:  # the task succeeded; only its reuse by a later run is lost
             print(f"tfx-kfp: task {record.name!r}: could not write its cache entry: {e}", file=sys.__stderr__)
 
-    def _execute(self, command: List[str], image: str, log_path: str) -> executors.Outcome:
+    def _execute(self, command: List[str], image: str, log_path: str, env: Dict[str, str]) -> executors.Outcome:
         runner = self.settings.runner
         verbose = self.settings.verbose
         if runner == "inprocess":
             return executors.run_in_process(command, log_path, self.settings.user_module_paths,
-                                            show_user_warning=self.settings.show_user_warning, verbose=verbose)
+                                            show_user_warning=self.settings.show_user_warning, verbose=verbose, env=env)
         if runner == "subprocess":
-            return executors.run_in_subprocess(command, log_path, verbose=verbose)
+            return executors.run_in_subprocess(command, log_path, verbose=verbose, env=env)
         return executors.run_in_docker(command, image, log_path, self.settings.pipeline_root, self.settings.mounts,
-                                       verbose=verbose)
+                                       verbose=verbose, env=env)
 
     def _collect_outputs(self, record: TaskRecord, component, executor_input) -> None:
         outputs = executor_input["outputs"]

@@ -67,7 +67,7 @@ CHECKS: Dict[str, Callable[[Any], None]] = {
     "train_steps": lambda value: rules.check_steps(WHERE, "train_steps", value),
     "eval_steps": lambda value: rules.check_steps(WHERE, "eval_steps", value),
     "accuracy_threshold": lambda value: rules.check_fraction(WHERE, "accuracy_threshold", value),
-    "min_improvement": lambda value: rules.check_fraction(WHERE, "min_improvement", value),
+    "min_improvement": lambda value: rules.check_change(WHERE, "min_improvement", value),
     "fail_on_anomalies": lambda value: rules.check_bool(WHERE, "fail_on_anomalies", value),
     "custom_config": lambda value: rules.parse_custom_config(WHERE, value),
     "eval_config_json": lambda value: rules.check_eval_config_json(WHERE, value),

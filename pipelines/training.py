@@ -15,6 +15,7 @@ from kfp import dsl
 from tfx_kfp import components
 from tfx_kfp.components import names
 from tfx_kfp.pipelines import beam_runner
+from tfx_kfp.runtime import task_env
 from tfx_kfp.runtime.beam_defaults import DEFAULT_BEAM_PIPELINE_ARGS
 
 
@@ -40,9 +41,11 @@ PARAMETERS: Dict[str, Parameter] = {
     "span_range": Parameter(list, [], "[first, last] span to read with input_pattern; empty: the latest span."),
     "train_steps": Parameter(int, 100, "Training steps (fn_args.train_steps)."),
     "eval_steps": Parameter(int, 5, "Evaluation steps during training (fn_args.eval_steps)."),
-    "accuracy_threshold": Parameter(float, 0.6, "Lowest overall accuracy the Evaluator blesses."),
+    "accuracy_threshold": Parameter(float, 0.6, "Lowest overall accuracy the Evaluator blesses (BinaryAccuracy for "
+                                                "one sigmoid score, SparseCategoricalAccuracy for class scores)."),
     "min_improvement": Parameter(float, 0.0, "How much the candidate's accuracy must exceed the served model's "
-                                             "(0: at least as good); ignored on a first run."),
+                                             "(0: at least as good; negative, e.g. -0.01: a tolerated regression); "
+                                             "ignored on a first run."),
     "fail_on_anomalies": Parameter(bool, True, "Stop at the ExampleValidator when the data has anomalies."),
     "custom_config": Parameter(str, "{}", "JSON object passed to preprocessing_fn and run_fn as custom_config."),
     "eval_config_json": Parameter(str, "", "A full TFMA EvalConfig as JSON; replaces the accuracy threshold."),
@@ -146,8 +149,9 @@ def _wire(p: Dict[str, Any], *, import_schema: bool, gate_push: bool, mount: Opt
             tasks += validate_and_push()
     else:
         tasks += validate_and_push()
-    if mount:
-        for task in tasks:
+    for task in tasks:
+        task_env.set_on(task)  # Keras 2 for TFX's stack, in the spec (runtime/task_env.py)
+        if mount:
             mount(task)
 
 

@@ -8,6 +8,7 @@ TensorFlow, TFDV, TFMA or TFX; protos come from ``tensorflow_metadata``.
 
 from tfx_kfp.reports.anomalies import render_anomalies_html
 from tfx_kfp.reports.evaluation import render_evaluation_html
+from tfx_kfp.reports.infra import render_infra_markdown
 from tfx_kfp.reports.push import render_push_markdown
 from tfx_kfp.reports.schema import render_schema_markdown
 from tfx_kfp.reports.statistics import render_statistics_html
@@ -17,6 +18,7 @@ from tfx_kfp.reports.transform import render_transform_markdown
 __all__ = [
     "render_anomalies_html",
     "render_evaluation_html",
+    "render_infra_markdown",
     "render_push_markdown",
     "render_schema_markdown",
     "render_statistics_html",

@@ -104,6 +104,23 @@ def confusion_matrix_table(labels: Sequence[str], matrix: Sequence[Sequence[floa
                  class_="confusion")
 
 
+def _number(value: Optional[float]) -> str:
+    return "no value" if value is None else f"{value:.4f}"
+
+
+def threshold_sentence(threshold: Dict) -> str:
+    """One failed threshold in words: the metric, its value and the rule it broke."""
+    metric, value, limit = threshold.get("metric"), threshold.get("value"), threshold.get("threshold")
+    kind = threshold.get("kind")
+    if kind == "lower_bound":
+        return f"{metric} is {_number(value)}, below the lower bound {_number(limit)}."
+    if kind == "upper_bound":
+        return f"{metric} is {_number(value)}, above the upper bound {_number(limit)}."
+    higher = str(threshold.get("direction", "higher_is_better")).startswith("higher")
+    return (f"{metric} changed by {_number(value)} against the served model; the change must be "
+            f"{'at least' if higher else 'at most'} {_number(limit)} ({'higher' if higher else 'lower'} is better).")
+
+
 def render_evaluation_html(
     *,
     blessed: bool,
@@ -128,7 +145,8 @@ def render_evaluation_html(
         with rows = actual and columns = predicted class, or ``None``.
       baseline: the served model compared with: ``{"version": int, "overall": metrics,
         "per_slice": [(slice name, metrics), ...]}``, or ``None`` (no baseline: a first push).
-      failures: TFMA's message for each threshold that failed (why the model is not blessed).
+      failures: TFMA's message for each threshold that failed (often empty); shown, when not empty,
+        after a sentence per failed threshold under "Why not blessed".
 
     Returns:
       A self-contained HTML page stating the decision in words ("Blessed" or
@@ -151,9 +169,10 @@ def render_evaluation_html(
     body.append(tag("p", f"Compared with the served model, version {baseline.get('version')}."
                     if baseline else "No baseline: no model was being served, so only absolute thresholds apply.",
                     class_="muted"))
-    if failures:
+    reasons = [threshold_sentence(t) for t in failed] + [m for m in failures if m and m.strip()]
+    if reasons and not blessed:
         body.append(tag("h2", "Why not blessed"))
-        body.append(tag("ul", join([tag("li", message) for message in failures])))
+        body.append(tag("ul", join([tag("li", reason) for reason in reasons])))
     body.append(tag("h2", "Thresholds"))
     body.append(thresholds_table(thresholds) if thresholds else tag("p", "No thresholds were configured.",
                                                                     class_="muted"))

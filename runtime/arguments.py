@@ -32,6 +32,13 @@ def check_fraction(where: str, field: str, value: Any) -> None:
         raise InputError(where, "must be a number between 0 and 1", field=field, received=repr(value))
 
 
+def check_change(where: str, field: str, value: Any) -> None:
+    """A change of a fraction, between -1 and 1 (e.g. ``min_improvement``; negative: a tolerated regression)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1.0 <= value <= 1.0:
+        raise InputError(where, "must be a number between -1 and 1 (negative: how much worse the candidate may be)",
+                         field=field, received=repr(value))
+
+
 def check_input_format(where: str, value: Any) -> None:
     if value not in INPUT_FORMATS:
         raise InputError(where, f"must be one of {list(INPUT_FORMATS)}", field="input_format", received=repr(value))
@@ -67,13 +74,16 @@ def parse_custom_config(where: str, text: Any) -> dict:
 
 
 def check_eval_config_json(where: str, text: Any) -> None:
-    """Empty, or a JSON object (TFMA checks the fields when the Evaluator parses it)."""
+    """Empty, or a JSON object that parses strictly into TFMA's ``EvalConfig`` proto, as the Evaluator parses it."""
     if text == "":
         return
     value = parse_json(where, "eval_config_json", text)
     if not isinstance(value, dict):
         raise InputError(where, "must be a JSON object (a TFMA EvalConfig)", field="eval_config_json",
                          received=type(value).__name__)
+    from tfx_kfp.runtime.tfma_protos import parse_eval_config
+
+    parse_eval_config(where, text)
 
 
 def check_string_list(where: str, field: str, value: Any) -> None:

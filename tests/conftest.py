@@ -17,6 +17,8 @@ import sys
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# As in every task's container (runtime/task_env.py): in-process runs share this process's TensorFlow.
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 TIER_BY_FOLDER = {
     "unit": "unit",

@@ -41,8 +41,11 @@ def evaluator(
         label_key: The label feature in the raw examples.
         baseline_model: The model to compare with (TFX type ``Model``); none, or one whose
             ``metadata['baseline']`` is 0, means there is no baseline.
-        accuracy_threshold: Lowest accepted overall ``SparseCategoricalAccuracy``.
-        min_improvement: How much the candidate's accuracy must exceed the baseline's (0: at least as good).
+        accuracy_threshold: Lowest accepted overall accuracy: ``BinaryAccuracy`` for a model with one
+            sigmoid score, ``SparseCategoricalAccuracy`` for one with a score per class (read from its
+            signature on serialized tf.Examples).
+        min_improvement: How much the candidate's accuracy must exceed the baseline's (0: at least as good;
+            negative, e.g. -0.01: a tolerated regression).
         slice_features: Features to slice the metrics by, besides the overall slice.
         eval_config_json: A full TFMA ``EvalConfig`` as JSON for experts; when set it replaces
             ``label_key``, ``accuracy_threshold`` and ``slice_features``.
@@ -53,8 +56,9 @@ def evaluator(
         evaluation: The TFMA evaluation result (TFX type ``ModelEvaluation``).
         blessing: ``BLESSED`` or ``NOT_BLESSED`` (TFX type ``ModelBlessing``; ``metadata['blessed']``).
         metrics: Overall and per-slice headline metrics.
-        confusion_matrix: The overall confusion matrix (classifiers; empty when the EvalConfig has no
-            ``MultiClassConfusionMatrixPlot``).
+        confusion_matrix: The overall confusion matrix (classifiers: multi-class, or binary at 0.5;
+            empty when the EvalConfig has neither ``MultiClassConfusionMatrixPlot`` nor
+            ``ConfusionMatrixAtThresholds``).
         report: The blessing decision with every threshold against its value, metrics per slice and the
             confusion matrix (offline HTML).
         blessed: Whether the model passed every threshold; gates the Pusher.

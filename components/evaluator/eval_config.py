@@ -1,37 +1,24 @@
-"""Builds the TFMA EvalConfig from the evaluator's simple parameters."""
+"""Builds the TFMA EvalConfig from the evaluator's simple parameters and what the model is."""
 
+import json
+import re
 from typing import List, Optional
 
-from google.protobuf import json_format
-from tensorflow_model_analysis.proto import config_pb2
-
-from tfx_kfp.runtime import arguments
+from tfx_kfp.components.evaluator.model_fit import BINARY, ModelFit
+from tfx_kfp.runtime import arguments, tfma_protos
 from tfx_kfp.runtime.errors import InputError
 
-ACCURACY_METRIC = "SparseCategoricalAccuracy"
+config_pb2 = tfma_protos.config_pb2()  # TFMA's own proto module, without importing TFMA (and TensorFlow)
+
 CANDIDATE, BASELINE = "candidate", "baseline"
 # TFX's examples bless a candidate that is at least as good as the baseline with an absolute change
 # threshold of -1e-10 (higher is better): the tolerance keeps an equal value from failing on rounding.
 CHANGE_TOLERANCE = 1e-10
+# The accuracy metric and the confusion matrix of each kind of classifier (TFMA class names).
+ACCURACY_METRICS = {BINARY: "BinaryAccuracy", "multi-class": "SparseCategoricalAccuracy"}
 CONFUSION_MATRIX_PLOT = "MultiClassConfusionMatrixPlot"
-EXAMPLES_SIGNATURES = ("serving_examples", "serving_default")
-
-
-def examples_signature(saved_model_dir: str) -> str:
-    """The first signature that takes a single string tensor (serialized tf.Examples).
-
-    TFMA feeds serialized examples. Our exported models keep ``serving_default`` for raw feature
-    values and add ``serving_examples``; TFX-style modules export ``serving_default`` on examples.
-    """
-    from tfx_kfp.runtime.signatures import read_signatures
-
-    signatures = read_signatures(saved_model_dir)
-    for name in EXAMPLES_SIGNATURES:
-        inputs = signatures.get(name, {}).get("inputs", {})
-        if len(inputs) == 1 and next(iter(inputs.values()))["dtype"] == "string":
-            return name
-    raise InputError(saved_model_dir, f"model needs a signature taking serialized tf.Examples for evaluation; "
-                     f"looked for {', '.join(EXAMPLES_SIGNATURES)}", received=", ".join(sorted(signatures)))
+BINARY_CONFUSION_MATRIX = "ConfusionMatrixAtThresholds"
+BINARY_THRESHOLD = 0.5  # BinaryAccuracy's own threshold: the confusion matrix counts what accuracy counts
 
 
 def candidate_name(config: config_pb2.EvalConfig) -> str:
@@ -50,37 +37,34 @@ def with_baseline_model(config: config_pb2.EvalConfig) -> config_pb2.EvalConfig:
     return config
 
 
-def build(*, label_key: str, accuracy_threshold: float, slice_features: List[str], signature_name: str,
+def build(*, label_key: str, accuracy_threshold: float, slice_features: List[str], model: ModelFit,
           eval_config_json: str = "", has_baseline: bool = False,
           min_improvement: float = 0.0) -> config_pb2.EvalConfig:
     """An EvalConfig: overall + per-feature slices, example count, accuracy with a lower bound.
 
-    With a baseline, a ``candidate`` and a ``baseline`` model, and accuracy must change by at least
-    ``min_improvement`` (0: be at least as good). A user's ``eval_config_json`` keeps its own
-    thresholds; it gets a baseline model spec when it has none.
+    The accuracy metric and confusion matrix fit ``model`` (binary or multi-class); the label is the
+    one the model was trained on. With a baseline, a ``candidate`` and a ``baseline`` model, and
+    accuracy must change by at least ``min_improvement`` (0: be at least as good; negative: a
+    tolerated regression). A user's ``eval_config_json`` keeps its own thresholds; it gets a
+    baseline model spec when it has none.
     """
-    config = _build(label_key=label_key, accuracy_threshold=accuracy_threshold, slice_features=slice_features,
-                    signature_name=signature_name, eval_config_json=eval_config_json,
-                    min_improvement=min_improvement)
+    if eval_config_json:
+        config = tfma_protos.parse_eval_config("evaluator", eval_config_json)
+        for spec in config.model_specs:
+            if not spec.signature_name:
+                spec.signature_name = model.signature_name
+    else:
+        config = _default(label_key=label_key, accuracy_threshold=accuracy_threshold,
+                          slice_features=slice_features, model=model, min_improvement=min_improvement)
     return with_baseline_model(config) if has_baseline else config
 
 
-def _build(*, label_key, accuracy_threshold, slice_features, signature_name, eval_config_json,
-           min_improvement) -> config_pb2.EvalConfig:
-    if eval_config_json:
-        config = config_pb2.EvalConfig()
-        try:
-            json_format.Parse(eval_config_json, config)
-        except json_format.ParseError as e:
-            raise InputError("evaluator", "not a valid TFMA EvalConfig in JSON", field="eval_config_json",
-                             received=str(e)) from e
-        for spec in config.model_specs:
-            if not spec.signature_name:
-                spec.signature_name = signature_name
-        return config
+def _default(*, label_key, accuracy_threshold, slice_features, model: ModelFit,
+             min_improvement) -> config_pb2.EvalConfig:
     if not label_key:
         raise InputError("evaluator", "a label key is required", field="label_key", received="an empty string")
     arguments.check_fraction("evaluator", "accuracy_threshold", accuracy_threshold)
+    arguments.check_change("evaluator", "min_improvement", min_improvement)
     threshold = config_pb2.MetricThreshold(
         value_threshold=config_pb2.GenericValueThreshold(lower_bound={"value": accuracy_threshold}),
         # Ignored without a baseline (TFX evaluates with rubber_stamp=True), as TFX does on a first run.
@@ -88,31 +72,39 @@ def _build(*, label_key, accuracy_threshold, slice_features, signature_name, eva
             direction=config_pb2.MetricDirection.HIGHER_IS_BETTER,
             absolute={"value": min_improvement - CHANGE_TOLERANCE}),
     )
+    if model.kind == BINARY:
+        matrix = config_pb2.MetricConfig(class_name=BINARY_CONFUSION_MATRIX,
+                                         config=json.dumps({"thresholds": [BINARY_THRESHOLD]}))
+    else:
+        matrix = config_pb2.MetricConfig(class_name=CONFUSION_MATRIX_PLOT)
+    spec = config_pb2.ModelSpec(label_key=model.label_key, signature_name=model.signature_name)
+    if model.preprocessing_function:
+        spec.preprocessing_function_names.append(model.preprocessing_function)
     return config_pb2.EvalConfig(
-        model_specs=[config_pb2.ModelSpec(label_key=label_key, signature_name=signature_name)],
+        model_specs=[spec],
         slicing_specs=[config_pb2.SlicingSpec()]
         + [config_pb2.SlicingSpec(feature_keys=[feature]) for feature in slice_features],
-        metrics_specs=[
-            config_pb2.MetricsSpec(
-                metrics=[
-                    config_pb2.MetricConfig(class_name="ExampleCount"),
-                    config_pb2.MetricConfig(class_name=ACCURACY_METRIC, threshold=threshold),
-                    config_pb2.MetricConfig(class_name=CONFUSION_MATRIX_PLOT),
-                ]
-            )
-        ],
+        metrics_specs=[config_pb2.MetricsSpec(metrics=[
+            config_pb2.MetricConfig(class_name="ExampleCount"),
+            config_pb2.MetricConfig(class_name=ACCURACY_METRICS[model.kind], threshold=threshold),
+            matrix,
+        ])],
     )
 
 
-def _metric_name(metric: config_pb2.MetricConfig) -> str:
-    import json
-    import re
-
+def metric_name(metric: config_pb2.MetricConfig) -> str:
+    """The name TFMA reports a metric under: its config's ``name``, else its class name in snake case."""
     if metric.config:
         name = json.loads(metric.config).get("name")
         if name:
             return name
     return re.sub(r"(?<!^)(?=[A-Z])", "_", metric.class_name).lower()
+
+
+def blessing_metric(config: config_pb2.EvalConfig) -> Optional[str]:
+    """The first metric with a threshold: the one a run's summary line shows."""
+    return next((metric_name(metric) for spec in config.metrics_specs for metric in spec.metrics
+                 if metric.HasField("threshold")), None)
 
 
 def value_thresholds(config: config_pb2.EvalConfig, overall: dict, baseline_overall: Optional[dict] = None) -> list:
@@ -128,12 +120,12 @@ def value_thresholds(config: config_pb2.EvalConfig, overall: dict, baseline_over
         for metric in spec.metrics:
             if not metric.HasField("threshold"):
                 continue
-            name = _metric_name(metric)
+            name = metric_name(metric)
             value = overall.get(name)
             bounds = metric.threshold.value_threshold
-            for kind, field in (("lower_bound", "lower_bound"), ("upper_bound", "upper_bound")):
-                if metric.threshold.HasField("value_threshold") and bounds.HasField(field):
-                    limit = getattr(bounds, field).value
+            for kind in ("lower_bound", "upper_bound"):
+                if metric.threshold.HasField("value_threshold") and bounds.HasField(kind):
+                    limit = getattr(bounds, kind).value
                     ok = value is not None and (value >= limit if kind == "lower_bound" else value <= limit)
                     rows.append({"metric": name, "kind": kind, "threshold": limit, "value": value, "passed": ok})
             if metric.threshold.HasField("change_threshold"):

@@ -13,7 +13,7 @@ from tfx_kfp.components.types import Examples, Model, ModelBlessing, ModelEvalua
 from tfx_kfp.components import model_failures
 from tfx_kfp.runtime import beam_defaults, metadata, object_store, reports, tfx_bridge
 from tfx_kfp.runtime.staging import staged_dir
-from tfx_kfp.components.evaluator import eval_config
+from tfx_kfp.components.evaluator import eval_config, model_fit
 from tfx_kfp.reports import render_evaluation_html
 
 
@@ -36,8 +36,31 @@ def _headline_metrics(result):
     return rows
 
 
+def _binary_confusion_matrix(result) -> Optional[Dict]:
+    """{"labels", "matrix"} from the overall slice's ConfusionMatrixAtThresholds (a metric) at its first threshold.
+
+    Counts that are 0 are absent from TFMA's JSON form.
+    """
+    for slice_key, metrics_by_output in result.slicing_metrics or []:
+        if slice_key:
+            continue
+        for by_class in (metrics_by_output or {}).values():
+            for value in by_class.get("", {}).values():
+                matrices = (value.get("confusionMatrixAtThresholds") or {}).get("matrices") \
+                    if isinstance(value, dict) else None
+                if matrices:
+                    def count(key, matrix=matrices[0]):
+                        return int(round(float(matrix.get(key, 0.0))))
+                    return {"labels": ["0", "1"], "matrix": [[count("trueNegatives"), count("falsePositives")],
+                                                             [count("falseNegatives"), count("truePositives")]]}
+    return None
+
+
 def _overall_confusion_matrix(result) -> Optional[Dict]:
-    """{"labels", "matrix"} from the overall slice's MultiClassConfusionMatrixPlot, if computed."""
+    """{"labels", "matrix"} from the overall slice's binary (a metric) or multi-class (a plot) confusion matrix."""
+    binary = _binary_confusion_matrix(result)
+    if binary:
+        return binary
     for slice_key, plots_by_output in result.plots or []:
         if slice_key:
             continue
@@ -88,13 +111,16 @@ def run(*, examples: Input[Examples], model: Input[Model], label_key: str, evalu
     """
     import tensorflow_model_analysis as tfma
 
+    from tfx_kfp.runtime.signatures import read_signatures
+
     has_baseline = _has_baseline(baseline_model)
-    signature = eval_config.examples_signature(os.path.join(model.path, names.SERVING_MODEL_DIR))
+    fit = model_fit.fit(read_signatures(os.path.join(model.path, names.SERVING_MODEL_DIR)), label_key,
+                        signature_only=bool(eval_config_json))
     config = eval_config.build(
         label_key=label_key,
         accuracy_threshold=accuracy_threshold,
         slice_features=list(slice_features),
-        signature_name=signature,
+        model=fit,
         eval_config_json=eval_config_json,
         has_baseline=has_baseline,
         min_improvement=min_improvement,
@@ -130,7 +156,8 @@ def run(*, examples: Input[Examples], model: Input[Model], label_key: str, evalu
         matrix = _overall_confusion_matrix(tfma.load_eval_result(evaluation_dir, model_name=candidate_name))
         failures = _validation_failures(evaluation_dir)
     baseline_version = int(metadata.value(baseline_model.metadata, names.META_PUSHED_VERSION, 0)) if has_baseline else 0
-    blessing.metadata.update({names.META_BLESSED: int(blessed), names.META_BASELINE_VERSION: baseline_version})
+    blessing.metadata.update({names.META_BLESSED: int(blessed), names.META_BASELINE_VERSION: baseline_version,
+                              names.META_BLESSING_METRIC: eval_config.blessing_metric(config) or ""})
     if has_baseline:
         blessing.metadata[names.META_BASELINE_METRICS] = {
             k: v for k, v in dict(baseline_rows[0][1] if baseline_rows else {}).items() if math.isfinite(v)}

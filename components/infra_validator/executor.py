@@ -18,12 +18,12 @@ import tensorflow as tf
 from kfp.dsl import Input, Markdown, Output
 
 from tfx_kfp.components import names
-from tfx_kfp.components.infra_validator import load_check, request_builder
-from tfx_kfp.components.infra_validator.report import render_report
+from tfx_kfp.components.infra_validator import causes, load_check, request_builder
 from tfx_kfp.components.types import Examples, InfraBlessing, Model
 from tfx_kfp.runtime import reports
 from tfx_kfp.runtime.errors import InputError
 from tfx_kfp.runtime.staging import staged_dir
+from tfx_kfp.reports import render_infra_markdown
 
 # tfx/components/infra_validator/executor.py: _NOT_BLESSED_FILENAME, _DEFAULT_MODEL_NAME
 # (restated: importing that module pulls in its Docker and Kubernetes runners;
@@ -184,8 +184,12 @@ def run(
     validation = validate(model, examples, num_examples, request_timeout_s, max_latency_ms, load_timeout_seconds)
     reasons = validation.reasons()
     blessed = not reasons
+    cause = causes.known_cause(reasons)
+    if cause:
+        reasons.insert(0, f"Cause: {cause}")
+        infra_blessing.metadata[names.META_INFRA_CAUSE] = cause
     warmup_records = _write_blessing(infra_blessing, validation, blessed)
-    reports.write_report(report, render_report(validation, reasons, warmup_records))
+    reports.write_report(report, render_infra_markdown(validation, reasons, warmup_records))
     verdict = names.INFRA_BLESSED_FILE if blessed else f"{NOT_BLESSED_FILE}: " + "; ".join(reasons)
     print(f"infra_validator: {verdict} ({validation.seconds:.1f}s)")
     return blessed

@@ -140,6 +140,10 @@ def test_keras3_model_on_a_plain_tf_module_is_not_blessed(tmp_path):
     report = infra.report(tmp_path)
     assert "**Not infra-blessed.**" in report
     assert "Could not find variable" in report  # every request, over both protocols
+    # the cause and both fixes, in the report and on the blessing (the run's one-line result reads it)
+    cause = infra_blessing.metadata[names.META_INFRA_CAUSE]
+    assert "Keras 3" in cause and "TF_USE_LEGACY_KERAS=1" in cause and "keras.export.ExportArchive" in cause
+    assert "Cause: a Keras 3 model" in report
     assert "| serving\\_default | predict | rest | 10 | 10:" in report
     assert "| serving\\_default | predict | grpc | 10 | 10:" in report
 

@@ -38,6 +38,14 @@ def test_defaults_and_valid_arguments_pass():
     ("custom_config", "{epochs: 2}", "must be valid JSON"),
     ("eval_config_json", "{not json", "must be valid JSON"),
     ("eval_config_json", "42", "must be a JSON object (a TFMA EvalConfig)"),
+    # parsed strictly into TFMA's EvalConfig proto before the first stage (issue 18, item 5)
+    ("eval_config_json", '{"model_specs": {"label_key": "species"}}', "not a valid TFMA EvalConfig in JSON"),
+    ("eval_config_json", '{"model_spec": [{"label_key": "species"}]}', "not a valid TFMA EvalConfig in JSON"),
+    ("eval_config_json", '{"metrics_specs": [{"metrics": [{"class_name": "BinaryAccuracy", '
+                         '"threshold": {"value_threshold": {"lower_bound": "high"}}}]}]}',
+     "not a valid TFMA EvalConfig in JSON"),
+    ("min_improvement", -1.5, "must be a number between -1 and 1"),
+    ("min_improvement", 2, "must be a number between -1 and 1"),
     ("beam_pipeline_args", "--runner=DirectRunner", "must be a list of strings"),
     ("beam_pipeline_args", ["--direct_num_workers", 2], "must be a list of strings; item 1 is a int"),
     ("fail_on_anomalies", "yes", "must be true or false"),
@@ -50,6 +58,16 @@ def test_an_invalid_argument_names_the_parameter_and_the_rule(name, value, rule)
         check_arguments({**VALID, name: value})
     assert error.value.field == name
     assert str(error.value).startswith(f"pipeline arguments: field {name!r}: {rule}")
+
+
+def test_a_wrong_eval_config_names_the_field_where_it_breaks():
+    with pytest.raises(InputError) as error:
+        check_arguments({**VALID, "eval_config_json": '{"model_specs": {"label_key": "species"}}'})
+    assert "repeated field model_specs must be in []" in str(error.value)
+
+
+def test_a_small_negative_min_improvement_tolerates_a_regression():
+    check_arguments({**VALID, "min_improvement": -0.01})
 
 
 def test_a_module_without_run_fn_is_refused_before_any_stage():

@@ -169,6 +169,18 @@ def test_every_task_mounts_the_model_store(kind_yaml):
             "pvcNameParameter": {"runtimeValue": {"constant": cluster.MODEL_STORE_PVC_NAME}}}]}
 
 
+def test_every_task_runs_on_keras_2_from_the_spec(kind_yaml, tmp_path):
+    """TF_USE_LEGACY_KERAS=1 is in every container's env: uploaded with the spec, applied by local runs."""
+    from tfx_kfp.runtime.task_env import TASK_ENVIRONMENT
+
+    for text in (kind_yaml, _compile(create_training_pipeline(), tmp_path)):
+        executors = _spec(text).deployment_spec["executors"]
+        assert len(executors) == len(ROOT_STAGES) + 2
+        for executor in executors.values():
+            env = {item["name"]: item["value"] for item in executor["container"]["env"]}
+            assert env == TASK_ENVIRONMENT == {"TF_USE_LEGACY_KERAS": "1"}
+
+
 def test_kind_defaults_are_the_model_store_paths_and_the_penguin_module(kind_yaml):
     parameters = _spec(kind_yaml).root.input_definitions.parameters
     assert parameters["data_root"].default_value.string_value == cluster.CLUSTER_DATA_ROOT

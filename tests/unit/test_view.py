@@ -217,3 +217,31 @@ def test_the_log_folder_is_named_once_with_the_title_when_the_first_event_names_
     lines = out.getvalue().splitlines()
     assert lines[0] == f"penguin · logs: {LOGS}" and sum("logs:" in line for line in lines) == 1
     assert lines[1] == "[    0.5s] example-gen        running"
+
+
+def test_a_model_the_infra_validator_refused_skips_the_pusher_as_not_infra_blessed_with_the_cause():
+    from tfx_kfp.components.infra_validator.causes import KERAS3_CAUSE
+
+    evaluator = TaskEvent("evaluator", DONE, outputs=OUTPUTS["evaluator"], parameters={"blessed": True})
+    infra = TaskEvent("infra-validator", DONE, outputs={"infra_blessing": {"blessed": 0, "cause": KERAS3_CAUSE}})
+    pusher = TaskEvent("pusher", SKIPPED)
+    events = {"evaluator": evaluator, "infra-validator": infra, "pusher": pusher}
+    assert key_result(pusher, events) == "not infra-blessed"
+    assert key_result(infra) == f"NOT infra-blessed: {KERAS3_CAUSE}"
+    line = run_result(events)
+    assert "NOT infra-blessed (a Keras 3 model exported with tf.saved_model.save" in line
+    assert "TF_USE_LEGACY_KERAS=1" in line and "keras.export.ExportArchive" in line
+    assert line.endswith("pusher skipped (not infra-blessed)")
+    # not blessed by the Evaluator: the InfraValidator never ran, both gated tasks skipped as not blessed
+    skipped = {"evaluator": evaluator, "infra-validator": TaskEvent("infra-validator", SKIPPED), "pusher": pusher}
+    assert key_result(pusher, skipped) == "not blessed"
+
+
+def test_the_evaluator_line_shows_the_metric_its_eval_config_blessed_on():
+    outputs = {"blessing": {"blessed": 1, "blessing_metric": "binary_accuracy", "baseline_version": 7,
+                            "baseline_metrics": {"binary_accuracy": 0.81}},
+               "metrics": {"binary_accuracy": 0.834, "example_count": 5000.0, "sparse_categorical_accuracy": 0.1}}
+    assert key_result(TaskEvent("evaluator", DONE, outputs=outputs)) == "accuracy 0.834 vs 0.810 of served v7, blessed"
+    outputs["blessing"]["blessing_metric"] = "auc"
+    outputs["metrics"]["auc"] = 0.9
+    assert key_result(TaskEvent("evaluator", DONE, outputs=outputs)) == "auc 0.900 vs served v7, blessed"

@@ -15,8 +15,8 @@ def _short(message: str, limit: int = 120) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def render_report(validation, reasons: List[str], warmup_records: int) -> str:
-    """Renders an ``executor.Validation`` and its decision as Markdown."""
+def render_infra_markdown(validation, reasons: List[str], warmup_records: int) -> str:
+    """Renders a ``components.infra_validator.executor.Validation`` and its decision as Markdown."""
     lines = ["# Infra validation", ""]
     lines += ["**Infra-blessed.**" if not reasons else "**Not infra-blessed.**", ""]
     lines += [f"- {md_escape(reason)}" for reason in reasons]
