@@ -190,7 +190,8 @@ class Orchestrator:
                     written_metadata=entry["written_metadata"], parameters=entry["parameters"]))
         record = self.running = TaskRecord(name, events.RUNNING, started=time.time())
         try:
-            return self._run_and_collect(record, task, component, container, parameters, artifacts, fingerprint)
+            return self._run_and_collect(record, task, component, container, parameters, artifacts, fingerprint,
+                                         env)
         except OSError as e:  # a full disk, a read-only root …: this stage failed, the run stops cleanly
             record.seconds = time.time() - record.started
             return self._fail(record, f"{e.strerror or e}" + (f": {e.filename}" if e.filename else ""), e)
@@ -201,7 +202,7 @@ class Orchestrator:
             self.running = None
 
     def _run_and_collect(self, record: TaskRecord, task, component, container, parameters, artifacts,
-                         fingerprint: str) -> TaskRecord:
+                         fingerprint: str, env: Dict[str, str]) -> TaskRecord:
         name = record.name
         task_root = os.path.join(self.settings.run_dir, name)
         os.makedirs(os.path.join(task_root, "parameters"), exist_ok=True)

@@ -15,7 +15,6 @@ import argparse
 import collections
 import datetime
 import glob
-import json
 import os
 import sys
 import tempfile
