@@ -52,7 +52,7 @@ def test_penguin_pipeline_in_docker_pushes_a_servable_model(runtime_image, tmp_p
 
     base, version = str(tmp_path / "serving_model" / "penguin"), pushed.group(1)
     version_dir = os.path.join(base, version)
-    assert os.listdir(base) == [version]
+    assert [v for v in os.listdir(base) if v.isdigit()] == [version]
     assert os.path.isfile(os.path.join(version_dir, "saved_model.pb"))
     assert os.path.isdir(os.path.join(version_dir, "variables"))
 

@@ -12,12 +12,13 @@ from tfx_kfp.pipelines import compile_pipeline, penguin
 
 
 def test_the_compiled_penguin_yaml_runs_locally_and_pushes_a_version(tmp_path, capsys):
-    """The default compile (for the kind cluster: data and models on its volume), run here unchanged with
-    run arguments pointing at this machine's folders, as `submit --param` would point it elsewhere."""
+    """The default compile (for the kind cluster: data, models and the module file on its volume), run here
+    unchanged with run arguments pointing at this machine's folders and module file, as `submit` would."""
     yaml_path, store = tmp_path / "p.yaml", tmp_path / "serving"
     assert main(["compile", "--pipeline", "penguin", "-o", str(yaml_path)]) == 0
     assert main(["run", "--local", "--pipeline-file", str(yaml_path), "--pipeline-root", str(tmp_path / "runs"),
-                 "--param", f"data_root={penguin.DATA_DIR}", "--param", f"serving_base_dir={store}"]) == 0
+                 "--param", f"data_root={penguin.DATA_DIR}", "--param", f"serving_base_dir={store}",
+                 "--module-file", penguin.MODULE_FILE]) == 0
     versions = [v for v in os.listdir(store) if v.isdigit()]
     assert len(versions) == 1 and os.path.isfile(store / versions[0] / "saved_model.pb")
     last = capsys.readouterr().out.strip().splitlines()[-1]
