@@ -16,7 +16,8 @@ from google.protobuf import json_format
 
 from tfx_kfp.runtime.errors import InputError
 
-SUPPORTED_TFMA_PREFIX = "0.47."
+# The TFMA lines of the two supported stacks: TFX 1.16 (0.47) and TFX 1.21 (0.52).
+SUPPORTED_TFMA_PREFIXES = ("0.47.", "0.52.")
 
 
 @functools.lru_cache(maxsize=None)
@@ -25,8 +26,9 @@ def config_pb2():
     from importlib import metadata
 
     version = metadata.version("tensorflow-model-analysis")
-    if not version.startswith(SUPPORTED_TFMA_PREFIX):
-        raise RuntimeError(f"tfx_kfp.runtime.tfma_protos supports tensorflow-model-analysis {SUPPORTED_TFMA_PREFIX}x, "
+    if not version.startswith(SUPPORTED_TFMA_PREFIXES):
+        supported = " and ".join(f"{prefix}x" for prefix in SUPPORTED_TFMA_PREFIXES)
+        raise RuntimeError(f"tfx_kfp.runtime.tfma_protos supports tensorflow-model-analysis {supported}, "
                            f"found {version}")
     package = importlib.util.find_spec("tensorflow_model_analysis")
     path = os.path.join(os.path.dirname(package.origin), "proto", "config_pb2.py")
