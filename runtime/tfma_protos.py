@@ -30,6 +30,10 @@ def config_pb2():
         supported = " and ".join(f"{prefix}x" for prefix in SUPPORTED_TFMA_PREFIXES)
         raise RuntimeError(f"tfx_kfp.runtime.tfma_protos supports tensorflow-model-analysis {supported}, "
                            f"found {version}")
+    # config.proto imports google/protobuf/wrappers.proto; TFMA 0.52's generated module (unlike 0.47's)
+    # leaves loading it to the package, so it must be in the default pool before the module is built.
+    from google.protobuf import wrappers_pb2  # noqa: F401
+
     package = importlib.util.find_spec("tensorflow_model_analysis")
     path = os.path.join(os.path.dirname(package.origin), "proto", "config_pb2.py")
     spec = importlib.util.spec_from_file_location("_tfx_kfp_tfma_config_pb2", path)
