@@ -7,6 +7,7 @@ the split it assigns is a hash of the deterministic form, which is what we write
 """
 
 import collections
+import importlib.util
 import glob
 import json
 import os
@@ -16,7 +17,7 @@ import pytest
 from tests._support import chain
 from tfx_kfp.components.example_gen import fast_csv, fast_example_gen
 
-TAXI_DATA = os.path.join(os.path.dirname(__import__("tfx").__file__), "examples", "chicago_taxi_pipeline", "data",
+TAXI_DATA = os.path.join(os.path.dirname(importlib.util.find_spec("tfx").origin), "examples", "chicago_taxi_pipeline", "data",
                          "simple")
 BUCKETS = [2, 3]  # train 2, eval 1: the component's defaults
 SPLITS = ["train", "eval"]
