@@ -33,7 +33,7 @@ from tfx_kfp.serving.protocol.errors import (
     Unavailable,
     error_for_http_status,
 )
-from tfx_kfp.serving.protocol.json_reader import parse_json
+from tfx_kfp.serving.protocol.json_codec import parse_json
 
 __all__ = ["ServingClient", "PROTOCOLS"]
 

@@ -7,12 +7,11 @@ so a caller gets the same Python values over both protocols. No TensorFlow
 import: messages come from :mod:`tfx_kfp.serving.client.protos`.
 """
 
-import json
 import time
 from typing import Any, Dict, Optional, Tuple
 
 from tfx_kfp.serving.protocol.errors import InvalidArgument, error_for_code
-from tfx_kfp.serving.protocol.json_reader import parse_json
+from tfx_kfp.serving.protocol.json_codec import parse_json
 
 __all__ = ["GrpcTransport"]
 
@@ -35,9 +34,9 @@ def _message(name: str):
 
 
 def _json(message, preserve_proto_field_names: bool = False) -> Any:
-    from tfx_kfp.serving.protocol.rest_response import message_to_json
+    from tfx_kfp.serving.protocol.rest_response import message_to_dict
 
-    return json.loads(message_to_json(message, preserve_proto_field_names))
+    return message_to_dict(message, preserve_proto_field_names)
 
 
 class GrpcTransport:

@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from tfx_kfp.serving.protocol.errors import FailedPrecondition, InvalidArgument
-from tfx_kfp.serving.protocol.json_reader import is_proto_text
+from tfx_kfp.serving.protocol.json_codec import is_proto_text
 from tfx_kfp.serving.models.servable import LoadedVersion
 from tfx_kfp.serving.protocol.tensors import dtype_name, numpy_to_dtype_enum, tensor_proto_to_ndarray
 

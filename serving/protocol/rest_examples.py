@@ -8,7 +8,7 @@ optional ``context`` example, and its error messages.
 from typing import Any, List, Optional
 
 from tfx_kfp.serving.protocol.errors import InvalidArgument
-from tfx_kfp.serving.protocol.json_reader import (
+from tfx_kfp.serving.protocol.json_codec import (
     debug_string, decode_base64_object, is_base64_object, is_proto_text, json_list, json_type_name,
 )
 from tfx_kfp.serving.protocol.rest_request import INT64_RANGE, UINT64_RANGE

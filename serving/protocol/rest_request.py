@@ -2,7 +2,7 @@
 
 Follows TF Serving's ``util/json_tensor.cc`` (2.16.1): the row (``instances``) and
 columnar (``inputs``) request formats, ``{"b64": ...}`` binary values and the exact
-error messages. Request JSON is read by :mod:`tfx_kfp.serving.protocol.json_reader`;
+error messages. Request JSON is read by :mod:`tfx_kfp.serving.protocol.json_codec`;
 classify/regress bodies are in :mod:`tfx_kfp.serving.protocol.rest_examples`, responses in
 :mod:`tfx_kfp.serving.protocol.rest_response`.
 """
@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 import numpy as np
 
 from tfx_kfp.serving.protocol.errors import InvalidArgument, ServingError, Unimplemented
-from tfx_kfp.serving.protocol.json_reader import (
+from tfx_kfp.serving.protocol.json_codec import (
     debug_string, decode_base64_object, is_base64_object, is_proto_text, json_list,
     json_type_name,
 )

@@ -1,96 +1,66 @@
-"""Renders REST response bodies as TF Serving does (predict: ``MakeJsonFromTensors``).
+"""Renders REST response bodies with TF Serving's values (predict: ``MakeJsonFromTensors``).
 
-Follows ``util/json_tensor.cc`` (TF Serving 2.16.1): the row (``predictions``) and
-columnar (``outputs``) layouts, ``{"b64": ...}`` for outputs named ``*_bytes``, and
-rapidjson's pretty-printing, written by :mod:`tfx_kfp.serving.protocol.json_writer`.
+Follows ``util/json_tensor.cc`` (TF Serving 2.16.1): the row (``predictions``) and columnar
+(``outputs``) shapes, ``{"b64": ...}`` for outputs named ``*_bytes``, and the number texts
+of :mod:`tfx_kfp.serving.protocol.json_codec`. Bodies are written compactly: rapidjson's
+pretty layout is whitespace no parsed client sees.
 """
 
 import base64
-from typing import Any, Dict, Iterable, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Tuple, Union
 
 import numpy as np
 
 from tfx_kfp.serving.protocol.errors import InvalidArgument
-from tfx_kfp.serving.protocol.json_writer import PrettyWriter, escape_string, format_float32, format_float64
+from tfx_kfp.serving.protocol.json_codec import escape_string, format_float32, format_float64
 from tfx_kfp.serving.protocol.rest_request import COLUMNAR_FORMAT
 from tfx_kfp.serving.protocol.tensors import (
     DT_BOOL, DT_DOUBLE, DT_FLOAT, DT_INT8, DT_INT16, DT_INT32, DT_INT64, DT_STRING,
     DT_UINT8, DT_UINT32, DT_UINT64, dtype_name, numpy_to_dtype_enum,
 )
 
-__all__ = ["predict_response_json", "error_body", "regress_body", "classify_body", "message_to_json"]
+__all__ = ["predict_response_json", "error_body", "regress_body", "classify_body",
+           "message_to_dict"]
+
+_INTEGERS = (DT_INT32, DT_INT16, DT_INT8, DT_UINT8, DT_INT64, DT_UINT32, DT_UINT64)
 
 
-def _scalar_formatter(array: np.ndarray, as_bytes: bool):
+def _b64_object(value: bytes) -> str:
+    return '{"b64":"' + base64.b64encode(value).decode("ascii") + '"}'
+
+
+def _formatter(name: str, array: np.ndarray) -> Callable[[Any], str]:
     dtype = numpy_to_dtype_enum(array)
     if dtype == DT_FLOAT:
         return format_float32
     if dtype == DT_DOUBLE:
         return format_float64
-    if dtype in (DT_INT32, DT_INT16, DT_INT8, DT_UINT8, DT_INT64, DT_UINT32, DT_UINT64):
+    if dtype in _INTEGERS:
         return str
     if dtype == DT_BOOL:
         return lambda v: "true" if v else "false"
     if dtype == DT_STRING:
-        if as_bytes:
-            return None  # objects: written token by token
+        if name.endswith("_bytes"):
+            return _b64_object
         return lambda v: escape_string(v if isinstance(v, bytes) else str(v).encode())
     raise InvalidArgument(f"Failed to write JSON value for tensor type: {dtype_name(dtype)}")
 
 
-def _write_b64(writer: PrettyWriter, value: bytes) -> None:
-    writer.start_object()
-    writer.key("b64")
-    writer.string(base64.b64encode(value).decode("ascii"))
-    writer.end_object()
-
-
-def _write_scalar(writer: PrettyWriter, value: Any, formatter) -> None:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if formatter is None:
-        _write_b64(writer, value)
-    else:
-        writer.raw(formatter(value))
-
-
-def _write_values(writer: PrettyWriter, array: np.ndarray, as_bytes: bool) -> None:
-    """AddTensorValues for a whole tensor: nested arrays per dimension, scalars bare."""
-    formatter = _scalar_formatter(array, as_bytes)
-    if array.ndim == 0:
-        _write_scalar(writer, array.item(), formatter)
-        return
-    _write_nested(writer, array.tolist(), array.ndim, formatter)
-
-
-def _write_row(writer: PrettyWriter, array: np.ndarray, index: int, formatter) -> None:
-    """AddTensorValues for one row (index along the batch dimension)."""
-    if array.ndim == 1:
-        _write_scalar(writer, array[index], formatter)
-    else:
-        _write_nested(writer, array[index].tolist(), array.ndim - 1, formatter)
-
-
-def _write_nested(writer: PrettyWriter, values: list, depth: int, formatter) -> None:
+def _text(values: Any, depth: int, formatter: Callable[[Any], str]) -> str:
+    """Nested arrays, one level per dimension, of ``values`` (a ``tolist()``)."""
+    if depth == 0:
+        return formatter(values)
     if depth == 1:
-        if formatter is None:
-            writer.start_array()
-            for value in values:
-                _write_b64(writer, value)
-            writer.end_array()
-        elif writer.single_line_arrays:
-            writer.values_single_line([formatter(v) for v in values])
-        else:
-            writer.values_multi_line([formatter(v) for v in values])
-        return
-    writer.start_array()
-    for item in values:
-        _write_nested(writer, item, depth - 1, formatter)
-    writer.end_array()
+        return "[" + ",".join(map(formatter, values)) + "]"
+    return "[" + ",".join(_text(v, depth - 1, formatter) for v in values) + "]"
 
 
-def _is_bytes_output(name: str, array: np.ndarray) -> bool:
-    return name.endswith("_bytes") and numpy_to_dtype_enum(array) == DT_STRING
+def _object(texts: Dict[str, str]) -> str:
+    return "{" + ",".join(escape_string(k) + ":" + v for k, v in texts.items()) + "}"
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
 
 
 def predict_response_json(outputs: Dict[str, np.ndarray], request_format: str) -> bytes:
@@ -98,22 +68,13 @@ def predict_response_json(outputs: Dict[str, np.ndarray], request_format: str) -
     if not outputs:
         raise InvalidArgument("Cannot convert empty tensor map to JSON")
     names = sorted(outputs)
-    writer = PrettyWriter()
-    writer.start_object()
     if request_format == COLUMNAR_FORMAT:
-        writer.key("outputs")
-        many = len(names) > 1
-        if many:
-            writer.start_object()
+        columns = {}
         for name in names:
-            if many:
-                writer.key(name)
-            _write_values(writer, outputs[name], _is_bytes_output(name, outputs[name]))
-        if many:
-            writer.end_object()
-        writer.end_object()
-        return writer.getbytes()
-
+            array = outputs[name]
+            columns[name] = _text(array.tolist(), array.ndim, _formatter(name, array))
+        return _encode('{"outputs":' + (columns[names[0]] if len(names) == 1
+                                         else _object(columns)) + "}")
     batch_size = -1
     for name in names:
         array = outputs[name]
@@ -123,85 +84,40 @@ def predict_response_json(outputs: Dict[str, np.ndarray], request_format: str) -
             raise InvalidArgument(f"Tensor name: {name} has inconsistent batch size: "
                                   f"{array.shape[0]} expecting: {batch_size}")
         batch_size = array.shape[0]
-    writer.key("predictions")
-    writer.start_array()
-    many = len(names) > 1
-    if not many:
-        name = names[0]
-        array = outputs[name]
-        formatter = _scalar_formatter(array, _is_bytes_output(name, array))
-        writer.single_line_arrays = True
-        if formatter is not None and array.ndim == 1:
-            # Fast path: one scalar per row, written as one run of values.
-            texts = [formatter(v) for v in array.tolist()]
-            if texts:
-                writer.raw(", ".join(texts))
-                writer._levels[-1][1] = len(texts)
-        else:
-            for index in range(batch_size):
-                _write_row(writer, array, index, formatter)
-        writer.single_line_arrays = False
+    if len(names) == 1:
+        array = outputs[names[0]]
+        rows = _text(array.tolist(), array.ndim, _formatter(names[0], array))
     else:
-        formatters = {name: _scalar_formatter(outputs[name], _is_bytes_output(name, outputs[name]))
-                      for name in names}
-        for index in range(batch_size):
-            writer.start_object()
-            writer.single_line_arrays = True
-            for name in names:
-                writer.key(name)
-                _write_row(writer, outputs[name], index, formatters[name])
-            writer.single_line_arrays = False
-            writer.end_object()
-    writer.end_array()
-    writer.end_object()
-    return writer.getbytes()
+        columns = {name: (outputs[name].tolist(), outputs[name].ndim - 1,
+                          _formatter(name, outputs[name])) for name in names}
+        rows = "[" + ",".join(
+            _object({name: _text(values[index], depth, formatter)
+                     for name, (values, depth, formatter) in columns.items()})
+            for index in range(batch_size)) + "]"
+    return _encode('{"predictions":' + rows + "}")
 
 
 def error_body(message: str) -> bytes:
-    """Returns TF Serving's REST error body: ``{\\n    "error": "..."\\n}``."""
-    return ('{\n    "error": ' + escape_string(message) + "\n}").encode("utf-8", "surrogateescape")
+    """TF Serving's REST error body, ``{"error": "<message>"}``."""
+    return _encode('{"error":' + escape_string(message) + "}")
 
 
 def regress_body(values: Iterable[float]) -> bytes:
-    """Returns the ``:regress`` response body for a list of float32 results."""
-    writer = PrettyWriter()
-    writer.start_object()
-    writer.key("results")
-    writer.single_line_arrays = True
-    writer.values_single_line([format_float32(v) for v in values])
-    writer.end_object()
-    return writer.getbytes()
+    """The ``:regress`` response body for float32 results."""
+    return _encode('{"results":[' + ",".join(map(format_float32, values)) + "]}")
 
 
 def classify_body(results: Iterable[Iterable[Tuple[Union[str, bytes], float]]]) -> bytes:
-    """Returns the ``:classify`` response body.
-
-    Args:
-        results: For each example, its (label, float32 score) pairs.
-    """
-    writer = PrettyWriter()
-    writer.start_object()
-    writer.key("results")
-    writer.start_array()
-    for classes in results:
-        writer.single_line_arrays = True
-        writer.start_array()
-        for label, score in classes:
-            writer.start_array()
-            writer.string(label)
-            writer.raw(format_float32(score))
-            writer.end_array()
-        writer.end_array()
-        writer.single_line_arrays = False
-    writer.end_array()
-    writer.end_object()
-    return writer.getbytes()
+    """The ``:classify`` response body for each example's (label, float32 score) pairs."""
+    return _encode('{"results":[' + ",".join(
+        "[" + ",".join(f"[{escape_string(label)},{format_float32(score)}]"
+                       for label, score in classes) + "]"
+        for classes in results) + "]}")
 
 
-def message_to_json(message, preserve_proto_field_names: bool = False) -> str:
-    """A proto as TF Serving prints it (defaults included); layout is json_format's."""
+def message_to_dict(message, preserve_proto_field_names: bool = False) -> Dict[str, Any]:
+    """A proto as TF Serving's REST API renders it (default values included)."""
     from google.protobuf import json_format
 
-    return json_format.MessageToJson(
-        message, including_default_value_fields=True, indent=1,
-        preserving_proto_field_name=preserve_proto_field_names) + "\n"
+    return json_format.MessageToDict(message, including_default_value_fields=True,
+                                     preserving_proto_field_name=preserve_proto_field_names)

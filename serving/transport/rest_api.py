@@ -6,6 +6,7 @@ Mirrors TF Serving's ``HttpRestApiHandler``: the same URL patterns
 the same JSON bodies, and the status mapping of ``http_server.cc``.
 """
 
+import json
 import logging
 import re
 from typing import List, Optional, Tuple
@@ -15,13 +16,13 @@ from tfx_kfp.serving.models import classify_regress
 from tfx_kfp.serving.models import inference
 from tfx_kfp.serving.models import proto_handlers
 from tfx_kfp.serving.protocol.errors import FailedPrecondition, InvalidArgument, ServingError, Unknown
-from tfx_kfp.serving.protocol.json_reader import parse_json_object
+from tfx_kfp.serving.protocol.json_codec import parse_json_object
 from tfx_kfp.serving.models.manager import ModelManager
 from tfx_kfp.serving.transport.metrics import recorded
 from tfx_kfp.serving.protocol.rest_request import predict_inputs_from_json, signature_name_of
 from tfx_kfp.serving.protocol.rest_examples import examples_from_json
 from tfx_kfp.serving.protocol.rest_response import (
-    classify_body, error_body, predict_response_json, regress_body, message_to_json,
+    classify_body, error_body, message_to_dict, predict_response_json, regress_body,
 )
 
 __all__ = ["RestApi", "RestResponse", "HANDLER_PATH", "NOT_FOUND_HTML", "BAD_REQUEST_HTML"]
@@ -199,7 +200,7 @@ class RestApi:
             request.model_spec.version.value = version
         response = get_model_status_pb2.GetModelStatusResponse()
         proto_handlers.fill_status(self._manager, request.model_spec, response)
-        return message_to_json(response).encode("utf-8")
+        return json.dumps(message_to_dict(response)).encode("utf-8")
 
     def _metadata(self, name: str, version: Optional[int], label: Optional[str]) -> bytes:
         from tensorflow_serving.apis import get_model_metadata_pb2
@@ -209,10 +210,9 @@ class RestApi:
             proto_handlers.fill_metadata(loaded, response)
         signature_map = get_model_metadata_pb2.SignatureDefMap()
         response.metadata[proto_handlers.SIGNATURE_DEF_FIELD].Unpack(signature_map)
-        model_spec = message_to_json(response.model_spec, preserve_proto_field_names=True)
-        signatures = message_to_json(signature_map, preserve_proto_field_names=True)
-        return ("{\n" + '"model_spec":' + model_spec + ",\n" + '"metadata": {'
-                + '"signature_def": ' + signatures + "}\n" + "}\n").encode("utf-8")
+        return json.dumps({
+            "model_spec": message_to_dict(response.model_spec, preserve_proto_field_names=True),
+            "metadata": {"signature_def": message_to_dict(signature_map, True)}}).encode("utf-8")
 
 
 class _EmptyBodyError(InvalidArgument):

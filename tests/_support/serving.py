@@ -2,11 +2,24 @@
 
 import http.client
 import importlib
+import json
 from typing import Dict, Optional, Tuple
 
 MODEL_NAME = "half_plus_two"
 MODEL_VERSION = 123
 PUSH_BOOKKEEPING = '{"pushed_by": "tfx-kfp", "version": 123}'
+
+
+def parsed(response: Tuple[int, bytes]) -> Tuple[int, str]:
+    """(status, JSON body) as a client sees it once parsed: values and their JSON types (1 vs
+    1.0, float digits), not the layout, which the server does not emulate (docs/serving.md)."""
+    status, body = response
+    return status, json.dumps(json.loads(body.decode("utf-8", "surrogateescape")))
+
+
+def reply(status: int, value) -> Tuple[int, str]:
+    """The ``parsed`` form of a response whose JSON body is ``value``."""
+    return status, json.dumps(value)
 
 
 class Deferred:

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests._support.serving import MODEL_NAME, RawHttp
-from tfx_kfp.serving.protocol.json_reader import is_proto_text
+from tests._support.serving import MODEL_NAME, RawHttp, parsed, reply
+from tfx_kfp.serving.protocol.json_codec import is_proto_text
 
 FUZZ_SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                          suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -131,8 +131,8 @@ def test_undecodable_grpc_messages(hpt_server, payload, method):
 
 
 def test_server_still_serves_after_fuzzing(rest: RawHttp, grpc_stubs):
-    assert rest.post(f"/v1/models/{MODEL_NAME}:predict", b'{"instances": [1.0]}') == (
-        200, b'{\n    "predictions": [2.5\n    ]\n}')
+    assert parsed(rest.post(f"/v1/models/{MODEL_NAME}:predict", b'{"instances": [1.0]}')) == \
+        reply(200, {"predictions": [2.5]})
     import tensorflow as tf
     from tensorflow_serving.apis import predict_pb2
 

@@ -1,15 +1,24 @@
-"""Unit tests of the byte-exact JSON reading and writing (no TensorFlow, no server)."""
+"""Unit tests of the JSON rules a client sees once parsed (no TensorFlow, no server).
 
+Number texts follow TF Serving's ``WriteDecimal`` (util/json_tensor.cc, 2.16.1): a float32
+written with six digits parses to another value than the float32's shortest repr, so the
+digits are kept; the layout (indentation, line breaks) is not emulated.
+"""
+
+import json
 import math
 
+import numpy as np
 import pytest
 
 from tfx_kfp.serving.protocol.errors import InvalidArgument
-from tfx_kfp.serving.protocol.json_reader import (
-    debug_string, format_rapidjson_double, parse_json, parse_json_object,
+from tfx_kfp.serving.protocol.json_codec import (
+    debug_string, format_float32, format_float64, format_rapidjson_double, parse_json,
+    parse_json_object,
 )
-from tfx_kfp.serving.protocol.json_writer import PrettyWriter, format_float32, format_float64
-from tfx_kfp.serving.protocol.rest_response import classify_body, error_body, regress_body
+from tfx_kfp.serving.protocol.rest_response import (
+    classify_body, error_body, predict_response_json, regress_body,
+)
 
 
 @pytest.mark.parametrize("value, text", [
@@ -55,28 +64,51 @@ def test_debug_string_stops_at_nan_like_rapidjson():
     assert debug_string([1.0, float("nan"), 2.0]) == "[1.0, "
 
 
-def test_error_body_layout_and_escaping():
-    assert error_body('bad "x"\n\x01') == b'{\n    "error": "bad \\"x\\"\\n\\u0001"\n}'
+def test_error_body_escaping_round_trips():
+    assert json.loads(error_body('bad "x"\n\x01')) == {"error": 'bad "x"\n\x01'}
 
 
-def test_regress_and_classify_bodies():
-    assert regress_body([3.5, 4.0]) == b'{\n    "results": [3.5, 4.0]\n}'
-    assert classify_body([[("a", 0.25), ("b", 0.75)], [("", 1.0)]]) == (
-        b'{\n    "results": [[["a", 0.25], ["b", 0.75]], [["", 1.0]]\n    ]\n}')
+def test_regress_and_classify_bodies_keep_float32_digits():
+    assert json.loads(regress_body([3.5, 4.0, float(np.float32(1 / 3))])) == {
+        "results": [3.5, 4.0, 0.333333343]}
+    assert json.loads(classify_body([[("a", 0.25), (b"b", 0.75)], [("", 1.0)]])) == {
+        "results": [[["a", 0.25], ["b", 0.75]], [["", 1.0]]]}
 
 
-def test_pretty_writer_object_in_array():
-    writer = PrettyWriter()
-    writer.start_object()
-    writer.key("k")
-    writer.start_array()
-    writer.start_object()
-    writer.key("a")
-    writer.raw("1")
-    writer.end_object()
-    writer.end_array()
-    writer.end_object()
-    assert writer.getvalue() == '{\n    "k": [\n        {\n            "a": 1\n        }\n    ]\n}'
+def test_predict_values_as_tf_serving_writes_them():
+    third = np.float32(1 / 3)
+    body = predict_response_json({
+        "f": np.array([third, 3.0, np.nan, np.inf], np.float32),
+        "d": np.array([1 / 3, 12.0, -np.inf, 0.1], np.float64),
+        "i": np.array([1, -2, 2**62, 0], np.int64),
+        "s": np.array([b"\xff", b"a", b"", b"q"], object),
+        "x_bytes": np.array([b"hi", b"", b"\x00", b"b"], object),
+    }, "row")
+    assert b'"f":NaN' in body and b"Infinity" in body and b"\xff" in body  # as TF Serving sends
+    rows = parse_json(body)["predictions"]
+    assert [r["f"] for r in rows[:2]] == [0.333333343, 3.0]  # not float(third): 0.3333333432674408
+    assert type(rows[1]["f"]) is float and type(rows[0]["i"]) is int and rows[2]["i"] == 2**62
+    assert math.isnan(rows[2]["f"]) and rows[3]["f"] == math.inf and rows[2]["d"] == -math.inf
+    assert [r["d"] for r in (rows[0], rows[1], rows[3])] == [0.3333333333333333, 12.0, 0.1]
+    assert rows[0]["s"].encode("utf-8", "surrogateescape") == b"\xff"  # raw bytes pass through
+    assert [r["x_bytes"] for r in rows[:2]] == [{"b64": "aGk="}, {"b64": ""}]
+    columns = json.loads(predict_response_json({"y": np.array([[1.0, 2.5]], np.float32)},
+                                                "columnar"))
+    assert json.dumps(columns) == '{"outputs": [[1.0, 2.5]]}'
+
+
+@pytest.mark.parametrize("outputs, message", [
+    ({}, "Cannot convert empty tensor map to JSON"),
+    ({"a": np.float32(1)}, "Tensor name: a has no shape information "),
+    ({"a": np.zeros(2), "b": np.zeros(3)}, "Tensor name: b has inconsistent batch size: 3 "
+                                           "expecting: 2"),
+    ({"a": np.zeros(2, np.complex64)}, "Failed to write JSON value for tensor type: complex64"),
+])
+def test_predict_rendering_errors(outputs, message):
+    outputs = {k: np.asarray(v) for k, v in outputs.items()}
+    with pytest.raises(InvalidArgument) as raised:
+        predict_response_json(outputs, "row")
+    assert raised.value.message == message
 
 
 # ------------------------------------------------------------------ parsing
@@ -137,7 +169,7 @@ def test_deep_nesting_is_an_error_not_a_crash():
 def test_base64_accepted_like_absl(text, decoded):
     # TF Serving decodes {"b64": ...} with absl::Base64Unescape (absl/strings/escaping.cc):
     # ASCII whitespace is skipped anywhere; padding is optional.
-    from tfx_kfp.serving.protocol.json_reader import decode_base64_object
+    from tfx_kfp.serving.protocol.json_codec import decode_base64_object
 
     assert decode_base64_object({"b64": text}) == decoded
 
@@ -145,7 +177,7 @@ def test_base64_accepted_like_absl(text, decoded):
 @pytest.mark.parametrize("text", ["QUI==", "QUJD=", "QQ===", "Q", "-_", "QU!D"])
 def test_base64_rejected_like_absl(text):
     # ... but padding, when present, must be exactly what the length needs.
-    from tfx_kfp.serving.protocol.json_reader import decode_base64_object
+    from tfx_kfp.serving.protocol.json_codec import decode_base64_object
 
     with pytest.raises(InvalidArgument, match="^Unable to base64 decode$"):
         decode_base64_object({"b64": text})

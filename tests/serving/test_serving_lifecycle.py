@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests._support.serving import RawHttp
+from tests._support.serving import RawHttp, parsed, reply
 from tests._support import serving_models
 from tfx_kfp.serving import NotFound, ServingClient, Unavailable, server
 
@@ -100,8 +100,8 @@ def test_config_file_policies_and_labels(versions_root, tmp_path):
             with pytest.raises(NotFound):
                 client.predict("specific", instances=[0.0], version=2)
         raw = RawHttp(handle.rest_port)
-        assert raw.post("/v1/models/latest/labels/stable:predict", b'{"instances": [0]}') == (
-            200, b'{\n    "predictions": [2.0\n    ]\n}')
+        assert parsed(raw.post("/v1/models/latest/labels/stable:predict",
+                               b'{"instances": [0]}')) == reply(200, {"predictions": [2.0]})
 
 
 def test_deleting_a_version_directory_unloads_it(versions_root, tmp_path):
@@ -133,15 +133,12 @@ def test_failed_version_keeps_serving_versions_and_reports_error(versions_root, 
         wait_until(lambda: states(handle, "m").get(2) == "END")
         assert states(handle, "m") == {2: "END", 1: "AVAILABLE"}
         raw = RawHttp(handle.rest_port)
-        status, body = raw.get("/v1/models/m")
-        assert status == 200
         path = os.path.join(base, "2", "saved_model.pb")
-        assert body.decode() == (
-            '{\n "model_version_status": [\n  {\n   "version": "2",\n   "state": "END",\n'
-            '   "status": {\n    "error_code": "DATA_LOSS",\n    "error_message": "Can\'t parse '
-            + path + ' as binary proto"\n   }\n  },\n  {\n   "version": "1",\n'
-            '   "state": "AVAILABLE",\n   "status": {\n    "error_code": "OK",\n'
-            '    "error_message": ""\n   }\n  }\n ]\n}\n')
+        assert parsed(raw.get("/v1/models/m")) == reply(200, {"model_version_status": [
+            {"version": "2", "state": "END", "status": {
+                "error_code": "DATA_LOSS", "error_message": f"Can't parse {path} as binary proto"}},
+            {"version": "1", "state": "AVAILABLE",
+             "status": {"error_code": "OK", "error_message": ""}}]})
         assert raw.post("/v1/models/m:predict", b'{"instances": [0]}')[0] == 200
         os.makedirs(os.path.join(base, "3"))  # no saved_model.pb at all
         wait_until(lambda: states(handle, "m").get(3) == "END")

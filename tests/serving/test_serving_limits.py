@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-from tests._support.serving import MODEL_NAME, RawHttp
+from tests._support.serving import MODEL_NAME, RawHttp, parsed, reply
 
 PREDICT = f"/v1/models/{MODEL_NAME}:predict"
-TWO_AND_A_HALF = b'{\n    "predictions": [2.5\n    ]\n}'
+TWO_AND_A_HALF = reply(200, {"predictions": [2.5]})
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +63,12 @@ def test_slow_connections_do_not_lock_out_normal_requests(limited):
         started = time.monotonic()
         raw = RawHttp(port)
         for _ in range(20):
-            assert raw.post(PREDICT, b'{"instances": [1.0]}') == (200, TWO_AND_A_HALF)
+            assert parsed(raw.post(PREDICT, b'{"instances": [1.0]}')) == TWO_AND_A_HALF
         assert time.monotonic() - started < 10
         time.sleep(1.5)  # past the shedding grace: new connections now push out the idle ones
         for _ in range(5):
             _connect(port).close()
-        assert raw.post(PREDICT, b'{"instances": [1.0]}') == (200, TWO_AND_A_HALF)
+        assert parsed(raw.post(PREDICT, b'{"instances": [1.0]}')) == TWO_AND_A_HALF
         shed = 0
         for sock in slow[::3]:  # the silent ones, oldest first
             sock.settimeout(0.01)
@@ -116,7 +116,7 @@ def test_body_memory_budget_is_shared_and_released(limited):
         for sock in holders:
             sock.close()
     # Everything held was given back: a normal request fits again.
-    assert raw.post(PREDICT, b'{"instances": [1.0]}') == (200, TWO_AND_A_HALF)
+    assert parsed(raw.post(PREDICT, b'{"instances": [1.0]}')) == TWO_AND_A_HALF
 
 
 def test_an_endless_chunked_body_gets_413_not_retry_later(limited):
@@ -153,8 +153,8 @@ def test_decoded_size_counts_against_the_budget(limited):
     assert len(body) < 1 << 20
     status, answer = RawHttp(limited.rest_port).post(PREDICT, body)
     assert status == 413 and "once decoded" in json.loads(answer)["error"], answer[:300]
-    assert RawHttp(limited.rest_port).post(PREDICT, b'{"instances": [1.0]}') == (
-        200, TWO_AND_A_HALF)
+    assert parsed(RawHttp(limited.rest_port).post(PREDICT, b'{"instances": [1.0]}')) == \
+        TWO_AND_A_HALF
 
 
 @pytest.mark.parametrize("dtype_name, element", [
@@ -170,7 +170,7 @@ def test_the_decoded_size_bound_holds_for_every_body_shape(dtype_name, element):
     from types import SimpleNamespace
 
     from tfx_kfp.serving.protocol import tensors
-    from tfx_kfp.serving.protocol.json_reader import parse_json_object
+    from tfx_kfp.serving.protocol.json_codec import parse_json_object
     from tfx_kfp.serving.protocol.rest_request import predict_inputs_from_json
     from tfx_kfp.serving.transport.rest_limits import decoded_size_bound
 

@@ -1,16 +1,15 @@
-"""Parses REST request bodies with Python's json module, as TF Serving's rapidjson does.
+"""TF Serving's JSON text rules, where a client can tell them apart once the JSON is parsed.
 
-What a client can tell apart is kept: ``NaN``/``Infinity`` are accepted, anything
-after the root value is ignored (rapidjson's ``kParseStopWhenDoneFlag``), invalid
-UTF-8 inside strings is not an error (strings are decoded with
-``surrogateescape`` so ``s.encode("utf-8", "surrogateescape")`` gives the bytes
-back), and failures are ``JSON Parse error: <reason> at offset: <byte>`` with
-HTTP 400. The reason texts are Python's, not rapidjson's (no client depends on
-them). Values are then checked by TF Serving's rules shared by all request kinds:
-``{"b64": ...}`` objects as ``absl::Base64Unescape`` reads them, non-empty lists,
-and request fragments quoted in error messages as ``JsonValueToDebugString``
-renders them (rapidjson's ``Writer``: single-line arrays, shortest doubles, cut
-near 256 bytes). No TensorFlow import.
+Reading (rapidjson in TF Serving): ``NaN``/``Infinity`` accepted, anything after the root
+value ignored, invalid UTF-8 in strings kept (``surrogateescape``: ``s.encode("utf-8",
+"surrogateescape")`` gives the bytes back), and ``JSON Parse error: <reason> at offset:
+<byte>`` (the reason is Python's wording). ``{"b64": ...}`` is read as ``absl::Base64Unescape``
+reads it. Writing keeps what changes parsed values: float32/float64 digits
+(``WriteDecimal``), ``NaN``/``Infinity`` tokens, and the request fragments quoted in error
+messages (``JsonValueToDebugString``: rapidjson's PrettyWriter with single-line arrays,
+shortest doubles, cut near 256 characters), which are text inside the message. Response
+layout (indentation, line breaks) is not emulated: no client sees it once parsed.
+No TensorFlow or numpy import.
 """
 
 import base64
@@ -18,23 +17,15 @@ import binascii
 import json
 import math
 import re
-from typing import Any
+import struct
+from typing import Any, Iterator, Optional, Union
 
 from tfx_kfp.serving.protocol.errors import InvalidArgument
-from tfx_kfp.serving.protocol.json_writer import LimitReached, PrettyWriter
 
-__all__ = [
-    "parse_json_object",
-    "parse_json",
-    "JsonParseError",
-    "is_proto_text",
-    "is_base64_object",
-    "decode_base64_object",
-    "json_list",
-    "debug_string",
-    "json_type_name",
-    "format_rapidjson_double",
-]
+__all__ = ["parse_json_object", "parse_json", "JsonParseError", "is_proto_text",
+           "is_base64_object", "decode_base64_object", "json_list", "debug_string",
+           "json_type_name", "format_rapidjson_double", "escape_string", "format_float32",
+           "format_float64"]
 
 _DECODER = json.JSONDecoder()
 _WHITESPACE = " \t\n\r"
@@ -42,6 +33,12 @@ _WHITESPACE = " \t\n\r"
 # skipped anywhere, padding optional but, when present, exactly what the length needs.
 _BASE64_TEXT = re.compile(r"([A-Za-z0-9+/]*)(=*)")
 _ASCII_SPACE = str.maketrans("", "", " \t\n\v\f\r")
+# rapidjson's Writer escapes control characters, '"' and '\' only.
+_ESCAPES = {i: "\\u%04X" % i for i in range(0x20)}
+_ESCAPES.update({0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r",
+                 ord('"'): '\\"', ord("\\"): "\\\\"})
+_DEBUG_LIMIT = 256  # JsonValueToDebugString's buffer: writing stops once it is this full
+_INDENT = "    "
 
 
 def is_proto_text(text: str) -> bool:
@@ -119,6 +116,41 @@ def json_list(doc: dict, key: str, not_a_list: str, empty: str) -> list:
     return value
 
 
+def escape_string(value: Union[str, bytes]) -> str:
+    """``value`` quoted as rapidjson's Writer writes it; invalid UTF-8 bytes pass through."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "surrogateescape")
+    return '"' + value.translate(_ESCAPES) + '"'
+
+
+def _finish_decimal(text: str, value: float) -> str:
+    if value != value:
+        return "NaN"
+    if math.isinf(value):
+        return "-Infinity" if value < 0 else "Infinity"
+    return text if "." in text or "e" in text else text + ".0"
+
+
+def format_float32(value: float) -> str:
+    """A float32 as TF Serving's ``WriteDecimal<float>``: six digits unless they do not round-trip."""
+    text = "%g" % value
+    try:
+        round_trips = struct.unpack("f", struct.pack("f", float(text)))[0] == value
+    except OverflowError:  # six digits rounded past float32's largest value
+        round_trips = False
+    if not round_trips:
+        text = "%.9g" % value
+    return _finish_decimal(text, value)
+
+
+def format_float64(value: float) -> str:
+    """A float64 as TF Serving's ``WriteDecimal<double>``: six digits unless they do not round-trip."""
+    text = "%g" % value
+    if value == value and float(text) != value:
+        text = "%.17g" % value
+    return _finish_decimal(text, value)
+
+
 def _prettify(digits: str, k: int, max_decimal_places: int = 324) -> str:
     length = len(digits)
     kk = length + k
@@ -158,43 +190,49 @@ def format_rapidjson_double(value: float) -> str:
     return sign + _prettify(stripped, k)
 
 
-def _accept(value: Any, writer: PrettyWriter) -> None:
+def _debug_chunks(value: Any, depth: int, separator: str) -> Iterator[Optional[str]]:
+    """rapidjson PrettyWriter's output for ``value``, one token (with its separator) at a time.
+
+    Arrays stay on one line (``kFormatSingleLineArray``); None marks a NaN or infinity, which
+    rapidjson refuses after writing its separator.
+    """
     if isinstance(value, dict):
-        writer.start_object()
-        for key, item in value.items():
-            writer.key(key)
-            _accept(item, writer)
-        writer.end_object()
+        yield separator + "{"
+        inner = "\n" + _INDENT * (depth + 1)
+        for index, (key, item) in enumerate(value.items()):
+            yield ("," if index else "") + inner + escape_string(key)
+            yield from _debug_chunks(item, depth + 1, ": ")
+        yield ("\n" + _INDENT * depth if value else "") + "}"
     elif isinstance(value, list):
-        writer.start_array()
-        for item in value:
-            _accept(item, writer)
-        writer.end_array()
+        yield separator + "["
+        for index, item in enumerate(value):
+            yield from _debug_chunks(item, depth + 1, ", " if index else "")
+        yield "]"
     elif isinstance(value, str):
-        writer.string(value)
-    elif value is True:
-        writer.raw("true")
-    elif value is False:
-        writer.raw("false")
-    elif value is None:
-        writer.raw("null")
+        yield separator + escape_string(value)
+    elif isinstance(value, bool) or value is None:
+        yield separator + {True: "true", False: "false", None: "null"}[value]
     elif isinstance(value, int) and -(1 << 63) <= value < (1 << 64):
-        writer.raw(str(value))
+        yield separator + str(value)
     else:
         text = format_rapidjson_double(float(value))
-        if not text:  # rapidjson writes the separator, then refuses NaN/Inf.
-            writer.refuse_value()
-        writer.raw(text)
+        yield separator + text
+        if not text:
+            yield None
 
 
 def debug_string(value: Any) -> str:
-    """Renders a request fragment like TF Serving's ``JsonValueToDebugString``."""
-    writer = PrettyWriter(single_line_arrays=True, limit=256)
+    """A request fragment as TF Serving's ``JsonValueToDebugString`` renders it in messages."""
+    parts, size = [], 0
     try:
-        _accept(value, writer)
-    except (LimitReached, RecursionError):
+        for chunk in _debug_chunks(value, 0, ""):
+            if chunk is None or size >= _DEBUG_LIMIT:  # rapidjson checks before each token
+                break
+            parts.append(chunk)
+            size += len(chunk)
+    except RecursionError:
         pass
-    return writer.getvalue()
+    return "".join(parts)
 
 
 def json_type_name(value: Any) -> str:
