@@ -1,25 +1,20 @@
-"""Starts the local model server (REST + gRPC) inside the current process.
+"""Starts the local model server (REST + gRPC) in background threads of this process.
 
 Example::
 
-    from tfx_kfp.serving import server
-
     with server.start("penguin", "/models/penguin", rest_port=0, grpc_port=0) as handle:
         handle.wait_until_available(timeout=60)
-        print(handle.rest_port, handle.grpc_port)
 
-Both APIs run in background threads; ``stop()`` (or leaving the ``with``
-block) shuts them down and unloads every model. With ``wait_for_models`` (what
-``tfx-kfp serve`` uses) the ports open only once every model's first load
-finished, and a failed first load raises instead, as ``tensorflow_model_server``
-does at startup.
+With ``wait_for_models`` (``tfx-kfp serve``) the ports open only once every model's first
+load finished, and a failed first load raises, as ``tensorflow_model_server`` exits.
 """
 
 import logging
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence, Union
 
+from tfx_kfp.serving.flags import DEFAULT_LOAD_TIMEOUT_SECONDS
 from tfx_kfp.serving.models.manager import ModelManager
 from tfx_kfp.serving.models.config import ModelConfig, load_model_config_file, single_model_config
 from tfx_kfp.serving.transport.rest_limits import RestLimits
@@ -32,27 +27,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ServerOptions:
-    """Server settings (TF Serving's flag names where one exists).
+    """Server settings; :func:`tfx_kfp.serving.flags.server_arguments` maps each from its
+    ``tensorflow_model_server`` flag (docs/serving.md lists them).
 
     Attributes:
-        poll_seconds: ``--file_system_poll_wait_seconds`` (<= 0: poll once).
-        max_num_load_retries: ``--max_num_load_retries``.
-        load_retry_interval_seconds: ``--load_retry_interval_micros`` / 1e6.
-        enable_warmup: ``--enable_model_warmup``.
-        rest_api_timeout_ms: ``--rest_api_timeout_in_ms`` (0: none).
-        rest_api_num_threads: ``--rest_api_num_threads``.
-        enable_cors: ``--rest_api_enable_cors_support``.
-        saved_model_tags: ``--saved_model_tags``.
-        inter_op_threads: ``--tensorflow_inter_op_parallelism`` (-1: request thread).
-        intra_op_threads: ``--tensorflow_intra_op_parallelism`` (0: TF chooses).
-        grpc_max_threads: ``--grpc_max_threads``: gRPC calls in progress at most (more get
-            RESOURCE_EXHAUSTED at once, as in TF Serving).
-        grpc_socket_path: ``--grpc_socket_path`` (also serve gRPC on this UNIX socket).
-        batching: Batching parameters (``--enable_batching``); None: off.
-        metrics_path: Prometheus path on the REST port (``--monitoring_config_file``).
-        allow_unavailable_labels: ``--allow_version_labels_for_unavailable_models``.
-        load_timeout_seconds: A version whose load and warmup take longer fails
-            (``--model_load_timeout_seconds``; <= 0: no limit, as TF Serving).
+        batching: ``BatchingOptions`` (``--enable_batching``); None: off.
         rest_limits: Deadlines and memory bounds of the REST transport.
         wait_for_models: Seconds to wait for every first load before opening the
             ports (None: open them at once).
@@ -74,21 +53,14 @@ class ServerOptions:
     batching: Optional[object] = None
     metrics_path: str = ""
     allow_unavailable_labels: bool = False
-    load_timeout_seconds: float = 600.0
+    load_timeout_seconds: float = DEFAULT_LOAD_TIMEOUT_SECONDS
     rest_limits: RestLimits = field(default_factory=RestLimits)
     wait_for_models: Optional[float] = None
     on_event: Optional[Callable[[str], None]] = None
 
 
 class ServerHandle:
-    """A running server.
-
-    Attributes:
-        host: Bound address.
-        rest_port: REST port (None when REST is off).
-        grpc_port: gRPC port (None when gRPC is off).
-        manager: The model manager (versions, status).
-    """
+    """A running server: ``host``, ``rest_port``/``grpc_port`` (None when off), ``manager``."""
 
     def __init__(self, host: str, manager: ModelManager, rest_server, grpc_server,
                  grpc_port: Optional[int]):
@@ -101,11 +73,7 @@ class ServerHandle:
         self._stopped = False
 
     def wait_until_available(self, timeout: float) -> None:
-        """Blocks until every configured model has an AVAILABLE version.
-
-        Raises:
-            tfx_kfp.serving.Unavailable: On timeout or failed loads, with each model's errors.
-        """
+        """Blocks until every model has an AVAILABLE version; raises ``Unavailable`` if not."""
         self.manager.wait_until_available(timeout)
 
     def stop(self, grace: float = 5.0) -> None:
@@ -194,45 +162,25 @@ def _start(configs: Sequence[ModelConfig], rest_port: Optional[int], grpc_port: 
     return handle
 
 
-def _options(overrides: dict) -> ServerOptions:
-    known = {f.name for f in fields(ServerOptions)}
-    unknown = set(overrides) - known
-    if unknown:
-        raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
-    return ServerOptions(**overrides)
-
-
 def start(model_name: str, model_base_path: str, *, rest_port: Optional[int] = 8501,
           grpc_port: Optional[int] = 8500, host: str = "127.0.0.1",
           **options) -> ServerHandle:
-    """Serves one model from ``model_base_path/<version>/`` over REST and gRPC.
+    """Serves one model from ``model_base_path/<version>/`` (a relative path is resolved).
 
-    Args:
-        model_name: Name clients use (``/v1/models/<model_name>``).
-        model_base_path: Directory (or ``gs://`` URI) of numeric version subdirectories;
-            a relative local path is taken relative to the working directory.
-        rest_port: REST port; 0 picks a free port; None disables REST.
-        grpc_port: gRPC port; 0 picks a free port; None disables gRPC.
-        host: Address to bind; keep the loopback default unless you mean it (anyone
-            reaching the gRPC port can re-point or unload models, as with TF Serving).
-        **options: Any :class:`ServerOptions` field.
-
-    Returns:
-        A ServerHandle; call ``wait_until_available`` before sending requests.
+    Ports: 0 picks a free one, None turns the API off. Keep ``host`` on loopback unless the
+    network is trusted (the gRPC port can re-point or unload models, as with TF Serving).
+    ``options`` are :class:`ServerOptions` fields.
     """
     if "://" not in model_base_path:
         model_base_path = os.path.abspath(model_base_path)
     return _start(single_model_config(model_name, model_base_path), rest_port, grpc_port, host,
-                  _options(options))
+                  ServerOptions(**options))
 
 
 def start_from_config(model_config: Union[str, Sequence[ModelConfig]], *,
                       rest_port: Optional[int] = 8501, grpc_port: Optional[int] = 8500,
                       host: str = "127.0.0.1", **options) -> ServerHandle:
-    """Serves the models of a ``ModelServerConfig`` file (or a list of ``ModelConfig``).
-
-    Takes the same keyword options as :func:`start`.
-    """
+    """Serves the models of a ``ModelServerConfig`` file (or ``ModelConfig`` list), as ``start``."""
     configs: List[ModelConfig] = (load_model_config_file(model_config)
                                   if isinstance(model_config, str) else list(model_config))
-    return _start(configs, rest_port, grpc_port, host, _options(options))
+    return _start(configs, rest_port, grpc_port, host, ServerOptions(**options))

@@ -1,21 +1,13 @@
-"""One client for TF Serving's REST and gRPC APIs.
+"""One client for TF Serving's REST and gRPC APIs, ours or ``tensorflow/serving``.
 
-``ServingClient`` calls a model server (ours or ``tensorflow/serving``) over
-either protocol and returns the same Python values for both: the parsed REST
-JSON response (for gRPC, the response is rendered exactly as the REST API
-would render it, then parsed). Failures raise the typed exceptions of
-:mod:`tfx_kfp.serving.protocol.errors`, mapped from the HTTP status or gRPC code.
-Only UNAVAILABLE is retried, a bounded number of times with backoff.
-
-Example::
-
-    from tfx_kfp.serving.client import ServingClient
+Both protocols return the same Python values: the parsed REST JSON (a gRPC response is
+rendered as the REST API renders it, then parsed). Failures raise the typed exceptions of
+:mod:`tfx_kfp.serving.protocol.errors`; only UNAVAILABLE is retried, with backoff::
 
     with ServingClient(protocol="grpc") as client:
         client.predict("half_plus_two", instances=[1.0, 2.0])   # {"predictions": [2.5, 3.0]}
 
-This module does not import TensorFlow; the gRPC side is
-:mod:`tfx_kfp.serving.client.grpc_transport`.
+No TensorFlow import; the gRPC side is :mod:`tfx_kfp.serving.client.grpc_transport`.
 """
 
 import base64
@@ -66,13 +58,9 @@ class ServingClient:
     """Calls TF Serving's APIs over REST or gRPC with one interface.
 
     Args:
-        host: Server address.
-        rest_port: REST port.
-        grpc_port: gRPC port.
         protocol: ``"rest"`` or ``"grpc"``.
-        timeout: Seconds per attempt (becomes the gRPC deadline / socket timeout).
-        retries: Extra attempts when the server answers UNAVAILABLE (or cannot
-            be reached); other errors are never retried.
+        timeout: Seconds per attempt (the gRPC deadline / socket timeout).
+        retries: Extra attempts when the server answers UNAVAILABLE or cannot be reached.
         retry_backoff: First wait between attempts, doubled each time (capped at 2 s).
     """
 
@@ -91,18 +79,11 @@ class ServingClient:
         self._transport = None
         self._transport_lock = threading.Lock()
 
-    # ------------------------------------------------------------ public API
-
     def predict(self, model_name: str, *, instances: Any = None, inputs: Any = None,
                 signature_name: Optional[str] = None, version: Optional[int] = None,
                 version_label: Optional[str] = None) -> Dict[str, Any]:
-        """Calls Predict with row (``instances``) or columnar (``inputs``) data.
-
-        Binary values may be given as ``bytes`` (sent as ``{"b64": ...}``).
-
-        Returns:
-            ``{"predictions": ...}`` for ``instances``, ``{"outputs": ...}`` for ``inputs``.
-        """
+        """Predict on rows (``instances``: ``{"predictions": ...}``) or columns (``inputs``:
+        ``{"outputs": ...}``); ``bytes`` values are sent as ``{"b64": ...}``."""
         if (instances is None) == (inputs is None):
             raise InvalidArgument("Pass exactly one of instances= (row format) or inputs= "
                                   "(columnar format)")
@@ -117,11 +98,7 @@ class ServingClient:
                  context: Optional[Dict[str, Any]] = None, signature_name: Optional[str] = None,
                  version: Optional[int] = None,
                  version_label: Optional[str] = None) -> Dict[str, Any]:
-        """Calls Classify on tf.Example features given as dicts.
-
-        Returns:
-            ``{"results": [[[label, score], ...], ...]}`` (one list per example).
-        """
+        """Classify tf.Examples given as feature dicts: ``{"results": [[[label, score]]]}``."""
         doc = self._examples_doc(examples, context, signature_name)
         return self._call("classify", model_name, version, version_label, doc)
 
@@ -129,17 +106,13 @@ class ServingClient:
                 context: Optional[Dict[str, Any]] = None, signature_name: Optional[str] = None,
                 version: Optional[int] = None,
                 version_label: Optional[str] = None) -> Dict[str, Any]:
-        """Calls Regress on tf.Example features given as dicts.
-
-        Returns:
-            ``{"results": [value, ...]}``.
-        """
+        """Regress tf.Examples given as feature dicts: ``{"results": [value, ...]}``."""
         doc = self._examples_doc(examples, context, signature_name)
         return self._call("regress", model_name, version, version_label, doc)
 
     def metadata(self, model_name: str, *, version: Optional[int] = None,
                  version_label: Optional[str] = None) -> Dict[str, Any]:
-        """Returns model metadata: ``{"model_spec": ..., "metadata": {"signature_def": ...}}``."""
+        """``{"model_spec": ..., "metadata": {"signature_def": ...}}``."""
         return self._call("metadata", model_name, version, version_label, None)
 
     def status(self, model_name: str, *, version: Optional[int] = None,
@@ -159,8 +132,6 @@ class ServingClient:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
-
-    # ------------------------------------------------------------ plumbing
 
     @staticmethod
     def _examples_doc(examples, context, signature_name) -> Dict[str, Any]:
@@ -197,13 +168,8 @@ class ServingClient:
 
 
 class _RestTransport:
-    """Calls one server's REST API for a ``ServingClient`` (its host, port and timeout).
-
-    Uses the standard library's ``http.client``, one keep-alive connection per
-    concurrent caller: it writes a request's head and body in one send and parses
-    with less per-call work than httpcore/h11 (0.15 ms of a 0.45 ms predict,
-    measured in docs/serving.md).
-    """
+    """A ``ServingClient``'s REST calls, on ``http.client`` with one keep-alive connection per
+    concurrent caller (less per-call work than httpcore/h11; docs/serving.md)."""
 
     def __init__(self, client: ServingClient):
         self._client = client
@@ -218,7 +184,6 @@ class _RestTransport:
 
     def call(self, verb: str, model_name: str, version: Optional[int],
              version_label: Optional[str], doc: Optional[Dict[str, Any]]) -> Any:
-        """Sends ``verb`` (predict, classify, regress, metadata, status); returns parsed JSON."""
         method, suffix = _REST_CALLS[verb]
         path = "/v1/models/" + quote(model_name, safe="")
         if version is not None:

@@ -12,13 +12,10 @@ The config file is TF Serving's text-format ``ModelServerConfig``::
       }
     }
 
-Checked as TF Serving 2.16.1 checks it at startup and on every reload
-(``model_servers/server_core.cc``: ``ServerCore::ReloadConfig``,
-``ValidateModelConfigList``, ``ValidateNoModelsChangePlatforms``, ``GetPlatform``,
-``CreateStoragePathRoutes``), in its order, with its status codes and messages; the
-version-label check (``UpdateModelVersionLabelMap``) runs where TF Serving runs it, through
-the ``check_labels`` callback. Parsing needs only the ``tensorflow_serving.config`` protos,
-not TensorFlow.
+Checked as TF Serving 2.16.1 checks it at startup and on every reload (``server_core.cc``:
+``ReloadConfig``, ``ValidateModelConfigList``, ``ValidateNoModelsChangePlatforms``,
+``GetPlatform``, ``CreateStoragePathRoutes``, and ``UpdateModelVersionLabelMap`` through the
+``check_labels`` callback), in its order and with its codes and messages. No TensorFlow import.
 """
 
 from dataclasses import dataclass, field
@@ -34,20 +31,13 @@ TENSORFLOW = "tensorflow"  # the one platform served (server_core.cc's kTensorFl
 
 @dataclass(frozen=True)
 class VersionPolicy:
-    """Which version directories to serve.
-
-    Attributes:
-        kind: ``"latest"``, ``"all"`` or ``"specific"``.
-        num_versions: For ``latest``: how many of the highest versions (at least 1).
-        versions: For ``specific``: the version numbers.
-    """
+    """Which versions to serve: ``latest`` (``num_versions``), ``all`` or ``specific``."""
 
     kind: str = "latest"
     num_versions: int = 1
     versions: Tuple[int, ...] = ()
 
     def select(self, available: Sequence[int]) -> List[int]:
-        """Returns the versions to serve among those found on disk."""
         ordered = sorted(set(available))
         if self.kind == "all":
             return ordered
@@ -59,15 +49,7 @@ class VersionPolicy:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """One served model.
-
-    Attributes:
-        name: Model name used in requests.
-        base_path: Directory holding numeric version subdirectories.
-        policy: The version policy.
-        version_labels: Label -> version number.
-        platform: ``model_platform`` (only ``tensorflow`` passes the checks).
-    """
+    """One served model: its name, the base path of its version directories, policy, labels."""
 
     name: str
     base_path: str
@@ -76,9 +58,11 @@ class ModelConfig:
     platform: str = TENSORFLOW
 
 
-def _is_relative(base_path: str) -> bool:
-    """TF Serving's ``UriIsRelativePath``: no scheme, no host, not an absolute path."""
-    return "://" not in base_path and not base_path.startswith("/")
+def _check_absolute(name: str, base_path: str) -> None:
+    """TF Serving refuses a base path for which ``UriIsRelativePath`` holds."""
+    if "://" not in base_path and not base_path.startswith("/"):
+        raise InvalidArgument(f"Expected model {name} to have an absolute path or URI; got "
+                              f"base_path()={base_path}")
 
 
 def single_model_config(name: str, base_path: str) -> List[ModelConfig]:
@@ -87,9 +71,7 @@ def single_model_config(name: str, base_path: str) -> List[ModelConfig]:
         raise InvalidArgument("--model_name must not be empty")
     if not base_path:
         raise InvalidArgument("--model_base_path must not be empty")
-    if _is_relative(base_path):
-        raise InvalidArgument(f"Expected model {name} to have an absolute path or URI; got "
-                              f"base_path()={base_path}")
+    _check_absolute(name, base_path)
     return [ModelConfig(name=name, base_path=base_path)]
 
 
@@ -128,16 +110,11 @@ def configs_from_proto(config, current: Optional[Sequence[ModelConfig]] = None,
     """Checks a ``ModelServerConfig`` as ``ServerCore::ReloadConfig`` does and converts it.
 
     Args:
-        config: The ``ModelServerConfig`` proto.
         current: The served configs; None for the first config (startup).
         check_labels: ``UpdateModelVersionLabelMap``: raises for labels it refuses.
 
     Returns:
-        The models, or None for an empty first config (TF Serving: "Taking no action
-        for empty config"; the server then serves nothing until a config arrives).
-
-    Raises:
-        InvalidArgument, FailedPrecondition: TF Serving's status for the first rule broken.
+        The models, or None for an empty first config ("Taking no action for empty config").
     """
     case = config.WhichOneof("config")
     if current is not None and case != "model_config_list":
@@ -155,9 +132,7 @@ def configs_from_proto(config, current: Optional[Sequence[ModelConfig]] = None,
                                   "list")
         seen.add(entry.name)
     for entry in entries:
-        if _is_relative(entry.base_path):
-            raise InvalidArgument(f"Expected model {entry.name} to have an absolute path or "
-                                  f"URI; got base_path()={entry.base_path}")
+        _check_absolute(entry.name, entry.base_path)
     served_platforms = {c.name: c.platform for c in current or ()}
     for entry in entries:  # ValidateNoModelsChangePlatforms
         if entry.name in served_platforms and _platform(entry) != served_platforms[entry.name]:
@@ -178,11 +153,7 @@ def configs_from_proto(config, current: Optional[Sequence[ModelConfig]] = None,
 
 
 def read_model_config_file(path: str):
-    """Reads a text ``ModelServerConfig`` file (TF Serving's ``ParseProtoTextFile``).
-
-    Raises:
-        InvalidArgument: The file cannot be read or is not a text ``ModelServerConfig``.
-    """
+    """Reads a text ``ModelServerConfig`` file (``ParseProtoTextFile``; InvalidArgument if not)."""
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
 

@@ -18,17 +18,8 @@ __all__ = ["load_within_limit"]
 def load_within_limit(load: Callable[[], LoadedVersion], what: str, timeout: float,
                       stop: threading.Event
                       ) -> Tuple[Optional[LoadedVersion], Optional[ServingError]]:
-    """Runs ``load()`` in a thread and waits at most ``timeout`` seconds (<= 0: no limit).
-
-    Args:
-        load: Loads (and warms up) the version; raises on failure.
-        what: ``"<model> version <n>"``, for the error message.
-        timeout: The load time limit in seconds.
-        stop: Set when the server stops: the wait ends at once.
-
-    Returns:
-        (version, None), or (None, the failure: DEADLINE_EXCEEDED when out of time).
-    """
+    """Runs ``load()`` in a thread, waiting at most ``timeout`` s (<= 0: no limit) or until
+    ``stop`` is set; returns (version, None) or (None, failure: DEADLINE_EXCEEDED if late)."""
     outcome: Dict[str, object] = {}
     decided = threading.Lock()  # the loader and the waiter agree on who keeps the version
     done = threading.Event()

@@ -1,26 +1,10 @@
-"""Model lifecycle: discover versions, load, warm up, swap, unload, report status.
+"""Model lifecycle as TF Serving's file-system source and ``AspiredVersionsManager``.
 
-Behaves like TF Serving's file-system source plus ``AspiredVersionsManager``
-with the availability-preserving policy:
-
-* Every ``poll_seconds`` each model's base path is listed; numeric
-  subdirectories are versions, and the version policy (latest N, all,
-  specific) picks the *aspired* ones.
-* The highest new aspired version is loaded (with retries), warmed up from
-  ``assets.extra/tf_serving_warmup_requests``, and only then made
-  available; a version that is no longer aspired is unloaded once some
-  aspired version is available, so a model never drops to zero versions
-  during a push.
-* A version that fails to load ends in state END with its error and leaves
-  the serving versions untouched; it is retried only if it disappears and
-  comes back. A load (with its warmup) that takes longer than the load time
-  limit fails the same way (TF Serving has no such limit; a hung load would
-  otherwise hold the version in LOADING forever).
-* Requests hold the version they started on until they finish; unloading
-  waits for them.
-
-Versions are reported in ``GetModelStatus`` terms: START, LOADING,
-AVAILABLE, UNLOADING, END (with the error for failed loads).
+Each poll lists every base path; the version policy picks the aspired versions. The highest
+new one is loaded (with retries and a load time limit, which TF Serving lacks), warmed up,
+then made available; a version no longer aspired is unloaded once an aspired one serves, so
+a model never drops to zero versions during a push. A failed version ends in END with its
+error and is retried only if it disappears and comes back. Unloading waits for requests.
 """
 
 import logging
@@ -50,23 +34,11 @@ log = logging.getLogger(__name__)
 
 
 class ModelManager(ModelRegistry):
-    """Keeps the configured models' versions loaded and routes requests to them.
+    """Keeps the configured models' versions loaded (settings as in ``ServerOptions``).
 
     Args:
-        configs: Models to serve.
-        poll_seconds: Seconds between base-path polls; <= 0 polls once.
-        session_options: TensorFlow session settings.
-        max_num_load_retries: Extra load attempts after a failure (TF Serving's
-            ``--max_num_load_retries``).
-        load_retry_interval_seconds: Wait between load attempts.
-        warmup: Callable(version) that replays the version's warmup requests;
-            raises to fail the load. ``None`` disables warmup.
-        on_event: Optional callable(message) for progress lines.
+        warmup: Callable(version) replaying its warmup requests (raises to fail the load).
         batcher: Optional ``Batcher``: loaded versions run their requests through it.
-        allow_unavailable_labels: TF Serving's
-            ``--allow_version_labels_for_unavailable_models`` (new labels only).
-        load_timeout_seconds: A version whose load and warmup take longer fails with
-            DEADLINE_EXCEEDED (the load is abandoned, not retried); <= 0: no limit.
     """
 
     def __init__(self, configs: Sequence[ModelConfig], poll_seconds: float = 1.0,
@@ -125,17 +97,8 @@ class ModelManager(ModelRegistry):
         self._poll_now.set()
 
     def reload_config(self, config, timeout: float) -> None:
-        """``ServerCore::ReloadConfig`` for a ``ModelServerConfig`` proto (gRPC or config file).
-
-        The config is checked first (:func:`configs_from_proto`, labels included); a config
-        refused there changes nothing. Then new models are added, removed ones unloaded,
-        and this waits until every new model is AVAILABLE (``WaitUntilModelsAvailable``).
-
-        Raises:
-            InvalidArgument, FailedPrecondition: The config is refused (TF Serving's message).
-            Unknown: A new model did not become available (TF Serving's message).
-            Unavailable: Still not available after ``timeout`` seconds, or the server stops.
-        """
+        """``ServerCore::ReloadConfig``: a refused config changes nothing; then waits until
+        every new model is AVAILABLE (``WaitUntilModelsAvailable``, its errors)."""
         with self._reload_lock:
             current = self.current_configs() or None
             configs = configs_from_proto(config, current, check_labels=self.check_labels)

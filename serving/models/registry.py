@@ -1,9 +1,7 @@
-"""The served models' state and the queries requests make on it.
+"""The served models' state under one lock: version statuses, loaded versions and labels.
 
-:class:`ModelRegistry` holds, under one lock, each configured model's version
-statuses, loaded versions and labels; it answers lookups (TF Serving's
-``ServableRequest`` semantics), status and waits. :class:`tfx_kfp.serving.models.manager.ModelManager`
-adds the lifecycle (polling, loading, unloading) on top.
+Answers lookups (TF Serving's ``ServableRequest`` semantics), status and waits;
+:class:`tfx_kfp.serving.models.manager.ModelManager` adds the lifecycle on top.
 """
 
 import threading
@@ -30,13 +28,7 @@ START, LOADING, AVAILABLE, UNLOADING, END = "START", "LOADING", "AVAILABLE", "UN
 
 @dataclass
 class VersionStatus:
-    """Status of one version as GetModelStatus reports it.
-
-    Attributes:
-        version: Version number.
-        state: START, LOADING, AVAILABLE, UNLOADING or END.
-        error: The load failure, for versions that failed (state END).
-    """
+    """One version as GetModelStatus reports it (``error``: the load failure, in END)."""
 
     version: int
     state: str
@@ -56,13 +48,7 @@ class _Model:
 
 
 class ModelRegistry:
-    """Models by name, their versions and labels, with the lookups requests need.
-
-    Args:
-        configs: Models to serve.
-        allow_unavailable_labels: TF Serving's
-            ``--allow_version_labels_for_unavailable_models`` (new labels only).
-    """
+    """Models by name, their versions and labels, with the lookups requests need."""
 
     def __init__(self, configs: Sequence[ModelConfig], allow_unavailable_labels: bool = False):
         self._models: Dict[str, _Model] = {c.name: _Model(c) for c in configs}
@@ -72,15 +58,8 @@ class ModelRegistry:
         self._stopping = False  # set by stop(): waits end at once
 
     def check_labels(self, configs: Sequence[ModelConfig]) -> None:
-        """TF Serving's ``UpdateModelVersionLabelMap`` (server_core.cc) for a new config.
-
-        A label must point at an AVAILABLE version; with
-        ``--allow_version_labels_for_unavailable_models`` a label may also point at any
-        version unless it already points at a different one.
-
-        Raises:
-            FailedPrecondition: TF Serving's message for the first label refused.
-        """
+        """``UpdateModelVersionLabelMap`` (server_core.cc): a label must point at an AVAILABLE
+        version or, with ``--allow_version_labels_for_unavailable_models``, be new."""
         with self._lock:
             for config in configs:
                 model = self._models.get(config.name)
@@ -100,11 +79,7 @@ class ModelRegistry:
             return [m.config for m in self._models.values() if not m.removed]
 
     def replace_configs(self, configs: Sequence[ModelConfig]) -> List[str]:
-        """Adds new models, marks missing ones removed, updates the others' configs and labels.
-
-        Returns:
-            The names of the models that were added.
-        """
+        """Adds new models, marks missing ones removed, updates the others; returns the new names."""
         with self._lock:
             wanted = {c.name: c for c in configs}
             for name, model in self._models.items():
@@ -123,17 +98,7 @@ class ModelRegistry:
     @contextmanager
     def acquire(self, name: str, version: Optional[int] = None,
                 label: Optional[str] = None) -> Iterator[LoadedVersion]:
-        """Holds a loaded version for the duration of a request.
-
-        Args:
-            name: Model name.
-            version: A specific version, or None.
-            label: A version label, or None (exclusive with ``version``).
-
-        Raises:
-            InvalidArgument: Empty name or unknown label.
-            NotFound: TF Serving's "Servable not found for request: ..." message.
-        """
+        """Holds a loaded version (the latest, ``version`` or ``label``'s) during a request."""
         loaded = self.lookup(name, version, label)
         try:
             yield loaded
@@ -171,11 +136,7 @@ class ModelRegistry:
         return sorted(self._models)
 
     def version_statuses(self, name: str, version: Optional[int] = None) -> List[VersionStatus]:
-        """Returns version statuses, highest version first (GetModelStatus semantics).
-
-        Raises:
-            NotFound: TF Serving's messages when the model or version is unknown.
-        """
+        """Version statuses, highest version first (GetModelStatus semantics and messages)."""
         with self._lock:
             model = self._models.get(name)
             statuses = dict(model.statuses) if model is not None else {}
@@ -212,6 +173,12 @@ class ModelRegistry:
                 self._changed.wait(min(remaining, 0.5))
         return True
 
+    def _settled(self, names: Sequence[str]) -> bool:
+        """Each model AVAILABLE, or all its aspired versions failed (TF Serving gives up too)."""
+        models = [self._models[n] for n in names if n in self._models]
+        return all(m.available or m.aspired and all(v in m.failed for v in m.aspired)
+                   for m in models)
+
     def wait_for_new_models(self, names: List[str], timeout: float) -> None:
         """``ServerCore::WaitUntilModelsAvailable`` after a reload added ``names``.
 
@@ -219,38 +186,22 @@ class ModelRegistry:
             Unknown: Some failed to load, with TF Serving's message.
             Unavailable: Still loading after ``timeout`` seconds, or the server stops.
         """
-        def settled() -> bool:
-            return all(self._models[n].available or self._models[n].aspired and all(
-                v in self._models[n].failed for v in self._models[n].aspired)
-                for n in names if n in self._models)
-
-        if self.wait_for(settled, timeout):
+        if self.wait_for(lambda: self._settled(names), timeout):
             with self._lock:
                 failed = [(n, s) for n in names if n in self._models and not self._models[n].available
                           for s in self._models[n].statuses.values() if s.error is not None]
             if not failed:
                 return
-            # server_core.cc WaitUntilModelsAvailable's message.
             raise Unknown(f"{len(failed)} model(s) did not become available: {{" + "".join(
                 f"{{name: {n} version: {s.version}}} due to error: {s.error.status_string()}}}, "
                 for n, s in failed) + "}")
         self.wait_until_available(0, names)  # raises Unavailable naming what is missing
 
     def wait_until_available(self, timeout: float, names: Optional[Sequence[str]] = None) -> None:
-        """Waits until each model has an AVAILABLE version.
-
-        Raises:
-            Unavailable: On timeout, naming the models and their last load errors.
-        """
+        """Waits until each model has an AVAILABLE version; raises ``Unavailable`` naming the
+        models still missing and their last load errors."""
         names = list(names) if names is not None else self.model_names()
-
-        def done(model: _Model) -> bool:
-            # AVAILABLE, or every aspired version failed for good (TF Serving gives up too).
-            return bool(model.available) or bool(model.aspired) and all(
-                v in model.failed for v in model.aspired)
-
-        if self.wait_for(lambda: all(done(self._models[n]) for n in names
-                                     if n in self._models), timeout) and all(
+        if self.wait_for(lambda: self._settled(names), timeout) and all(
                 self._models[n].available for n in names if n in self._models):
             return
         problems = []
@@ -262,10 +213,9 @@ class ModelRegistry:
                 errors = [f"version {s.version}: {s.error.status_string()}"
                           for s in sorted(model.statuses.values(), key=lambda s: -s.version)
                           if s.error is not None]
-                where = model.config.base_path
                 detail = "; ".join(errors) if errors else (
-                    f"no version directory found under {where}" if not model.statuses
-                    else "still loading")
+                    f"no version directory found under {model.config.base_path}"
+                    if not model.statuses else "still loading")
                 problems.append(f"{name} ({detail})")
         if self._stopping:
             raise Unavailable("The server is stopping; no longer waiting for: "

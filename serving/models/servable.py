@@ -1,14 +1,13 @@
-"""One loaded version of a SavedModel: a TensorFlow session and its signatures.
-
-Versions load the way TF Serving loads them: the MetaGraphDef tagged
-``serve`` goes into its own TF1 session (TF2 SavedModels included), and
-signatures run by feeding and fetching the tensor names their SignatureDefs
-list. Requests hold a version while they run (``acquire``/``release``), so
-unloading waits for the requests in flight and never cuts one short.
+"""One loaded SavedModel version, as TF Serving loads it: the MetaGraphDef with the serving
+tags in its own TF1 session (TF2 SavedModels included); signatures run by feeding and fetching
+the tensor names their SignatureDefs list. Requests hold the version (``acquire``/``release``),
+so unloading waits for them.
 """
 
+import contextlib
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -24,21 +23,14 @@ _CALLABLE_CACHE_LIMIT = 64
 _TIMEOUT_STEPS_MS = (1000, 2000, 5000, 10000, 30000, 60000, 300000, 3600000)
 
 
+@dataclass
 class SessionOptions:
-    """TensorFlow session settings for loaded models.
+    """Session settings: MetaGraphDef ``tags``; ``inter_op_threads`` -1 runs a request's ops in
+    the calling thread (the least per-request overhead); ``intra_op_threads`` 0: TF chooses."""
 
-    Attributes:
-        tags: MetaGraphDef tags to load (TF Serving's ``--saved_model_tags``).
-        inter_op_threads: ``inter_op_parallelism_threads``; -1 runs a request's
-            ops in the calling thread, which keeps per-request overhead lowest.
-        intra_op_threads: ``intra_op_parallelism_threads``; 0 lets TF choose.
-    """
-
-    def __init__(self, tags: Sequence[str] = ("serve",), inter_op_threads: int = -1,
-                 intra_op_threads: int = 0):
-        self.tags = tuple(tags)
-        self.inter_op_threads = inter_op_threads
-        self.intra_op_threads = intra_op_threads
+    tags: Sequence[str] = ("serve",)
+    inter_op_threads: int = -1
+    intra_op_threads: int = 0
 
 
 def _read_meta_graph(path: str, tags: Sequence[str]):
@@ -94,15 +86,7 @@ def as_serving_error(error: Exception) -> ServingError:
 
 
 class LoadedVersion:
-    """A SavedModel version loaded into its own TensorFlow session.
-
-    Attributes:
-        name: Model name.
-        version: Version number.
-        path: The version directory.
-        meta_graph_def: The loaded MetaGraphDef.
-        signature_defs: Signature name -> SignatureDef, as in the MetaGraphDef.
-    """
+    """A SavedModel version loaded into its own TensorFlow session."""
 
     def __init__(self, name: str, version: int, path: str, session, meta_graph_def):
         self.name = name
@@ -154,11 +138,7 @@ class LoadedVersion:
 
     def run(self, feeds: Sequence[Tuple[str, np.ndarray]], fetch_names: Sequence[str],
             timeout_ms: Optional[int] = None) -> List[np.ndarray]:
-        """Runs the session, through the batch queue when batching is on.
-
-        Returns:
-            The fetched arrays, in ``fetch_names`` order.
-        """
+        """Runs the session (through the batch queue when batching is on)."""
         if self.batch_queue is not None:
             return self.batch_queue.run(feeds, fetch_names, timeout_ms)
         return self.run_unbatched(feeds, fetch_names, timeout_ms)
@@ -166,19 +146,7 @@ class LoadedVersion:
     def run_unbatched(self, feeds: Sequence[Tuple[str, np.ndarray]],
                       fetch_names: Sequence[str],
                       timeout_ms: Optional[int] = None) -> List[np.ndarray]:
-        """Runs the session.
-
-        Args:
-            feeds: (tensor name, value) pairs.
-            fetch_names: Tensor names to fetch.
-            timeout_ms: Optional session run timeout (rounded up to a few fixed steps).
-
-        Returns:
-            The fetched arrays, in ``fetch_names`` order.
-
-        Raises:
-            ServingError: The TensorFlow error, mapped to its status code.
-        """
+        """Feeds (tensor name, value) pairs and returns the fetches; TF errors keep their code."""
         bucket = 0
         if timeout_ms:
             bucket = next((step for step in _TIMEOUT_STEPS_MS if step >= timeout_ms),
@@ -206,24 +174,18 @@ class LoadedVersion:
                       exc_info=True)
 
 
-def _quiet_deprecations():
+def quiet_deprecations():
     """Silences TF's "this TF1 API is deprecated" warnings around the TF1 loader."""
     try:
         from tensorflow.python.util import deprecation
 
         return deprecation.silence()
     except (ImportError, AttributeError):
-        import contextlib
-
         return contextlib.nullcontext()
 
 
 def load_version(name: str, version: int, path: str, options: SessionOptions) -> LoadedVersion:
-    """Loads one version directory into a new session.
-
-    Raises:
-        ServingError: With TF Serving's message and code when loading fails.
-    """
+    """Loads one version directory into a new session (TF Serving's status when it fails)."""
     import tensorflow as tf
 
     meta_graph_def = _read_meta_graph(path, options.tags)
@@ -235,7 +197,7 @@ def load_version(name: str, version: int, path: str, options: SessionOptions) ->
     graph = tf.Graph()
     session = tf.compat.v1.Session(graph=graph, config=config)
     try:
-        with graph.as_default(), _quiet_deprecations():
+        with graph.as_default(), quiet_deprecations():
             loaded = tf.compat.v1.saved_model.loader.load(session, list(options.tags), path)
     except Exception as error:  # noqa: BLE001 - report any load failure as a status
         session.close()

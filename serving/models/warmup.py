@@ -1,15 +1,13 @@
-"""Warmup: replays ``assets.extra/tf_serving_warmup_requests`` before a version serves.
-
-The file is a TFRecord of ``PredictionLog`` protos, as TF Serving reads it
-(at most 1000 records; any failing record fails the load). Other files in
-``assets.extra`` (e.g. the pusher's ``tfx_kfp_push.json``) are ignored.
+"""Warmup: replays ``assets.extra/tf_serving_warmup_requests`` (a TFRecord of ``PredictionLog``,
+at most 1000) before a version serves, as TF Serving does; a failing record fails the load.
 """
 
+import itertools
 import os
 
 from tfx_kfp.serving.models import proto_handlers
 from tfx_kfp.serving.protocol.errors import InvalidArgument, Unimplemented
-from tfx_kfp.serving.models.servable import LoadedVersion
+from tfx_kfp.serving.models.servable import LoadedVersion, quiet_deprecations
 
 __all__ = ["WARMUP_FILE", "MAX_WARMUP_RECORDS", "run_warmup", "write_warmup_file"]
 
@@ -18,14 +16,7 @@ MAX_WARMUP_RECORDS = 1000
 
 
 def run_warmup(version: LoadedVersion) -> int:
-    """Runs the version's warmup requests, if it has any.
-
-    Returns:
-        The number of records replayed.
-
-    Raises:
-        ServingError: The first failing record's error (the load then fails).
-    """
+    """Replays the version's warmup requests, if any; returns how many (raises the first error)."""
     import tensorflow as tf
 
     path = version.path.rstrip("/") + "/" + WARMUP_FILE
@@ -34,10 +25,9 @@ def run_warmup(version: LoadedVersion) -> int:
     from tensorflow_serving.apis import (classification_pb2, inference_pb2, predict_pb2,
                                          prediction_log_pb2, regression_pb2)
 
-    from tfx_kfp.serving.models.servable import _quiet_deprecations
-
-    with _quiet_deprecations():
-        records = list(_read_records(tf, path))
+    with quiet_deprecations():
+        records = list(itertools.islice(tf.compat.v1.io.tf_record_iterator(path),
+                                        MAX_WARMUP_RECORDS + 1))
     replays = {
         "predict_log": (proto_handlers.run_predict, predict_pb2.PredictResponse),
         "classify_log": (proto_handlers.run_classify, classification_pb2.ClassificationResponse),
@@ -63,15 +53,6 @@ def run_warmup(version: LoadedVersion) -> int:
             raise InvalidArgument(f"Number of warmup records exceeds the maximum "
                                   f"({MAX_WARMUP_RECORDS}) at {path}")
     return count
-
-
-def _read_records(tf, path: str):
-    count = 0
-    for record in tf.compat.v1.io.tf_record_iterator(path):
-        count += 1
-        if count > MAX_WARMUP_RECORDS + 1:
-            return
-        yield record
 
 
 def write_warmup_file(version_dir: str, prediction_logs) -> str:

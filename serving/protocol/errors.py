@@ -1,13 +1,8 @@
 """Typed serving errors shared by the model server and the client.
 
-Every failure has one exception class that carries the HTTP status and the
-gRPC status code TF Serving uses for it (the mapping in TF Serving's
-``model_servers/http_server.cc``), so the server answers both protocols from
-one raise, and the client raises the same class whichever protocol it used.
-
-This module imports neither TensorFlow nor grpc: codes are kept as the names of
-``grpc.StatusCode`` members (``"INVALID_ARGUMENT"``), and numbers as in
-``google.rpc.Code`` / ``tensorflow.error.Code``.
+Each class carries the HTTP status and gRPC code TF Serving answers with (``http_server.cc``),
+so the server answers both protocols from one raise and the client raises the same class over
+either. Codes are ``grpc.StatusCode`` member names; no TensorFlow or grpc import.
 """
 
 from typing import Dict, Optional, Type
@@ -18,7 +13,6 @@ __all__ = [
     "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated",
     "RequestTooLarge", "error_for_code", "error_for_http_status",
 ]
-
 
 # google.rpc.Code numbers are the positions in this tuple.
 _CODE_NAMES = ("OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
@@ -31,9 +25,6 @@ _BY_NAME: Dict[str, Type["ServingError"]] = {}
 class ServingError(Exception):
     """Base class of every serving failure.
 
-    A subclass names its statuses in the class statement,
-    ``class NotFound(ServingError, http_status=404, grpc_code="NOT_FOUND")``.
-
     Attributes:
         message: The error message, as TF Serving words it where it defines one.
         http_status: HTTP status the REST API answers with.
@@ -45,13 +36,12 @@ class ServingError(Exception):
     grpc_code: str = "UNKNOWN"
     code: int = 2
 
-    def __init_subclass__(cls, http_status: Optional[int] = None,
-                          grpc_code: Optional[str] = None, **kwargs):
+    def __init_subclass__(cls, http_status: Optional[int] = None, grpc_code: Optional[str] = None,
+                          **kwargs):
         super().__init_subclass__(**kwargs)
-        if http_status is not None:
-            cls.http_status = http_status
         if grpc_code is not None:
-            cls.grpc_code, cls.code = grpc_code, _CODE_NAMES.index(grpc_code)
+            cls.http_status, cls.grpc_code = http_status, grpc_code
+            cls.code = _CODE_NAMES.index(grpc_code)
             _BY_NAME.setdefault(grpc_code, cls)
 
     def __init__(self, message: str = ""):
@@ -66,72 +56,40 @@ class ServingError(Exception):
         return f"{self.grpc_code}: {self.message}"
 
 
-class Cancelled(ServingError, http_status=499, grpc_code="CANCELLED"):
-    """The request was cancelled."""
+def _status(name: str, http_status: int, grpc_code: str, doc: str,
+            base: Type[ServingError] = ServingError) -> Type[ServingError]:
+    return type(name, (base,), {"__doc__": doc, "__module__": __name__},
+                http_status=http_status, grpc_code=grpc_code)
 
 
-class Unknown(ServingError, http_status=500, grpc_code="UNKNOWN"):
-    """An error of unknown kind."""
-
-
-class InvalidArgument(ServingError, http_status=400, grpc_code="INVALID_ARGUMENT"):
-    """The request is malformed or does not fit the model."""
-
-
-class DeadlineExceeded(ServingError, http_status=504, grpc_code="DEADLINE_EXCEEDED"):
-    """The deadline passed before the call finished."""
-
-
-class NotFound(ServingError, http_status=404, grpc_code="NOT_FOUND"):
-    """The model, version or label is not served."""
-
-
-class AlreadyExists(ServingError, http_status=409, grpc_code="ALREADY_EXISTS"):
-    """The entity already exists."""
-
-
-class PermissionDenied(ServingError, http_status=403, grpc_code="PERMISSION_DENIED"):
-    """The caller may not do this."""
-
-
-class ResourceExhausted(ServingError, http_status=429, grpc_code="RESOURCE_EXHAUSTED"):
-    """A resource limit was hit."""
-
-
-class FailedPrecondition(ServingError, http_status=400, grpc_code="FAILED_PRECONDITION"):
-    """The system is not in a state for this call."""
-
-
-class Aborted(ServingError, http_status=409, grpc_code="ABORTED"):
-    """The call was aborted."""
-
-
-class OutOfRange(ServingError, http_status=400, grpc_code="OUT_OF_RANGE"):
-    """A value is out of range."""
-
-
-class Unimplemented(ServingError, http_status=501, grpc_code="UNIMPLEMENTED"):
-    """The operation or conversion is not supported."""
-
-
-class Internal(ServingError, http_status=500, grpc_code="INTERNAL"):
-    """An internal invariant broke."""
-
-
-class Unavailable(ServingError, http_status=503, grpc_code="UNAVAILABLE"):
-    """The server or model cannot answer now; retrying may help."""
-
-
-class DataLoss(ServingError, http_status=500, grpc_code="DATA_LOSS"):
-    """Unrecoverable data loss."""
-
-
-class Unauthenticated(ServingError, http_status=401, grpc_code="UNAUTHENTICATED"):
-    """The caller is not authenticated."""
-
-
-class RequestTooLarge(ResourceExhausted, http_status=413):
-    """The request body is larger than the server accepts."""
+# TF Serving's status -> HTTP mapping (http_server.cc ToHTTPStatusCode).
+Cancelled = _status("Cancelled", 499, "CANCELLED", "The request was cancelled.")
+Unknown = _status("Unknown", 500, "UNKNOWN", "An error of unknown kind.")
+InvalidArgument = _status("InvalidArgument", 400, "INVALID_ARGUMENT",
+                          "The request is malformed or does not fit the model.")
+DeadlineExceeded = _status("DeadlineExceeded", 504, "DEADLINE_EXCEEDED",
+                           "The deadline passed before the call finished.")
+NotFound = _status("NotFound", 404, "NOT_FOUND", "The model, version or label is not served.")
+AlreadyExists = _status("AlreadyExists", 409, "ALREADY_EXISTS", "The entity already exists.")
+PermissionDenied = _status("PermissionDenied", 403, "PERMISSION_DENIED",
+                           "The caller may not do this.")
+ResourceExhausted = _status("ResourceExhausted", 429, "RESOURCE_EXHAUSTED",
+                            "A resource limit was hit.")
+FailedPrecondition = _status("FailedPrecondition", 400, "FAILED_PRECONDITION",
+                             "The system is not in a state for this call.")
+Aborted = _status("Aborted", 409, "ABORTED", "The call was aborted.")
+OutOfRange = _status("OutOfRange", 400, "OUT_OF_RANGE", "A value is out of range.")
+Unimplemented = _status("Unimplemented", 501, "UNIMPLEMENTED",
+                        "The operation or conversion is not supported.")
+Internal = _status("Internal", 500, "INTERNAL", "An internal invariant broke.")
+Unavailable = _status("Unavailable", 503, "UNAVAILABLE",
+                      "The server or model cannot answer now; retrying may help.")
+DataLoss = _status("DataLoss", 500, "DATA_LOSS", "Unrecoverable data loss.")
+Unauthenticated = _status("Unauthenticated", 401, "UNAUTHENTICATED",
+                          "The caller is not authenticated.")
+RequestTooLarge = _status("RequestTooLarge", 413, "RESOURCE_EXHAUSTED",
+                          "The request body is larger than the server accepts.",
+                          ResourceExhausted)
 
 
 # HTTP status -> the class a client raises. Where TF Serving maps several codes
