@@ -11,9 +11,11 @@ import numpy as np
 from tfx_kfp.serving.protocol.errors import FailedPrecondition, InvalidArgument, Unimplemented
 from tfx_kfp.serving.models.inference import DEFAULT_SIGNATURE, find_signature
 from tfx_kfp.serving.models.servable import LoadedVersion
-from tfx_kfp.serving.protocol.tensors import DT_FLOAT, DT_STRING, dtype_name, numpy_to_dtype_enum
+from tfx_kfp.serving.protocol.tensors import (
+    DT_FLOAT, DT_STRING, dtype_name, numpy_to_dtype_enum, shape_string,
+)
 
-__all__ = ["CLASSIFY_METHOD", "REGRESS_METHOD", "ClassificationOutput", "classify", "regress",
+__all__ = ["CLASSIFY_METHOD", "REGRESS_METHOD", "Classes", "classify", "regress",
            "multi_inference"]
 
 CLASSIFY_METHOD = "tensorflow/serving/classify"
@@ -67,37 +69,12 @@ def _preprocess_regression(signature) -> Tuple[str, List[str]]:
     return signature.inputs["inputs"].name, [signature.outputs["outputs"].name]
 
 
-def _shape_debug(array: np.ndarray) -> str:
-    return "[" + ",".join(str(d) for d in array.shape) + "]"
-
-
-class ClassificationOutput:
-    """Per-example classes: ``labels`` (bytes, [N, C]) and/or ``scores`` (float32, [N, C])."""
-
-    def __init__(self, labels: Optional[np.ndarray], scores: Optional[np.ndarray],
-                 num_examples: int):
-        self.labels = labels
-        self.scores = scores
-        self.num_examples = num_examples
-        source = labels if labels is not None else scores
-        self.num_classes = int(source.shape[1]) if source is not None else 0
-
-    def rows(self) -> List[List[Tuple[bytes, float]]]:
-        """Returns each example's (label, score) pairs (TF Serving's defaults for missing ones)."""
-        result = []
-        labels = self.labels.tolist() if self.labels is not None else None
-        scores = self.scores.tolist() if self.scores is not None else None
-        for i in range(self.num_examples):
-            result.append([
-                (labels[i][c] if labels is not None else b"",
-                 scores[i][c] if scores is not None else 0.0)
-                for c in range(self.num_classes)
-            ])
-        return result
+# Each example's (label, score) pairs, as TF Serving's ClassificationResult holds them.
+Classes = List[List[Tuple[bytes, float]]]
 
 
 def _postprocess_classification(signature, num_examples: int, fetch_names: Sequence[str],
-                                values: Sequence[np.ndarray]) -> ClassificationOutput:
+                                values: Sequence[np.ndarray]) -> Classes:
     if len(values) != len(fetch_names):
         raise InvalidArgument(
             f"Expected {len(fetch_names)} output tensor(s).  Got: {len(values)}")
@@ -111,7 +88,7 @@ def _postprocess_classification(signature, num_examples: int, fetch_names: Seque
             continue
         if array.ndim != 2:
             raise InvalidArgument("Expected Tensor shape: [batch_size num_classes] but got "
-                                  + _shape_debug(array))
+                                  + shape_string(array.shape))
         if numpy_to_dtype_enum(array) != dtype:
             raise InvalidArgument(f"Expected {kind} Tensor of DT_{dtype_name(dtype).upper()}. Got: "
                                   f"DT_{dtype_name(numpy_to_dtype_enum(array)).upper()}")
@@ -121,7 +98,11 @@ def _postprocess_classification(signature, num_examples: int, fetch_names: Seque
     if classes is not None and scores is not None and classes.shape[1] != scores.shape[1]:
         raise InvalidArgument("Tensors class and score should match in dim_size(1). Got "
                               f"{classes.shape[1]} vs. {scores.shape[1]}")
-    return ClassificationOutput(classes, scores, num_examples)
+    source = classes if classes is not None else scores
+    num_classes = source.shape[1] if source is not None else 0  # missing: TF Serving's defaults
+    label_rows = classes.tolist() if classes is not None else [[b""] * num_classes] * num_examples
+    score_rows = scores.tolist() if scores is not None else [[0.0] * num_classes] * num_examples
+    return [list(zip(labels, scores)) for labels, scores in zip(label_rows, score_rows)]
 
 
 def _postprocess_regression(signature, num_examples: int, fetch_names: Sequence[str],
@@ -139,7 +120,7 @@ def _postprocess_regression(signature, num_examples: int, fetch_names: Sequence[
     output = by_name[output_name]
     if not (output.ndim == 1 or (output.ndim == 2 and output.shape[1] == 1)):
         raise InvalidArgument("Expected output Tensor shape to be either [batch_size] or "
-                              "[batch_size, 1] but got " + _shape_debug(output))
+                              "[batch_size, 1] but got " + shape_string(output.shape))
     if output.shape[0] != num_examples:
         raise InvalidArgument("Input batch size did not match output batch size: "
                               f"{num_examples} vs. {output.shape[0]}")
@@ -160,42 +141,36 @@ def _examples_tensor(serialized: Sequence[bytes]) -> np.ndarray:
     return array
 
 
-def classify(version: LoadedVersion, signature_name: str, serialized: Sequence[bytes],
-             timeout_ms: Optional[int] = None) -> ClassificationOutput:
-    """Runs a classification signature on serialized tf.Examples (``RunClassify``)."""
+_STEPS = {CLASSIFY_METHOD: (_preprocess_classification, _postprocess_classification),
+          REGRESS_METHOD: (_preprocess_regression, _postprocess_regression)}
+
+
+def _run(version: LoadedVersion, signature_name: str, serialized: Sequence[bytes],
+         timeout_ms: Optional[int], preprocess, postprocess):
     signature = _examples_signature(version, signature_name)
-    input_name, fetches = _preprocess_classification(signature)
-    examples = _examples_tensor(serialized)
-    values = version.run([(input_name, examples)], fetches, timeout_ms)
-    return _postprocess_classification(signature, len(serialized), fetches, values)
+    input_name, fetches = preprocess(signature)
+    values = version.run([(input_name, _examples_tensor(serialized))], fetches, timeout_ms)
+    return postprocess(signature, len(serialized), fetches, values)
+
+
+def classify(version: LoadedVersion, signature_name: str, serialized: Sequence[bytes],
+             timeout_ms: Optional[int] = None) -> Classes:
+    """Runs a classification signature on serialized tf.Examples (``RunClassify``)."""
+    return _run(version, signature_name, serialized, timeout_ms, _preprocess_classification,
+                _postprocess_classification)
 
 
 def regress(version: LoadedVersion, signature_name: str, serialized: Sequence[bytes],
             timeout_ms: Optional[int] = None) -> np.ndarray:
-    """Runs a regression signature on serialized tf.Examples (``RunRegress``).
-
-    Returns:
-        float32 array of one value per example.
-    """
-    signature = _examples_signature(version, signature_name)
-    input_name, fetches = _preprocess_regression(signature)
-    examples = _examples_tensor(serialized)
-    values = version.run([(input_name, examples)], fetches, timeout_ms)
-    return _postprocess_regression(signature, len(serialized), fetches, values)
+    """Runs a regression signature on serialized tf.Examples (``RunRegress``): float32 values."""
+    return _run(version, signature_name, serialized, timeout_ms, _preprocess_regression,
+                _postprocess_regression)
 
 
 def multi_inference(version: LoadedVersion, tasks: Sequence[Tuple[str, str, str]],
                     serialized: Sequence[bytes], timeout_ms: Optional[int] = None):
-    """Runs several classify/regress signatures in one session run.
-
-    Args:
-        version: The loaded version.
-        tasks: (model name, signature name, method name) per task.
-        serialized: The serialized tf.Examples shared by all tasks.
-
-    Returns:
-        Per task: ``ClassificationOutput`` or a float32 regression array.
-    """
+    """Runs (model name, signature name, method name) tasks on shared tf.Examples in one
+    session run; returns per task ``Classes`` or a float32 regression array."""
     model_name = ""
     seen_signatures = set()
     input_names = set()
@@ -216,24 +191,16 @@ def multi_inference(version: LoadedVersion, tasks: Sequence[Tuple[str, str, str]
         signature = find_signature(version, name)
         if signature is None:
             raise InvalidArgument(f"Requested signature not found in model graph: {name}")
-        if method == CLASSIFY_METHOD:
-            input_name, outputs = _preprocess_classification(signature)
-        elif method == REGRESS_METHOD:
-            input_name, outputs = _preprocess_regression(signature)
-        else:
+        if method not in _STEPS:
             raise Unimplemented(f"Unsupported signature method_name: {method}")
+        preprocess, postprocess = _STEPS[method]
+        input_name, outputs = preprocess(signature)
         input_names.add(input_name)
         output_names.update(outputs)
-        signatures.append((signature, method))
+        signatures.append((signature, postprocess))
     fetches = sorted(output_names)
     examples = _examples_tensor(serialized)
     values = version.run([(name, examples) for name in sorted(input_names)], fetches,
                          timeout_ms)
-    results = []
-    for signature, method in signatures:
-        if method == CLASSIFY_METHOD:
-            results.append(_postprocess_classification(signature, len(serialized), fetches,
-                                                       values))
-        else:
-            results.append(_postprocess_regression(signature, len(serialized), fetches, values))
-    return results
+    return [postprocess(signature, len(serialized), fetches, values)
+            for signature, postprocess in signatures]

@@ -75,8 +75,8 @@ def run_predict(version: LoadedVersion, request, response, timeout_ms: Optional[
     return response
 
 
-def _fill_classification(result, output: classify_regress.ClassificationOutput) -> None:
-    for row in output.rows():
+def _fill_classification(result, output: classify_regress.Classes) -> None:
+    for row in output:
         classifications = result.classifications.add()
         for label, score in row:
             entry = classifications.classes.add()
@@ -117,7 +117,7 @@ def run_multi_inference(version: LoadedVersion, request, response,
         version, tasks, serialized_examples(request.input), timeout_ms)
     for task, output in zip(request.tasks, outputs):
         result = response.results.add()
-        if isinstance(output, classify_regress.ClassificationOutput):
+        if isinstance(output, list):
             _fill_classification(result.classification_result, output)
         else:
             for value in output.tolist():

@@ -12,7 +12,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from tfx_kfp.serving.protocol.errors import DataLoss, NotFound, ServingError, error_for_code
+from tfx_kfp.serving.protocol.errors import (
+    DataLoss, NotFound, ServingError, error_for_code, error_for_exception,
+)
 
 __all__ = ["LoadedVersion", "SessionOptions", "as_serving_error", "load_version"]
 
@@ -82,7 +84,7 @@ def as_serving_error(error: Exception) -> ServingError:
         return error_for_code("INVALID_ARGUMENT", message)
     if isinstance(error, tf.errors.OpError):
         return error_for_code(error.error_code, error.message)
-    return error_for_code("UNKNOWN", f"{type(error).__name__}: {error}")
+    return error_for_exception(error)
 
 
 class LoadedVersion:

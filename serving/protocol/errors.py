@@ -11,7 +11,7 @@ __all__ = [
     "ServingError", "Cancelled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
     "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted",
     "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated",
-    "RequestTooLarge", "error_for_code", "error_for_http_status",
+    "RequestTooLarge", "error_for_code", "error_for_http_status", "error_for_exception",
 ]
 
 # google.rpc.Code numbers are the positions in this tuple.
@@ -128,3 +128,13 @@ def error_for_http_status(status: int, message: str) -> ServingError:
     if error.http_status != status:
         error.http_status = status
     return error
+
+
+def error_for_exception(error: BaseException) -> ServingError:
+    """What a request that raised ``error`` answers: its status, INVALID_ARGUMENT for bytes that
+    are not text where text is needed, else UNKNOWN."""
+    if isinstance(error, ServingError):
+        return error
+    if isinstance(error, UnicodeError):
+        return InvalidArgument(f"Invalid UTF-8 in the request: {error}")
+    return Unknown(f"{type(error).__name__}: {error}")

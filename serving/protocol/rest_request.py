@@ -18,7 +18,7 @@ from tfx_kfp.serving.protocol.json_codec import (
 )
 from tfx_kfp.serving.protocol.tensors import (
     DT_BOOL, DT_DOUBLE, DT_FLOAT, DT_INT8, DT_INT16, DT_INT32, DT_INT64, DT_STRING,
-    DT_UINT8, DT_UINT32, DT_UINT64, NUMPY_DTYPES, check_rank, dtype_name,
+    DT_UINT8, DT_UINT32, DT_UINT64, NUMPY_DTYPES, check_rank, dtype_name, shape_string,
 )
 
 __all__ = [
@@ -155,10 +155,6 @@ def signature_name_of(doc: dict) -> str:
     return name
 
 
-def _shape_to_string(shape: Sequence[int]) -> str:
-    return "[" + ",".join(str(d) for d in shape) + "]"
-
-
 def _inputs_from_instances(instances: list, infos) -> Dict[str, np.ndarray]:
     names = sorted(infos)
     first = instances[0]
@@ -187,8 +183,8 @@ def _inputs_from_instances(instances: list, infos) -> Dict[str, np.ndarray]:
             raise InvalidArgument(
                 f"Expecting tensor size: {sizes[name]} but got: {len(item_values)}")
         elif shapes[name] != shape:
-            raise InvalidArgument(f"Expecting shape {_shape_to_string(shapes[name])} but got: "
-                                  f"{_shape_to_string(shape)}")
+            raise InvalidArgument(f"Expecting shape {shape_string(shapes[name])} but got: "
+                                  f"{shape_string(shape)}")
 
     for index, item in enumerate(instances):
         if objects:

@@ -67,6 +67,11 @@ def dtype_name(dtype: int) -> str:
     return DTYPE_NAMES.get(dtype, f"unknown dtype enum ({dtype})")
 
 
+def shape_string(shape) -> str:
+    """A shape as TensorFlow's ``TensorShape::DebugString`` writes it: ``[2,3]``."""
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
 def numpy_to_dtype_enum(array: np.ndarray) -> int:
     """Returns the DataType enum for a numpy array (object arrays are strings)."""
     if array.dtype.kind in ("O", "S", "U"):

@@ -19,7 +19,7 @@ from typing import Callable, Optional
 import grpc
 
 from tfx_kfp.serving.models import proto_handlers
-from tfx_kfp.serving.protocol.errors import InvalidArgument, ServingError, Unknown
+from tfx_kfp.serving.protocol.errors import InvalidArgument, ServingError, error_for_exception
 from tfx_kfp.serving.models.manager import ModelManager
 from tfx_kfp.serving.transport.metrics import recorded
 
@@ -47,13 +47,10 @@ def _timeout_ms(context) -> Optional[int]:
 def _handle(context, work: Callable[[], object]):
     try:
         return work()
-    except ServingError as error:
-        _abort(context, error)
-    except UnicodeError as error:  # bytes that are not text where text is needed
-        _abort(context, InvalidArgument(f"Invalid UTF-8 in the request: {error}"))
     except Exception as error:  # noqa: BLE001 - a bad request must never kill the server
-        log.exception("gRPC request failed unexpectedly")
-        _abort(context, Unknown(f"{type(error).__name__}: {error}"))
+        if not isinstance(error, (ServingError, UnicodeError)):
+            log.exception("gRPC request failed unexpectedly")
+        _abort(context, error_for_exception(error))
 
 
 def _require_model_spec(request) -> None:

@@ -15,7 +15,9 @@ from urllib.parse import unquote_to_bytes
 from tfx_kfp.serving.models import classify_regress
 from tfx_kfp.serving.models import inference
 from tfx_kfp.serving.models import proto_handlers
-from tfx_kfp.serving.protocol.errors import FailedPrecondition, InvalidArgument, ServingError, Unknown
+from tfx_kfp.serving.protocol.errors import (
+    FailedPrecondition, InvalidArgument, ServingError, error_for_exception,
+)
 from tfx_kfp.serving.protocol.json_codec import parse_json_object
 from tfx_kfp.serving.models.manager import ModelManager
 from tfx_kfp.serving.transport.metrics import recorded
@@ -70,16 +72,7 @@ def _decode_arg(text: str) -> str:
 
 
 class RestApi:
-    """Handles REST requests against a ModelManager.
-
-    Args:
-        manager: The model manager.
-        timeout_ms: Session run timeout for REST requests (TF Serving's
-            ``--rest_api_timeout_in_ms``); 0 disables it.
-        enable_cors: Add CORS headers (``--rest_api_enable_cors_support``).
-        metrics: Optional ``metrics.Metrics`` recording inference requests.
-        metrics_path: Serve the Prometheus page at this path ("" : off).
-    """
+    """Handles REST requests against a ModelManager (settings as in ``ServerOptions``)."""
 
     def __init__(self, manager: ModelManager, timeout_ms: int = 30000, enable_cors: bool = False,
                  metrics=None, metrics_path: str = ""):
@@ -90,14 +83,7 @@ class RestApi:
         self._metrics_path = metrics_path
 
     def handle(self, method: str, path: str, body: bytes, origin: str = "") -> RestResponse:
-        """Answers one request; never raises.
-
-        Args:
-            method: HTTP method.
-            path: URI path without the query string (still percent-encoded).
-            body: Request body.
-            origin: The ``Origin`` header (for CORS preflight).
-        """
+        """Answers one request (``path`` percent-encoded, with its query); never raises."""
         if method not in _EVHTTP_METHODS or not _EVHTTP_TARGET.fullmatch(path):
             return RestResponse(400, BAD_REQUEST_HTML, [("Content-Type", "text/html"),
                                                         ("Connection", "close")])
@@ -118,15 +104,11 @@ class RestApi:
                 response = RestResponse(200, self._dispatch(method, path, body))
             except _EmptyBodyError as error:
                 response = RestResponse(error.http_status, b"")
-            except ServingError as error:
-                response = RestResponse(error.http_status, error_body(error.message))
-            except UnicodeError as error:  # bytes that are not text where text is needed
-                bad = InvalidArgument(f"Invalid UTF-8 in the request: {error}")
-                response = RestResponse(bad.http_status, error_body(bad.message))
             except Exception as error:  # noqa: BLE001 - never let a request kill the server
-                log.exception("REST request failed unexpectedly: %s %s", method, path)
-                unknown = Unknown(f"{type(error).__name__}: {error}")
-                response = RestResponse(unknown.http_status, error_body(unknown.message))
+                if not isinstance(error, (ServingError, UnicodeError)):
+                    log.exception("REST request failed unexpectedly: %s %s", method, path)
+                failure = error_for_exception(error)
+                response = RestResponse(failure.http_status, error_body(failure.message))
         if self._enable_cors:
             response.headers = response.headers + [
                 ("Access-Control-Allow-Origin", "*"),
@@ -187,7 +169,7 @@ class RestApi:
             if verb == "classify":
                 output = classify_regress.classify(loaded, signature_name, examples,
                                                    self._timeout_ms)
-                return classify_body(output.rows())
+                return classify_body(output)
             values = classify_regress.regress(loaded, signature_name, examples, self._timeout_ms)
             return regress_body(values.tolist())
 

@@ -1,12 +1,9 @@
 """The REST transport: TF Serving's REST API as a bare ASGI app served by uvicorn.
 
-uvicorn (httptools parser, uvloop when installed) runs in a background thread;
-requests are answered by :class:`tfx_kfp.serving.transport.rest_api.RestApi` on a pool of
-``--rest_api_num_threads`` worker threads (or on the event loop when the server is
-otherwise idle and requests are short; see ``RestServer``). Beyond uvicorn, request
-bodies have a deadline (408 when not complete within ``body_timeout`` seconds), count
-against the memory budget of :mod:`tfx_kfp.serving.transport.rest_limits` as they arrive, and
-are decompressed when sent with ``Content-Encoding: gzip`` (net_http does).
+uvicorn runs in a background thread; :class:`~tfx_kfp.serving.transport.rest_api.RestApi`
+answers on ``--rest_api_num_threads`` workers. Bodies have a deadline (408), count against
+the memory budget of :mod:`~tfx_kfp.serving.transport.rest_limits` as they arrive, and are
+gunzipped when sent with ``Content-Encoding: gzip`` (as net_http does).
 """
 
 import asyncio
@@ -77,15 +74,9 @@ class RestServer:
     """Serves a RestApi on ``host:port`` (port 0 picks one; see ``port``).
 
     Args:
-        api: The request handler (``handle(method, path, body, origin)``).
-        host: Address to bind.
-        port: Port to bind.
-        num_threads: Worker threads running requests (``--rest_api_num_threads``).
-        limits: Deadlines, memory budget and connection bounds.
-        inline_when_idle: Answer a request on the event loop, without the hop to a
-            worker thread, when no other request is being handled and requests have
-            recently taken under a millisecond. Off with batching, where a request
-            waits for others to join its batch.
+        inline_when_idle: Answer on the event loop, without the hop to a worker thread, when
+            no other request is in hand and requests recently took under a millisecond. Off
+            with batching, where a request waits for others to join its batch.
     """
 
     def __init__(self, api, host: str, port: int, num_threads: int = 16,
@@ -176,7 +167,7 @@ class RestServer:
             self._cost += (time.perf_counter() - started - self._cost) * 0.1
 
     def start(self) -> None:
-        """Starts serving in a background thread; returns once the socket listens."""
+        """Starts serving in a background thread; returns once it listens."""
         self._thread = threading.Thread(target=self._server.run, kwargs={
             "sockets": [self._socket]}, name=f"tfx-kfp-rest-{self.port}", daemon=True)
         self._thread.start()
@@ -187,7 +178,6 @@ class RestServer:
             time.sleep(0.005)
 
     def stop(self) -> None:
-        """Stops accepting, closes connections, waits for the server thread."""
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(10)

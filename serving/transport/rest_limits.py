@@ -1,20 +1,10 @@
-"""Limits of the REST transport that uvicorn does not set (issue 14 item 8 of this project).
+"""Limits of the REST transport that uvicorn does not set.
 
-TF Serving's net_http server bounds, or a shared local server needs:
-
-* header deadline: a connection that has not finished sending a request's
-  headers within ``header_timeout`` seconds gets a 408 and is closed;
-* request heads: URLs over 8 KiB get 414, header fields over 64 KiB get 431;
-* an overall budget for the memory request bodies take across all requests
-  (``body_memory_bytes``): a body counts with its bytes while it arrives, then with
-  an upper bound of what decoding it takes (:func:`decoded_size_bound`); a request
-  that does not fit now gets 503 (retry later), one that could never fit (however
-  long the body goes on, chunked or not) gets 413;
-* connection shedding: above ``max_connections`` open connections, the
-  connections that wait longest without an active request are closed, so new
-  requests keep being served however many slow clients hold sockets open.
-
-The body deadline is kept by :mod:`tfx_kfp.serving.transport.rest_app`, which reads bodies.
+A header deadline (408, then close), request heads (URL over 8 KiB: 414, header fields over
+64 KiB: 431), one memory budget for request bodies across all requests (a body counts with
+its bytes as it arrives, then with :func:`decoded_size_bound`; 503 when it does not fit now,
+413 when it never could), and shedding the longest-waiting idle connections beyond
+``max_connections``. The body deadline is kept where bodies are read (``rest_app``).
 """
 
 import time
@@ -28,8 +18,6 @@ from tfx_kfp.serving.protocol.errors import RequestTooLarge, Unavailable
 __all__ = ["RestLimits", "BodyBudget", "Charge", "Connections", "decoded_size_bound",
            "protocol_class"]
 
-_TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
-                     b"Connection: close\r\n\r\n")
 _SHED_GRACE_SECONDS = 1.0
 _MAX_URL_BYTES = 8192
 _MAX_HEADER_BYTES = 65536
@@ -37,15 +25,7 @@ _MAX_HEADER_BYTES = 65536
 
 @dataclass
 class RestLimits:
-    """Bounds that keep slow or large clients from starving the others.
-
-    Attributes:
-        header_timeout: Seconds to receive a request's headers.
-        body_timeout: Seconds to receive a request's whole body.
-        body_memory_bytes: Request-body bytes held in memory, over all requests.
-        max_connections: Open connections kept before idle/stalled ones are shed.
-        keep_alive_timeout: Seconds an idle keep-alive connection stays open.
-    """
+    """Bounds that keep slow or large clients from starving the others (seconds, bytes)."""
 
     header_timeout: float = 10.0
     body_timeout: float = 60.0
@@ -57,12 +37,8 @@ class RestLimits:
 def decoded_size_bound(body: bytes) -> int:
     """An upper bound of the memory a REST body takes once parsed and converted to tensors.
 
-    Python's JSON objects are much larger than their text: measured with tracemalloc over
-    parsing and tensor conversion, a body takes 4.5x (long floats) to 33x (``[[1]],...``)
-    its size. Each value costs at most ~112 bytes (a str, its bytes copy and the list
-    slot), each object 160 more and each list 56, plus up to 3x the text for long strings
-    (base64 and its decoded bytes); counting separators bounds every measured shape
-    (``tests/serving/test_serving_limits.py``).
+    Measured with tracemalloc (``tests/serving/test_serving_limits.py``): at most ~112 bytes a
+    value, 160 an object, 56 a list, plus 3x the text for long strings (base64 and its bytes).
     """
     return (3 * len(body) + 112 * (body.count(b",") + 1) + 160 * body.count(b"{")
             + 56 * body.count(b"["))
@@ -84,12 +60,8 @@ class Charge:
         self.bytes = 0
 
     def take(self, size: int) -> None:
-        """Adds ``size`` bytes to this request's share of the budget.
-
-        Raises:
-            RequestTooLarge: This request alone would exceed the whole budget (413).
-            Unavailable: The requests in flight leave no room now (503, retry later).
-        """
+        """Charges ``size`` bytes: RequestTooLarge when this request alone would exceed the
+        budget, Unavailable when the requests in flight leave no room now."""
         if self.bytes + size > self.budget.limit:
             raise RequestTooLarge(f"Request body of more than {self.budget.limit} bytes exceeds the "
                                   "server's request memory budget")
@@ -113,11 +85,8 @@ class Connections:
         self.open: Set = set()
 
     def shed(self) -> None:
-        """Closes the longest-waiting connections beyond ``max_connections``.
-
-        Connections waiting less than a second are spared, so a flood of new
-        connections cannot push out a client that is about to send its request.
-        """
+        """Closes the longest-waiting connections beyond ``max_connections``, sparing those
+        waiting under a second (a flood of new ones cannot push out a client about to send)."""
         excess = len(self.open) - self.limits.max_connections
         if excess <= 0:
             return
@@ -152,8 +121,7 @@ def protocol_class(connections: Connections):
         def on_message_begin(self) -> None:
             self._head_bytes = 0
             super().on_message_begin()
-            if self._header_timer is None:
-                self._header_timer = self.loop.call_later(limits.header_timeout, self._late)
+            self._arm()
 
         def on_url(self, url: bytes) -> None:
             self._count(len(url), _MAX_URL_BYTES, b"414 URI Too Long")
@@ -169,10 +137,13 @@ def protocol_class(connections: Connections):
             # makes uvicorn drop the connection).
             self._head_bytes += size
             if self._head_bytes > limit:
-                self.transport.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\n"
-                                     b"Connection: close\r\n\r\n")
-                self.transport.close()
+                self._answer_and_close(status)
                 raise ValueError("request head too large")
+
+        def _answer_and_close(self, status: bytes) -> None:
+            self.transport.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\n"
+                                 b"Connection: close\r\n\r\n")
+            self.transport.close()
 
         def on_headers_complete(self) -> None:
             self._disarm()
@@ -185,6 +156,9 @@ def protocol_class(connections: Connections):
 
         def _wait(self) -> None:
             connections.waiting[self] = time.monotonic()
+            self._arm()
+
+        def _arm(self) -> None:
             if self._header_timer is None:
                 self._header_timer = self.loop.call_later(limits.header_timeout, self._late)
 
@@ -196,7 +170,6 @@ def protocol_class(connections: Connections):
         def _late(self) -> None:
             self._header_timer = None
             if self in connections.waiting and not self.transport.is_closing():
-                self.transport.write(_TIMEOUT_RESPONSE)
-                self.transport.close()
+                self._answer_and_close(b"408 Request Timeout")
 
     return DeadlineProtocol
