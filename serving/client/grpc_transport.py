@@ -10,7 +10,7 @@ import: messages come from :mod:`tfx_kfp.serving.client.protos`.
 import time
 from typing import Any, Dict, Optional, Tuple
 
-from tfx_kfp.serving.protocol.errors import InvalidArgument, error_for_code
+from tfx_kfp.serving.protocol.errors import error_for_code
 from tfx_kfp.serving.protocol.json_codec import parse_json
 
 __all__ = ["GrpcTransport"]
@@ -107,11 +107,9 @@ class GrpcTransport:
         cached = self._signatures.get(key)
         if cached is not None and time.monotonic() - cached[0] < _SIGNATURE_CACHE_SECONDS:
             return cached[1]
-        _, signature_map = self._signature_defs(model)
-        name = signature_name or "serving_default"
-        if name not in signature_map.signature_def:
-            raise InvalidArgument(f'Serving signature name: "{name}" not found in signature def')
-        infos = signature_map.signature_def[name].inputs
+        from tfx_kfp.serving.protocol.rest_request import signature_inputs
+
+        infos = signature_inputs(self._signature_defs(model)[1].signature_def, signature_name)
         self._signatures[key] = (time.monotonic(), infos)
         return infos
 

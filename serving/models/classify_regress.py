@@ -9,7 +9,8 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from tfx_kfp.serving.protocol.errors import FailedPrecondition, InvalidArgument, Unimplemented
-from tfx_kfp.serving.models.inference import DEFAULT_SIGNATURE, find_signature
+from tfx_kfp.serving.models.inference import find_signature
+from tfx_kfp.serving.protocol.rest_request import DEFAULT_SIGNATURE
 from tfx_kfp.serving.models.servable import LoadedVersion
 from tfx_kfp.serving.protocol.tensors import (
     DT_FLOAT, DT_STRING, dtype_name, numpy_to_dtype_enum, shape_string,

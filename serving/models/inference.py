@@ -1,9 +1,5 @@
-"""Predict on a loaded version; Classify, Regress and MultiInference are in ``classify_regress``.
-
-The checks, their order and their messages follow TF Serving's
-``predict_util.cc`` and ``util.cc`` (signature method names are not enforced,
-as with TF Serving's default ``--enable_signature_method_name_check=false``).
-Inputs and outputs are numpy arrays; the REST and gRPC front ends convert.
+"""Predict on a loaded version, on numpy arrays, with the checks, order and messages of TF
+Serving's ``predict_util.cc`` and ``util.cc`` (method names unchecked, as TF Serving's default).
 """
 
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -12,30 +8,16 @@ import numpy as np
 
 from tfx_kfp.serving.protocol.errors import FailedPrecondition, InvalidArgument
 from tfx_kfp.serving.protocol.json_codec import is_proto_text
+from tfx_kfp.serving.protocol.rest_request import DEFAULT_SIGNATURE
 from tfx_kfp.serving.models.servable import LoadedVersion
 from tfx_kfp.serving.protocol.tensors import dtype_name, numpy_to_dtype_enum, tensor_proto_to_ndarray
 
-__all__ = ["DEFAULT_SIGNATURE", "find_signature", "predict", "predict_input_infos"]
-
-DEFAULT_SIGNATURE = "serving_default"
+__all__ = ["find_signature", "predict"]
 
 
 def find_signature(version: LoadedVersion, name: str):
     """Returns the SignatureDef called ``name``, or None (also for non-UTF-8 names)."""
     return version.signature_defs.get(name) if is_proto_text(name) else None
-
-
-def predict_input_infos(version: LoadedVersion, signature_name: str):
-    """Returns the signature's input TensorInfos for the REST request parser.
-
-    Raises:
-        InvalidArgument: TF Serving's REST message when the signature is missing.
-    """
-    name = signature_name or DEFAULT_SIGNATURE
-    signature = find_signature(version, name)
-    if signature is None:
-        raise InvalidArgument(f'Serving signature name: "{name}" not found in signature def')
-    return signature.inputs
 
 
 def _verify_inputs_size(signature, request_names: Sequence[str]) -> None:

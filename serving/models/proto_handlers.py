@@ -12,6 +12,7 @@ from tfx_kfp.serving.models import inference
 from tfx_kfp.serving.protocol.errors import InvalidArgument
 from tfx_kfp.serving.models.manager import ModelManager
 from tfx_kfp.serving.models.servable import LoadedVersion
+from tfx_kfp.serving.protocol.rest_request import DEFAULT_SIGNATURE
 from tfx_kfp.serving.protocol.tensors import ndarray_to_tensor_proto
 
 __all__ = [
@@ -59,7 +60,7 @@ def _fill_model_spec(spec, name: str, signature_name: Optional[str], version: in
     spec.Clear()
     spec.name = name
     if signature_name is not None:
-        spec.signature_name = signature_name or inference.DEFAULT_SIGNATURE
+        spec.signature_name = signature_name or DEFAULT_SIGNATURE
     spec.version.value = version
 
 

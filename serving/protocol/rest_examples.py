@@ -1,8 +1,6 @@
-"""Builds tf.Examples from ``:classify``/``:regress`` REST bodies.
-
-Follows TF Serving's ``FillClassifyRegressRequestFromJson`` (``util/json_tensor.cc``,
-2.16.1): feature kinds inferred from JSON types, ``{"b64": ...}`` bytes, the
-optional ``context`` example, and its error messages.
+"""tf.Examples from ``:classify``/``:regress`` REST bodies, as TF Serving's
+``FillClassifyRegressRequestFromJson`` (``util/json_tensor.cc``, 2.16.1) builds them: feature
+kinds from JSON types, ``{"b64": ...}`` bytes, the optional ``context`` example, its messages.
 """
 
 from typing import Any, List, Optional
@@ -75,17 +73,8 @@ def _example_from_json(value: Any, example_class):
 
 
 def examples_from_json(doc: dict, example_class=None) -> List[bytes]:
-    """Builds serialized tf.Examples from a ``:classify``/``:regress`` body.
-
-    Follows ``FillClassifyRegressRequestFromJson``: an optional ``context``
-    example is prepended (as serialized bytes) to every example, exactly as
-    TF Serving's ``ExampleListWithContext`` handling does.
-
-    Args:
-        doc: The parsed request object.
-        example_class: The ``tensorflow.Example`` message class to use
-            (default: TensorFlow's own).
-    """
+    """Serialized tf.Examples from a body, the ``context`` example's bytes prepended to each
+    (as for ``ExampleListWithContext``); ``example_class`` defaults to TensorFlow's."""
     if example_class is None:
         from tensorflow.core.example import example_pb2
 

@@ -1,10 +1,7 @@
-"""Translates REST predict bodies to model inputs (TF Serving's ``FillPredictRequestFromJson``).
+"""REST predict bodies to model inputs, as TF Serving's ``FillPredictRequestFromJson``.
 
-Follows TF Serving's ``util/json_tensor.cc`` (2.16.1): the row (``instances``) and
-columnar (``inputs``) request formats, ``{"b64": ...}`` binary values and the exact
-error messages. Request JSON is read by :mod:`tfx_kfp.serving.protocol.json_codec`;
-classify/regress bodies are in :mod:`tfx_kfp.serving.protocol.rest_examples`, responses in
-:mod:`tfx_kfp.serving.protocol.rest_response`.
+Follows ``util/json_tensor.cc`` (2.16.1): the row (``instances``) and columnar (``inputs``)
+formats, ``{"b64": ...}`` binary values and the exact error messages.
 """
 
 from typing import Any, Dict, List, Sequence, Tuple
@@ -22,6 +19,8 @@ from tfx_kfp.serving.protocol.tensors import (
 )
 
 __all__ = [
+    "DEFAULT_SIGNATURE",
+    "signature_inputs",
     "ROW_FORMAT",
     "COLUMNAR_FORMAT",
     "signature_name_of",
@@ -30,6 +29,7 @@ __all__ = [
     "UINT64_RANGE",
 ]
 
+DEFAULT_SIGNATURE = "serving_default"
 ROW_FORMAT = "row"
 COLUMNAR_FORMAT = "columnar"
 
@@ -143,6 +143,15 @@ def _tensor_from_json(value: Any, dtype: int) -> Tuple[List[Any], List[int]]:
     return values, shape
 
 
+def signature_inputs(signature_defs, signature_name: str):
+    """The input TensorInfo map of a signature (default ``serving_default``) in a SignatureDef
+    map; TF Serving's REST message when there is none of that name."""
+    name = signature_name or DEFAULT_SIGNATURE
+    if not is_proto_text(name) or name not in signature_defs:
+        raise InvalidArgument(f'Serving signature name: "{name}" not found in signature def')
+    return signature_defs[name].inputs
+
+
 def signature_name_of(doc: dict) -> str:
     """Returns the optional ``signature_name`` (TF Serving's ``FillSignature``)."""
     if "signature_name" not in doc:
@@ -239,16 +248,8 @@ def _inputs_from_columns(columns: Any, infos) -> Dict[str, np.ndarray]:
 
 def predict_inputs_from_json(doc: dict, infos, signature_name: str
                              ) -> Tuple[Dict[str, np.ndarray], str]:
-    """Builds predict inputs from a parsed body (TF Serving's ``FillPredictRequestFromJson``).
-
-    Args:
-        doc: The parsed request object.
-        infos: The signature's input TensorInfo map.
-        signature_name: The requested signature name (for messages).
-
-    Returns:
-        Alias -> numpy array, and the request format (row or columnar).
-    """
+    """Predict inputs (alias -> array) and the request format from a parsed body, for the
+    signature's input TensorInfo map ``infos``."""
     if len(infos) == 0:
         raise InvalidArgument(
             f"Failed to get input map for signature: {signature_name or 'DEFAULT'}")

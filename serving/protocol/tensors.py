@@ -1,12 +1,8 @@
-"""Converts between ``tensorflow.TensorProto`` and numpy arrays, as TF Serving does.
+"""``tensorflow.TensorProto`` <-> numpy, as TF Serving converts them.
 
-Decoding follows ``Tensor::FromProto``: ``tensor_content`` when present,
-otherwise the typed ``*_val`` field, where an empty field means all zeros, a
-short one is padded with its last value and extra values are ignored.
-Encoding follows ``Tensor::AsProtoField`` (typed ``*_val`` fields, never
-``tensor_content``), which is what TF Serving's Predict responses carry.
-
-Used by the server and warmup (imports TensorFlow's protos; no TF runtime).
+Decoding follows ``Tensor::FromProto``: ``tensor_content`` when present, otherwise the typed
+``*_val`` field (empty: all zeros; short: padded with its last value; extra values ignored).
+Encoding follows ``Tensor::AsProtoField`` (typed ``*_val`` fields), as Predict responses carry.
 """
 
 from typing import Dict, Optional, Tuple
@@ -106,18 +102,8 @@ def _shape_of(proto, alias: str) -> Optional[Tuple[int, ...]]:
 
 
 def tensor_proto_to_ndarray(proto, alias: str) -> np.ndarray:
-    """Decodes a TensorProto like ``Tensor::FromProto``.
-
-    Args:
-        proto: A ``tensorflow.TensorProto``.
-        alias: The input name, for the error message.
-
-    Returns:
-        The numpy array (object dtype of ``bytes`` for strings).
-
-    Raises:
-        InvalidArgument: ``tensor parsing error: <alias>`` when TF would refuse it.
-    """
+    """Decodes a TensorProto like ``Tensor::FromProto`` (strings: an object array of ``bytes``);
+    ``tensor parsing error: <alias>`` where TensorFlow refuses it."""
     dtype = proto.dtype
     shape = _shape_of(proto, alias)
     np_dtype = NUMPY_DTYPES.get(dtype)
@@ -176,12 +162,7 @@ def _decode_with_tensorflow(proto, alias: str) -> np.ndarray:
 
 
 def ndarray_to_tensor_proto(array: np.ndarray, proto) -> None:
-    """Fills ``proto`` from ``array`` like ``Tensor::AsProtoField``.
-
-    Args:
-        array: A numpy array from a session run.
-        proto: An empty ``tensorflow.TensorProto`` to fill (e.g. a map entry).
-    """
+    """Fills the empty TensorProto ``proto`` from ``array`` like ``Tensor::AsProtoField``."""
     dtype = numpy_to_dtype_enum(array)
     if dtype == 0:
         import tensorflow as tf

@@ -21,7 +21,9 @@ from tfx_kfp.serving.protocol.errors import (
 from tfx_kfp.serving.protocol.json_codec import parse_json_object
 from tfx_kfp.serving.models.manager import ModelManager
 from tfx_kfp.serving.transport.metrics import recorded
-from tfx_kfp.serving.protocol.rest_request import predict_inputs_from_json, signature_name_of
+from tfx_kfp.serving.protocol.rest_request import (
+    predict_inputs_from_json, signature_inputs, signature_name_of,
+)
 from tfx_kfp.serving.protocol.rest_examples import examples_from_json
 from tfx_kfp.serving.protocol.rest_response import (
     classify_body, error_body, message_to_dict, predict_response_json, regress_body,
@@ -155,7 +157,7 @@ class RestApi:
         doc = parse_json_object(body)
         signature_name = signature_name_of(doc)
         with self._manager.acquire(name, version, label) as loaded:
-            infos = inference.predict_input_infos(loaded, signature_name)
+            infos = signature_inputs(loaded.signature_defs, signature_name)
             inputs, request_format = predict_inputs_from_json(doc, infos, signature_name)
             _, outputs = inference.predict(loaded, signature_name, inputs, (), self._timeout_ms)
         return predict_response_json(outputs, request_format)
