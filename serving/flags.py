@@ -1,12 +1,8 @@
-"""``tensorflow_model_server``'s command line, for ``tfx-kfp serve``.
+"""``tensorflow_model_server``'s command line (TF Serving 2.16.1 ``main.cc``), for ``tfx-kfp serve``.
 
-Every flag of TF Serving 2.16.1's ``model_servers/main.cc`` is accepted, in its
-``--flag=value`` form and also as ``--flag value``. Those that matter to a local
-server are implemented; the rest are accepted with a warning saying why they do
-nothing here. Unknown arguments are warned about and ignored, as
-``tensorflow_model_server`` does (``unknown argument: ...``). Defaults are TF
-Serving's, except ``--rest_api_port`` (8501 here, 0 = off in both) and the
-address, which is loopback unless ``--host`` says otherwise.
+Every flag is accepted (``--flag=value`` or ``--flag value``); those without effect here warn
+why, unknown ones warn and are ignored, as ``tensorflow_model_server`` does. Defaults are TF
+Serving's except ``--rest_api_port`` (8501) and the loopback address (``--host``).
 """
 
 import argparse
@@ -142,14 +138,8 @@ def warnings_for(args: argparse.Namespace) -> List[str]:
 
 
 def server_arguments(args: argparse.Namespace):
-    """Maps parsed flags to ``server.start_from_config`` arguments.
-
-    Returns:
-        (model configs, rest port or None, grpc port, host, ServerOptions keyword dict).
-
-    Raises:
-        InvalidArgument: Bad model or batching/monitoring configuration, naming the file.
-    """
+    """(model configs, rest port or None, grpc port, host, ``ServerOptions`` fields) from the
+    parsed flags; InvalidArgument naming the file for a bad model/batching/monitoring config."""
     from tfx_kfp.serving.models.batching import batching_options_from_proto, BatchingOptions
     from tfx_kfp.serving.models.config_protos import parse_batching_parameters, parse_monitoring_config
     from tfx_kfp.serving.protocol.errors import InvalidArgument

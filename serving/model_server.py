@@ -25,11 +25,8 @@ _FIRST_LOAD_TIMEOUT = 24 * 3600.0  # TF Serving waits without a bound
 
 def _watch_config(path: str, interval: float, applied: bytes, handle, stop: threading.Event,
                   say: Callable[[str], None]) -> None:
-    """TF Serving's ``PollFilesystemAndReloadConfig``: re-reads the file every ``interval``.
-
-    The first poll runs at once and compares with ``applied``, the bytes the server was
-    started from, so an edit made while the server started is applied too.
-    """
+    """``PollFilesystemAndReloadConfig``: re-reads the file every ``interval``, comparing first
+    with ``applied``, the bytes the server started from (an edit made meanwhile applies too)."""
     from tfx_kfp.serving.models.config import read_model_config_file
     from tfx_kfp.serving.protocol.errors import ServingError
 
@@ -49,15 +46,8 @@ def _watch_config(path: str, interval: float, applied: bytes, handle, stop: thre
 
 
 def serve(args: argparse.Namespace, say: Callable[[str], None]) -> int:
-    """Starts the server from parsed flags and blocks until SIGINT/SIGTERM.
-
-    Args:
-        args: Flags parsed by a parser set up with ``flags.add_arguments``.
-        say: Prints a progress line.
-
-    Returns:
-        The process exit status.
-    """
+    """Starts the server from flags parsed as ``flags.add_arguments`` sets up, blocks until
+    SIGINT/SIGTERM, and returns the exit status; ``say`` prints a progress line."""
     from tfx_kfp.serving.protocol.errors import ServingError, Unavailable
 
     if args.version:

@@ -106,7 +106,6 @@ def _start(configs: Sequence[ModelConfig], rest_port: Optional[int], grpc_port: 
     import tensorflow  # noqa: F401
     from tensorflow_serving.apis import prediction_service_pb2_grpc  # noqa: F401
 
-    from tfx_kfp.serving.models.batching import Batcher
     from tfx_kfp.serving.transport.grpc_service import create_grpc_server
     from tfx_kfp.serving.transport.metrics import Metrics
     from tfx_kfp.serving.transport.rest_api import RestApi
@@ -120,7 +119,7 @@ def _start(configs: Sequence[ModelConfig], rest_port: Optional[int], grpc_port: 
         max_num_load_retries=options.max_num_load_retries,
         load_retry_interval_seconds=options.load_retry_interval_seconds,
         warmup=run_warmup if options.enable_warmup else None, on_event=options.on_event,
-        batcher=Batcher(options.batching) if options.batching is not None else None,
+        batching=options.batching,
         allow_unavailable_labels=options.allow_unavailable_labels,
         load_timeout_seconds=options.load_timeout_seconds)
     metrics = Metrics()

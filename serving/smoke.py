@@ -25,15 +25,7 @@ _NEUTRAL_VALUES = {"DT_FLOAT": 0.5, "DT_DOUBLE": 0.5, "DT_INT32": 0, "DT_INT64":
 
 @dataclass
 class SmokeResult:
-    """What one serve-and-call round did.
-
-    Attributes:
-        model_name: The model.
-        version: The version that answered.
-        responses: Protocol -> predict response (identical for both protocols).
-        seconds: Protocol -> request latency in seconds.
-        summary: A one-line description for the command's final output.
-    """
+    """What one serve-and-call round did: per protocol, the response and its latency."""
 
     model_name: str
     version: int
@@ -65,12 +57,8 @@ def default_instances(metadata: Dict[str, Any], signature_name: str = "serving_d
 def serve_and_call(model_name: str, model_base_path: str, instances: Optional[List[Any]] = None,
                    *, signature_name: Optional[str] = None, timeout: float = 300.0,
                    on_event: Optional[Callable[[str], None]] = None) -> SmokeResult:
-    """Starts the server on free loopback ports, predicts once over REST and gRPC, stops.
-
-    Raises:
-        ServingError: When the model does not load in ``timeout`` seconds, a call
-            fails, or the two protocols disagree.
-    """
+    """Starts the server on free loopback ports, predicts once over REST and gRPC, stops;
+    ServingError when the model does not load in time, a call fails or the answers differ."""
     from tfx_kfp.serving import server
     from tfx_kfp.serving.client import ServingClient
 

@@ -97,11 +97,7 @@ def _build_pool():
 
 
 def message_class(full_name: str) -> type:
-    """Returns the message class for a full proto name, e.g. ``tensorflow.serving.PredictRequest``.
-
-    Raises:
-        ProtoUnavailable: When the installed packages lack the protos.
-    """
+    """The message class of a full proto name (``tensorflow.serving.PredictRequest``)."""
     global _pool
     cls = _classes.get(full_name)
     if cls is not None:

@@ -22,7 +22,7 @@ import numpy as np
 
 from tfx_kfp.serving.protocol.errors import InvalidArgument, Unavailable
 
-__all__ = ["BatchingOptions", "Batcher", "batching_options_from_proto"]
+__all__ = ["BatchingOptions", "VersionBatches", "batching_options_from_proto"]
 
 
 @dataclass
@@ -154,16 +154,6 @@ class _Queue:
         for task in batch:
             task.outputs = [output[start:start + task.size] for output in outputs]
             start += task.size
-
-
-class Batcher:
-    """Makes per-version batch queues from one set of batching options."""
-
-    def __init__(self, options: BatchingOptions):
-        self.options = options
-
-    def queue_for(self, version) -> "VersionBatches":
-        return VersionBatches(self.options, version)
 
 
 class VersionBatches:

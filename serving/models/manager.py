@@ -13,6 +13,7 @@ import time
 from typing import Callable, Dict, List, Optional, Sequence
 
 from tfx_kfp.serving.models import storage
+from tfx_kfp.serving.models.batching import VersionBatches
 from tfx_kfp.serving.protocol.errors import DeadlineExceeded
 from tfx_kfp.serving.models.config import ModelConfig, configs_from_proto
 from tfx_kfp.serving.models.registry import (
@@ -38,19 +39,19 @@ class ModelManager(ModelRegistry):
 
     Args:
         warmup: Callable(version) replaying its warmup requests (raises to fail the load).
-        batcher: Optional ``Batcher``: loaded versions run their requests through it.
+        batching: Optional ``BatchingOptions``: versions run their requests in batches.
     """
 
     def __init__(self, configs: Sequence[ModelConfig], poll_seconds: float = 1.0,
                  session_options: Optional[SessionOptions] = None,
                  max_num_load_retries: int = 5, load_retry_interval_seconds: float = 60.0,
                  warmup: Optional[Callable[[LoadedVersion], None]] = None,
-                 on_event: Optional[Callable[[str], None]] = None, batcher=None,
+                 on_event: Optional[Callable[[str], None]] = None, batching=None,
                  allow_unavailable_labels: bool = False, load_timeout_seconds: float = 0.0):
         for config in configs:
             storage.check_base_path(config.name, config.base_path)
         super().__init__(configs, allow_unavailable_labels)
-        self._batcher = batcher
+        self._batching = batching
         self._poll_seconds = poll_seconds
         self._session_options = session_options or SessionOptions()
         self._max_retries = max(0, int(max_num_load_retries))
@@ -234,8 +235,8 @@ class ModelManager(ModelRegistry):
     def _load_and_warm_up(self, name: str, number: int, path: str) -> LoadedVersion:
         version = load_version(name, number, path, self._session_options)
         try:
-            if self._batcher is not None:
-                version.batch_queue = self._batcher.queue_for(version)
+            if self._batching is not None:
+                version.batch_queue = VersionBatches(self._batching, version)
             if self._warmup is not None:
                 self._warmup(version)
         except BaseException:

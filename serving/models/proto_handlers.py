@@ -15,17 +15,9 @@ from tfx_kfp.serving.models.servable import LoadedVersion
 from tfx_kfp.serving.protocol.rest_request import DEFAULT_SIGNATURE
 from tfx_kfp.serving.protocol.tensors import ndarray_to_tensor_proto
 
-__all__ = [
-    "model_spec_target",
-    "serialized_examples",
-    "run_predict",
-    "run_classify",
-    "run_regress",
-    "run_multi_inference",
-    "fill_metadata",
-    "fill_status",
-    "SIGNATURE_DEF_FIELD",
-]
+__all__ = ["model_spec_target", "serialized_examples", "run_predict", "run_classify",
+           "run_regress", "run_multi_inference", "fill_metadata", "fill_status",
+           "SIGNATURE_DEF_FIELD"]
 
 SIGNATURE_DEF_FIELD = "signature_def"
 _STATE_NUMBERS = {"UNKNOWN": 0, "START": 10, "LOADING": 20, "AVAILABLE": 30,
@@ -76,37 +68,33 @@ def run_predict(version: LoadedVersion, request, response, timeout_ms: Optional[
     return response
 
 
-def _fill_classification(result, output: classify_regress.Classes) -> None:
-    for row in output:
-        classifications = result.classifications.add()
-        for label, score in row:
-            entry = classifications.classes.add()
-            entry.label = label.decode("utf-8", "surrogateescape") if isinstance(
-                label, bytes) else str(label)
-            entry.score = score
+def _fill_result(result, output) -> None:
+    """A ClassificationResult from ``Classes``, or a RegressionResult from float32 values."""
+    if isinstance(output, list):
+        for row in output:
+            classes = result.classifications.add().classes
+            for label, score in row:
+                entry = classes.add()
+                entry.label = label.decode("utf-8", "surrogateescape") if isinstance(
+                    label, bytes) else str(label)
+                entry.score = score
+    else:
+        for value in output.tolist():
+            result.regressions.add().value = value
 
 
-def run_classify(version: LoadedVersion, request, response, timeout_ms: Optional[int] = None):
-    """Fills a ClassificationResponse."""
-    examples = serialized_examples(request.input)
-    output = classify_regress.classify(version, request.model_spec.signature_name, examples,
-                                       timeout_ms)
-    _fill_model_spec(response.model_spec, request.model_spec.name,
-                     request.model_spec.signature_name, version.version)
-    _fill_classification(response.result, output)
-    return response
+def _examples_handler(run):
+    def handle(version: LoadedVersion, request, response, timeout_ms: Optional[int] = None):
+        spec = request.model_spec
+        output = run(version, spec.signature_name, serialized_examples(request.input), timeout_ms)
+        _fill_model_spec(response.model_spec, spec.name, spec.signature_name, version.version)
+        _fill_result(response.result, output)
+        return response
+    return handle
 
 
-def run_regress(version: LoadedVersion, request, response, timeout_ms: Optional[int] = None):
-    """Fills a RegressionResponse."""
-    examples = serialized_examples(request.input)
-    values = classify_regress.regress(version, request.model_spec.signature_name, examples,
-                                      timeout_ms)
-    _fill_model_spec(response.model_spec, request.model_spec.name,
-                     request.model_spec.signature_name, version.version)
-    for value in values.tolist():
-        response.result.regressions.add().value = value
-    return response
+run_classify = _examples_handler(classify_regress.classify)
+run_regress = _examples_handler(classify_regress.regress)
 
 
 def run_multi_inference(version: LoadedVersion, request, response,
@@ -118,11 +106,8 @@ def run_multi_inference(version: LoadedVersion, request, response,
         version, tasks, serialized_examples(request.input), timeout_ms)
     for task, output in zip(request.tasks, outputs):
         result = response.results.add()
-        if isinstance(output, list):
-            _fill_classification(result.classification_result, output)
-        else:
-            for value in output.tolist():
-                result.regression_result.regressions.add().value = value
+        _fill_result(result.classification_result if isinstance(output, list)
+                     else result.regression_result, output)
         _fill_model_spec(result.model_spec, task.model_spec.name, task.model_spec.signature_name,
                          version.version)
     return response

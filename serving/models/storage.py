@@ -21,11 +21,8 @@ def _is_uri(path: str) -> bool:
 
 
 def check_base_path(name: str, base_path: str) -> None:
-    """Fails when TensorFlow has no file system for the base path's scheme.
-
-    Raises:
-        InvalidArgument: Naming the model, the path and what to install.
-    """
+    """InvalidArgument (naming what to install) when TensorFlow has no file system for the
+    base path's scheme."""
     if not _is_uri(base_path):
         return
     import tensorflow as tf

@@ -18,16 +18,8 @@ from tfx_kfp.serving.protocol.tensors import (
     DT_UINT8, DT_UINT32, DT_UINT64, NUMPY_DTYPES, check_rank, dtype_name, shape_string,
 )
 
-__all__ = [
-    "DEFAULT_SIGNATURE",
-    "signature_inputs",
-    "ROW_FORMAT",
-    "COLUMNAR_FORMAT",
-    "signature_name_of",
-    "predict_inputs_from_json",
-    "INT64_RANGE",
-    "UINT64_RANGE",
-]
+__all__ = ["DEFAULT_SIGNATURE", "signature_inputs", "ROW_FORMAT", "COLUMNAR_FORMAT",
+           "signature_name_of", "predict_inputs_from_json", "INT64_RANGE", "UINT64_RANGE"]
 
 DEFAULT_SIGNATURE = "serving_default"
 ROW_FORMAT = "row"

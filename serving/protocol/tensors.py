@@ -11,14 +11,8 @@ import numpy as np
 
 from tfx_kfp.serving.protocol.errors import InvalidArgument
 
-__all__ = [
-    "DTYPE_NAMES",
-    "NUMPY_DTYPES",
-    "dtype_name",
-    "tensor_proto_to_ndarray",
-    "ndarray_to_tensor_proto",
-    "numpy_to_dtype_enum",
-]
+__all__ = ["DTYPE_NAMES", "NUMPY_DTYPES", "dtype_name", "tensor_proto_to_ndarray",
+           "ndarray_to_tensor_proto", "numpy_to_dtype_enum"]
 
 # types.proto DataType numbers.
 DT_FLOAT, DT_DOUBLE, DT_INT32, DT_UINT8, DT_INT16, DT_INT8, DT_STRING = 1, 2, 3, 4, 5, 6, 7

@@ -1,15 +1,7 @@
-"""gRPC API: TF Serving's PredictionService and ModelService, plus gRPC health checking.
-
-Registered through the official ``tensorflow_serving.apis`` servicer
-helpers, so method names and message types are exactly TF Serving's. Errors
-are returned with their status code and message (cut at 1024 characters with
-``...TRUNCATED``, as TF Serving's ``ToGRPCStatus`` does); no request can stop
-the server. Messages have no size cap (TF Serving sets none). The standard
-``grpc.health.v1.Health`` service (grpcio-health-checking) reports SERVING.
-
-Anyone who reaches this port can call ``HandleReloadConfigRequest`` and re-point
-or unload every model, exactly as with TF Serving: bind it to loopback (the
-default) unless the network in front of it is trusted.
+"""gRPC API: TF Serving's PredictionService and ModelService (its official servicer helpers),
+plus the standard health service. Errors keep their code, messages cut at 1024 characters with
+``...TRUNCATED`` (``ToGRPCStatus``); no message size cap. Anyone reaching the port can
+re-point or unload every model (``HandleReloadConfigRequest``), as with TF Serving.
 """
 
 import logging
@@ -145,23 +137,10 @@ def _servicers(manager: ModelManager, metrics, reload_timeout: float):
 
 def create_grpc_server(manager: ModelManager, host: str, port: int, max_workers: int,
                        socket_path: str = "", metrics=None, reload_timeout: float = 600.0):
-    """Creates and binds (but does not start) the gRPC server.
+    """Creates and binds (but does not start) the gRPC server; returns (server, bound port).
 
-    Args:
-        manager: The model manager.
-        host: Address to bind.
-        port: Port (0 picks one).
-        max_workers: Worker threads and calls in progress at most (``--grpc_max_threads``);
-            more concurrent calls get RESOURCE_EXHAUSTED, as in TF Serving.
-        socket_path: Also listen on this UNIX socket (``--grpc_socket_path``).
-        metrics: Optional ``metrics.Metrics`` recording inference requests.
-        reload_timeout: Seconds HandleReloadConfigRequest waits for new models.
-
-    Returns:
-        (server, bound port).
-
-    Raises:
-        OSError: When the address cannot be bound.
+    ``max_workers`` (``--grpc_max_threads``) bounds the calls in progress; ``reload_timeout``
+    is how long HandleReloadConfigRequest waits for new models. OSError if it cannot bind.
     """
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="tfx-kfp-grpc"),

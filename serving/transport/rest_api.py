@@ -21,6 +21,7 @@ from tfx_kfp.serving.protocol.errors import (
 from tfx_kfp.serving.protocol.json_codec import parse_json_object
 from tfx_kfp.serving.models.manager import ModelManager
 from tfx_kfp.serving.transport.metrics import recorded
+from tfx_kfp.serving.versions import INT64_MAX
 from tfx_kfp.serving.protocol.rest_request import (
     predict_inputs_from_json, signature_inputs, signature_name_of,
 )
@@ -41,13 +42,11 @@ _STATUS_PATH = re.compile(
     r"/v1/models(?:/([^/:]+))?(?:(?:/versions/([0-9]+))|(?:/labels/([^/:]+)))?"
     r"(?:/(metadata))?", re.IGNORECASE | re.ASCII)
 _JSON = "application/json"
-_INT64_MAX = (1 << 63) - 1
 
-# What libevent's evhttp_send_error() sends for paths outside /v1/.
-NOT_FOUND_HTML = (b"<HTML><HEAD>\n<TITLE>404 Not Found</TITLE>\n</HEAD><BODY>\n"
-                  b"<H1>Not Found</H1>\n</BODY></HTML>\n")
-BAD_REQUEST_HTML = (b"<HTML><HEAD>\n<TITLE>400 Bad Request</TITLE>\n</HEAD><BODY>\n"
-                    b"<H1>Bad Request</H1>\n</BODY></HTML>\n")
+# What libevent's evhttp_send_error() sends (paths outside /v1/, refused request targets).
+_EVHTTP_ERROR = "<HTML><HEAD>\n<TITLE>{0}</TITLE>\n</HEAD><BODY>\n<H1>{1}</H1>\n</BODY></HTML>\n"
+NOT_FOUND_HTML = _EVHTTP_ERROR.format("404 Not Found", "Not Found").encode()
+BAD_REQUEST_HTML = _EVHTTP_ERROR.format("400 Bad Request", "Bad Request").encode()
 # net_http's ParsedEvRequest::decode (util/net_http/server/internal/evhttp_request.cc, 2.16.1)
 # refuses, before any routing, a method libevent does not name and a request target that
 # libevent's evhttp_uri_parse refuses: outside RFC 3986's path and query characters, or a "%"
@@ -133,7 +132,7 @@ class RestApi:
         version: Optional[int] = None
         if version_text:
             version = int(version_text)
-            if version > _INT64_MAX:
+            if version > INT64_MAX:
                 raise _EmptyBodyError(f"Failed to convert version: {version_text} to numeric.")
         label = _decode_arg(label_text) if label_text else None
         if match and method == "POST":
