@@ -1,10 +1,6 @@
-"""``tfx-kfp serve``: run the server from tensorflow_model_server's command line.
-
-Startup follows TF Serving: the ports open only once the first load of every
-model finished, and a failed first load ends the process with status 1. With
-``--model_config_file_poll_wait_seconds`` the config file is re-read and applied
-like ``HandleReloadConfigRequest`` (new models must load, labels must point at
-AVAILABLE versions, else the old config stays).
+"""``tfx-kfp serve``: the server from tensorflow_model_server's command line. As TF Serving, the
+ports open once every first load finished (a failed one exits 1), and with
+``--model_config_file_poll_wait_seconds`` the config file is re-applied like a reload.
 """
 
 import argparse

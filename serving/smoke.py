@@ -1,14 +1,6 @@
-"""Serve a pushed model briefly and call it once over each protocol.
-
-For ``tfx-kfp demo`` and similar end-to-end checks::
-
-    from tfx_kfp.serving.smoke import serve_and_call
-
-    result = serve_and_call("penguin", "/path/to/pushed/penguin")
-    print(result.summary)   # one line: versions, both answers' shapes, timings
-
-When no instances are given, one row is built from the serving signature:
-0.5 for every float input (the penguin model's features are scaled to [0, 1]).
+"""Serve a pushed model briefly and predict once over each protocol (``tfx-kfp demo``):
+``serve_and_call("penguin", "/path/to/pushed/penguin").summary``. Without instances, one row
+is built from the serving signature (0.5 for floats: penguin's features are scaled to [0, 1]).
 """
 
 import time

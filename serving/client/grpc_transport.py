@@ -1,10 +1,5 @@
-"""The gRPC side of ``ServingClient``: TF Serving's gRPC API answered in REST's shapes.
-
-Each call converts the REST-style request document to the gRPC request (predict
-bodies with the signature's input types, fetched once and cached for a few
-seconds) and renders the gRPC response exactly as the REST API would render it,
-so a caller gets the same Python values over both protocols. No TensorFlow
-import: messages come from :mod:`tfx_kfp.serving.client.protos`.
+"""The gRPC side of ``ServingClient``: REST-style documents in, gRPC calls, responses rendered
+as the REST API renders them (signature input types fetched and cached for a few seconds).
 """
 
 import time

@@ -1,12 +1,6 @@
-"""TF Serving's API messages for the client, without importing TensorFlow.
-
-``tensorflow_serving.apis`` imports ``tensorflow.core...`` modules, and any
-such import runs TensorFlow's full ``__init__`` (seconds, gigabytes). The
-client instead reads the serialized file descriptors embedded in the
-installed ``*_pb2.py`` files (it parses them, it does not import them) into
-a private descriptor pool and builds message classes from it. The classes
-are wire-compatible with the official ones but live apart from the default
-pool, so they never clash with TensorFlow's when both are loaded.
+"""TF Serving's API messages for the client, without importing TensorFlow (whose ``__init__``
+any ``tensorflow_serving.apis`` import runs): the serialized descriptors embedded in the
+installed ``*_pb2.py`` files are read (parsed, not imported) into a private descriptor pool.
 """
 
 import ast

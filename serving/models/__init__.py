@@ -1,8 +1,4 @@
-"""The served models: config, versions on storage, loading, warmup, batching, running requests.
-
-``config`` parses and validates ``ModelServerConfig`` (TF Serving's rules),
-``registry`` and ``manager`` keep versions and labels and drive their lifecycle,
-``servable`` loads one version into a TF session, ``inference``/``classify_regress``
-run requests on it (``proto_handlers`` answers PredictionService/ModelService
-requests on protos, for gRPC and warmup), ``warmup`` and ``batching`` as TF Serving does.
+"""The served models: ``config`` (TF Serving's rules), ``registry``/``manager`` (versions,
+labels, lifecycle), ``servable`` (one version in a TF session), ``inference``/``classify_regress``
+and ``proto_handlers`` (running requests), ``warmup``, ``batching``.
 """

@@ -1,15 +1,9 @@
-"""Request batching with TF Serving's parameters (``--enable_batching``).
+"""Request batching with TF Serving's ``BatchingParameters`` (``batching_session.cc``, 2.16.1).
 
-Like TF Serving's batching session (``batching/batching_session.cc`` with the
-basic batch scheduler, 2.16.1): concurrent session runs of one version with the
-same feeds and fetches are queued; a batch thread takes queued runs until
-``max_batch_size`` rows are gathered or ``batch_timeout_micros`` passed since
-the first one, concatenates every input along dimension 0, pads the batch to
-the next of ``allowed_batch_sizes`` (repeating the first row, as TF Serving
-does), runs the session once and splits every output back by rows. A run whose
-inputs disagree on dimension 0 is an error, as in TF Serving; a run larger than
-``max_batch_size`` is refused. No library offers this for a TF1 session, hence
-hand-written.
+Concurrent runs of one version with the same feeds and fetches queue; a batch thread takes
+them until ``max_batch_size`` rows or ``batch_timeout_micros``, concatenates inputs on dim 0,
+pads to the next ``allowed_batch_sizes`` (repeating the first row), runs once and splits the
+outputs by rows. No library does this for a TF1 session.
 """
 
 import os

@@ -1,18 +1,5 @@
-"""Which models to serve: from ``--model_name``/``--model_base_path`` or a config file.
-
-The config file is TF Serving's text-format ``ModelServerConfig``::
-
-    model_config_list {
-      config {
-        name: "penguin"
-        base_path: "/models/penguin"
-        model_platform: "tensorflow"
-        model_version_policy { latest { num_versions: 2 } }   # or all {} / specific { versions: 3 }
-        version_labels { key: "stable" value: 3 }
-      }
-    }
-
-Checked as TF Serving 2.16.1 checks it at startup and on every reload (``server_core.cc``:
+"""Which models to serve: ``--model_name``/``--model_base_path``, or a text ``ModelServerConfig``
+file (docs/serving.md shows one). Checked as TF Serving 2.16.1 checks it at startup and on every reload (``server_core.cc``:
 ``ReloadConfig``, ``ValidateModelConfigList``, ``ValidateNoModelsChangePlatforms``,
 ``GetPlatform``, ``CreateStoragePathRoutes``, and ``UpdateModelVersionLabelMap`` through the
 ``check_labels`` callback), in its order and with its codes and messages. No TensorFlow import.

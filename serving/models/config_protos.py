@@ -1,11 +1,6 @@
-"""TF Serving's ``BatchingParameters`` and ``MonitoringConfig`` messages, for its text files.
-
-The tensorflow-serving-api wheel does not ship these two protos, so their
-descriptors are declared here, field for field as in TF Serving 2.16.1
-(``servables/tensorflow/session_bundle_config.proto``,
-``config/monitoring_config.proto``), and protobuf's own ``text_format`` parses
-``--batching_parameters_file`` and ``--monitoring_config_file`` exactly as TF
-Serving's ``ParseProtoTextFile`` does.
+"""TF Serving 2.16.1's ``BatchingParameters`` and ``MonitoringConfig`` (not in the
+tensorflow-serving-api wheel), declared field for field, for protobuf's ``text_format`` to read
+``--batching_parameters_file`` and ``--monitoring_config_file`` as ``ParseProtoTextFile`` does.
 """
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format

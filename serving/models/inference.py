@@ -75,18 +75,8 @@ def _gather_feeds(signature, inputs: Dict[str, object]) -> List[Tuple[str, np.nd
 def predict(version: LoadedVersion, signature_name: str, inputs: Dict[str, object],
             output_filter: Sequence[str] = (), timeout_ms: Optional[int] = None
             ) -> Tuple[str, Dict[str, np.ndarray]]:
-    """Runs a predict signature (TF Serving's ``RunPredict``).
-
-    Args:
-        version: The loaded version.
-        signature_name: Signature key; empty means ``serving_default``.
-        inputs: Alias -> numpy array or ``TensorProto``.
-        output_filter: Output aliases to return; empty returns all.
-        timeout_ms: Optional session run timeout.
-
-    Returns:
-        The resolved signature name and alias -> output array.
-    """
+    """``RunPredict`` on inputs (alias -> array or TensorProto), returning the signature name
+    used and alias -> output array (all outputs when ``output_filter`` is empty)."""
     name = signature_name or DEFAULT_SIGNATURE
     signature = find_signature(version, name)
     if signature is None:

@@ -1,8 +1,5 @@
-"""PredictionService and ModelService request handling on protos.
-
-Shared by the gRPC servicers and warmup replay. Each handler checks the
-request like TF Serving (``Missing ModelSpec``, model lookup, signature
-checks), runs it on the version it acquired, and fills the response proto.
+"""PredictionService and ModelService requests on protos (for gRPC and warmup replay): checked
+as TF Serving checks them, run on the version acquired, answered in the response proto.
 """
 
 from typing import List, Optional

@@ -1,10 +1,5 @@
-"""Model base paths: local directories or URIs read through TensorFlow's filesystems.
-
-TF Serving reads base paths through TensorFlow's ``Env`` file systems, so
-``gs://`` works out of the box; so does it here, through ``tf.io.gfile`` (the same
-C++ file systems). TensorFlow 2.16 no longer ships an ``s3://`` file system (it
-moved to tensorflow-io); such a path is refused with a clear error unless one is
-registered. Local paths use ``os`` directly (no TensorFlow import needed to poll).
+"""Model base paths: local directories (``os``, no TensorFlow import to poll) or URIs through
+TensorFlow's file systems, as TF Serving reads them (``gs://``; ``s3://`` needs tensorflow-io).
 """
 
 import os
@@ -53,12 +48,8 @@ def is_dir(path: str) -> bool:
 
 
 def list_versions(base_path: str) -> Optional[Dict[int, str]]:
-    """Version number -> version directory under ``base_path``; None when unreadable.
-
-    Children whose names TF Serving would not parse as a version are skipped
-    (:func:`tfx_kfp.serving.versions.parse_version`); of two names for one
-    number (``"7"`` and ``"007"``) the later in name order wins, as in TF Serving.
-    """
+    """Version number -> directory under ``base_path`` (None when unreadable), for the names
+    TF Serving parses as versions; of ``"7"`` and ``"007"`` the later in name order wins."""
     if not base_path or not is_dir(base_path):
         return None
     try:

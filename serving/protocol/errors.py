@@ -101,17 +101,8 @@ _BY_HTTP: Dict[int, Type[ServingError]] = {
 
 
 def error_for_code(code, message: str) -> ServingError:
-    """Builds the exception for a status code.
-
-    Args:
-        code: A numeric code (3), a code name ("INVALID_ARGUMENT"), or a
-            ``grpc.StatusCode`` member.
-        message: The error message.
-
-    Returns:
-        An instance of the matching ``ServingError`` subclass (``Unknown`` when
-        the code is not recognised).
-    """
+    """The exception for a code: a number (3), a name ("INVALID_ARGUMENT") or a
+    ``grpc.StatusCode`` member; ``Unknown`` for codes not recognised."""
     if hasattr(code, "name") and hasattr(code, "value"):  # grpc.StatusCode
         code = code.name
     if not isinstance(code, str):

@@ -18,6 +18,7 @@ import json
 import math
 import re
 import struct
+from decimal import Decimal
 from typing import Any, Iterator, Optional, Union
 
 from tfx_kfp.serving.protocol.errors import InvalidArgument
@@ -168,26 +169,14 @@ def _prettify(digits: str, k: int, max_decimal_places: int = 324) -> str:
 
 
 def format_rapidjson_double(value: float) -> str:
-    """Formats a double like rapidjson's ``Writer::Double`` (shortest digits, Grisu style).
-
-    Returns:
-        The text, or an empty string for NaN and infinities (which rapidjson's
-        default writer refuses to write).
-    """
-    if value != value or math.isinf(value):
+    """A double as rapidjson's ``Writer::Double`` writes it: the shortest digits (``repr``'s),
+    laid out by Grisu's ``Prettify``; "" for NaN and infinities, which it refuses to write."""
+    if not math.isfinite(value):
         return ""
     if value == 0:
         return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    sign = "-" if value < 0 else ""
-    mantissa, _, exponent = repr(abs(value)).partition("e")
-    whole, _, fraction = mantissa.partition(".")
-    if fraction == "0":
-        fraction = ""
-    k = (int(exponent) if exponent else 0) - len(fraction)
-    digits = (whole + fraction).lstrip("0")
-    stripped = digits.rstrip("0")
-    k += len(digits) - len(stripped)
-    return sign + _prettify(stripped, k)
+    _, digits, exponent = Decimal(repr(abs(value))).normalize().as_tuple()
+    return ("-" if value < 0 else "") + _prettify("".join(map(str, digits)), exponent)
 
 
 def _debug_chunks(value: Any, depth: int, separator: str) -> Iterator[Optional[str]]:
@@ -236,19 +225,10 @@ def debug_string(value: Any) -> str:
 
 
 def json_type_name(value: Any) -> str:
-    """Returns rapidjson's type name for a parsed JSON value ("Number", "Array"...)."""
-    if value is None:
-        return "Null"
-    if value is True:
-        return "True"
-    if value is False:
-        return "False"
-    if isinstance(value, dict):
-        return "Object"
-    if isinstance(value, list):
-        return "Array"
-    if isinstance(value, str):
-        return "String"
-    return "Number"
+    """rapidjson's type name for a parsed JSON value ("Number", "Array"...)."""
+    if type(value) is bool:
+        return str(value)
+    return {dict: "Object", list: "Array", str: "String", type(None): "Null"}.get(
+        type(value), "Number")
 
 

@@ -1,13 +1,7 @@
-"""Prometheus metrics under TF Serving's names (``--monitoring_config_file``).
-
-TF Serving 2.16.1 (``servables/tensorflow/util.cc``) counts
-``/tensorflow/serving/request_count`` by ``model_name`` and ``status`` and samples
-``/tensorflow/serving/request_latency`` (microseconds, buckets
-``Exponential(10, 1.8, 33)``) by ``model_name``, ``API`` and ``entrypoint``;
-its exporter (``util/prometheus_exporter.cc``) turns every character outside
-``[a-zA-Z0-9_]`` into ``:``, giving ``:tensorflow:serving:request_count``.
-prometheus-client renders the text format; a custom collector keeps those exact
-names (its counters would add ``_total``, so the count is exposed untyped).
+"""Prometheus metrics under TF Serving 2.16.1's names (``servables/tensorflow/util.cc``, its
+exporter turning ``/`` into ``:``): ``:tensorflow:serving:request_count`` by model and status,
+``:tensorflow:serving:request_latency`` (microseconds, ``Exponential(10, 1.8, 33)``) by model,
+API and entrypoint. A custom collector keeps the count's exact name (untyped, no ``_total``).
 """
 
 import threading
