@@ -140,11 +140,13 @@ def warnings_for(args: argparse.Namespace) -> List[str]:
 def server_arguments(args: argparse.Namespace):
     """(model configs, rest port or None, grpc port, host, ``ServerOptions`` fields) from the
     parsed flags; InvalidArgument naming the file for a bad model/batching/monitoring config."""
-    from tfx_kfp.serving.models.batching import batching_options_from_proto, BatchingOptions
-    from tfx_kfp.serving.models.config_protos import parse_batching_parameters, parse_monitoring_config
+    from tfx_kfp.serving.models.batching import BatchingOptions, batching_options_from_proto
+    from tfx_kfp.serving.models.config import (
+        load_model_config_file, parse_batching_parameters, parse_monitoring_config,
+        single_model_config,
+    )
     from tfx_kfp.serving.protocol.errors import InvalidArgument
     from tfx_kfp.serving.transport.metrics import DEFAULT_PATH
-    from tfx_kfp.serving.models.config import load_model_config_file, single_model_config
     from tfx_kfp.serving.transport.rest_limits import RestLimits
 
     if args.model_config_file:

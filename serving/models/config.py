@@ -1,17 +1,25 @@
 """Which models to serve: ``--model_name``/``--model_base_path``, or a text ``ModelServerConfig``
-file (docs/serving.md shows one). Checked as TF Serving 2.16.1 checks it at startup and on every reload (``server_core.cc``:
-``ReloadConfig``, ``ValidateModelConfigList``, ``ValidateNoModelsChangePlatforms``,
-``GetPlatform``, ``CreateStoragePathRoutes``, and ``UpdateModelVersionLabelMap`` through the
-``check_labels`` callback), in its order and with its codes and messages. No TensorFlow import.
+file (docs/serving.md shows one), checked as TF Serving 2.16.1 checks it at startup and on
+every reload (``server_core.cc``: ``ReloadConfig``, ``ValidateModelConfigList``,
+``ValidateNoModelsChangePlatforms``, ``GetPlatform``, ``CreateStoragePathRoutes``, and
+``UpdateModelVersionLabelMap`` through ``check_labels``), in its order, codes and messages.
+
+Also reads ``--batching_parameters_file`` and ``--monitoring_config_file``: their messages are
+not in the tensorflow-serving-api wheel, so they are declared here field for field as in TF
+Serving 2.16.1 (``session_bundle_config.proto``, ``monitoring_config.proto``). No TensorFlow.
 """
 
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
+from google.protobuf import wrappers_pb2
+
 from tfx_kfp.serving.protocol.errors import FailedPrecondition, InvalidArgument
 
 __all__ = ["ModelConfig", "VersionPolicy", "load_model_config_file",
-           "single_model_config", "configs_from_proto", "read_model_config_file", "TENSORFLOW"]
+           "single_model_config", "configs_from_proto", "read_model_config_file", "TENSORFLOW",
+           "parse_batching_parameters", "parse_monitoring_config"]
 
 TENSORFLOW = "tensorflow"  # the one platform served (server_core.cc's kTensorFlowModelPlatform)
 
@@ -139,21 +147,20 @@ def configs_from_proto(config, current: Optional[Sequence[ModelConfig]] = None,
     return models
 
 
-def read_model_config_file(path: str):
-    """Reads a text ``ModelServerConfig`` file (``ParseProtoTextFile``; InvalidArgument if not)."""
-    from google.protobuf import text_format
-    from tensorflow_serving.config import model_server_config_pb2
-
+def _read_text_proto(path: str, message, what: str):
+    """Parses a text proto file as TF Serving's ``ParseProtoTextFile`` (InvalidArgument if not)."""
     try:
         with open(path, "r", encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidArgument(f"Cannot read model config file {path}: {error}") from None
-    try:
-        return text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
-    except text_format.ParseError as error:
-        raise InvalidArgument(f"{path}: Invalid model config (text ModelServerConfig expected): "
-                              f"{error}") from None
+            return text_format.Parse(handle.read(), message)
+    except (OSError, UnicodeDecodeError, text_format.ParseError) as error:
+        raise InvalidArgument(f"{path}: not a text {what} proto: {error}") from None
+
+
+def read_model_config_file(path: str):
+    """Reads a text ``ModelServerConfig`` file."""
+    from tensorflow_serving.config import model_server_config_pb2
+
+    return _read_text_proto(path, model_server_config_pb2.ModelServerConfig(), "ModelServerConfig")
 
 
 def load_model_config_file(path: str) -> List[ModelConfig]:
@@ -163,3 +170,58 @@ def load_model_config_file(path: str) -> List[ModelConfig]:
         return configs_from_proto(config) or []
     except InvalidArgument as error:
         raise InvalidArgument(f"{path}: {error.message}") from None
+
+
+_PACKAGE = "tfx_kfp.serving.tf_serving_config"
+_F = descriptor_pb2.FieldDescriptorProto
+
+
+def _build():
+    pool = descriptor_pool.DescriptorPool()
+    wrappers = descriptor_pb2.FileDescriptorProto()
+    wrappers_pb2.DESCRIPTOR.CopyToProto(wrappers)
+    pool.Add(wrappers)
+    proto = descriptor_pb2.FileDescriptorProto(
+        name="tfx_kfp_tf_serving_config.proto", package=_PACKAGE, syntax="proto3",
+        dependency=[wrappers.name])
+
+    def message(name, specs):
+        added = proto.message_type.add(name=name)
+        for field_name, number, kind, type_name, repeated in specs:
+            field = added.field.add(name=field_name, number=number, type=kind,
+                                    label=_F.LABEL_REPEATED if repeated else _F.LABEL_OPTIONAL)
+            if type_name:
+                field.type_name = type_name
+
+    wrapped = _F.TYPE_MESSAGE
+    message("BatchingParameters", [
+        ("max_batch_size", 1, wrapped, ".google.protobuf.Int64Value", False),
+        ("batch_timeout_micros", 2, wrapped, ".google.protobuf.Int64Value", False),
+        ("max_enqueued_batches", 3, wrapped, ".google.protobuf.Int64Value", False),
+        ("num_batch_threads", 4, wrapped, ".google.protobuf.Int64Value", False),
+        ("thread_pool_name", 5, wrapped, ".google.protobuf.StringValue", False),
+        ("allowed_batch_sizes", 6, _F.TYPE_INT64, "", True),
+        ("pad_variable_length_inputs", 7, _F.TYPE_BOOL, "", False),
+        ("enable_large_batch_splitting", 8, wrapped, ".google.protobuf.BoolValue", False),
+        ("max_execution_batch_size", 9, wrapped, ".google.protobuf.Int64Value", False),
+    ])
+    message("PrometheusConfig", [("enable", 1, _F.TYPE_BOOL, "", False),
+                                 ("path", 2, _F.TYPE_STRING, "", False)])
+    message("MonitoringConfig", [
+        ("prometheus_config", 1, wrapped, f".{_PACKAGE}.PrometheusConfig", False)])
+    pool.Add(proto)
+    return {name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{_PACKAGE}.{name}"))
+            for name in ("BatchingParameters", "MonitoringConfig")}
+
+
+_CLASSES = _build()
+
+
+def parse_batching_parameters(path: str):
+    """Reads a text ``BatchingParameters`` file (``--batching_parameters_file``)."""
+    return _read_text_proto(path, _CLASSES["BatchingParameters"](), "BatchingParameters")
+
+
+def parse_monitoring_config(path: str):
+    """Reads a text ``MonitoringConfig`` file (``--monitoring_config_file``)."""
+    return _read_text_proto(path, _CLASSES["MonitoringConfig"](), "MonitoringConfig")

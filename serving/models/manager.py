@@ -26,8 +26,9 @@ from tfx_kfp.serving.models.registry import (
     VersionStatus,
     _Model,
 )
-from tfx_kfp.serving.models.loading import load_within_limit
-from tfx_kfp.serving.models.servable import LoadedVersion, SessionOptions, load_version
+from tfx_kfp.serving.models.servable import (
+    LoadedVersion, SessionOptions, load_version, load_within_limit,
+)
 
 __all__ = ["ModelManager", "VersionStatus", "START", "LOADING", "AVAILABLE", "UNLOADING", "END"]
 

@@ -1,22 +1,25 @@
 """One loaded SavedModel version, as TF Serving loads it: the MetaGraphDef with the serving
 tags in its own TF1 session (TF2 SavedModels included); signatures run by feeding and fetching
 the tensor names their SignatureDefs list. Requests hold the version (``acquire``/``release``),
-so unloading waits for them.
+so unloading waits for them; a load may be given a time limit (``load_within_limit``).
 """
 
 import contextlib
 import logging
 import threading
+import time
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from tfx_kfp.serving.protocol.errors import (
-    DataLoss, NotFound, ServingError, error_for_code, error_for_exception,
+    DataLoss, DeadlineExceeded, NotFound, ServingError, error_for_code, error_for_exception,
 )
 
-__all__ = ["LoadedVersion", "SessionOptions", "as_serving_error", "load_version"]
+__all__ = ["LoadedVersion", "SessionOptions", "as_serving_error", "load_version",
+           "load_within_limit"]
 
 log = logging.getLogger(__name__)
 
@@ -208,3 +211,30 @@ def load_version(name: str, version: int, path: str, options: SessionOptions) ->
     # byte-for-byte (TF Serving reports it unchanged in metadata).
     del loaded
     return LoadedVersion(name, version, path, session, meta_graph_def)
+
+
+def load_within_limit(load: Callable[[], LoadedVersion], what: str, timeout: float,
+                      stop: threading.Event
+                      ) -> Tuple[Optional[LoadedVersion], Optional[ServingError]]:
+    """Runs ``load()`` in a thread (TF Serving has no load time limit: a blocking init op would
+    hold a version in LOADING forever), waiting at most ``timeout`` s (<= 0: no limit) or until ``stop``
+    is set; returns (version, None) or (None, failure: DEADLINE_EXCEEDED if late)."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(load())
+        except Exception as error:  # noqa: BLE001 - any failure is a load error
+            future.set_exception(as_serving_error(error))
+
+    threading.Thread(target=run, name=f"load {what}", daemon=True).start()
+    deadline = time.monotonic() + timeout if timeout > 0 else float("inf")
+    while not future.done():
+        if stop.is_set() or time.monotonic() > deadline:
+            # Whenever the load ends (now, if it just did), its version is closed, never served.
+            future.add_done_callback(lambda late: late.exception() or late.result().close())
+            return None, DeadlineExceeded(
+                f"{what} did not load within {timeout:g} s (the load time limit, "
+                "--model_load_timeout_seconds); the load was abandoned")
+        wait([future], 0.2)
+    return (None, future.exception()) if future.exception() else (future.result(), None)

@@ -19,7 +19,7 @@ def test_batching_parameters_file_is_tf_servings_text_proto(tmp_path):
     path.write_text("max_batch_size { value: 128 }\nbatch_timeout_micros { value: 0 }\n"
                     "max_enqueued_batches { value: 1000000 }\nnum_batch_threads { value: 8 }\n"
                     "allowed_batch_sizes: 64\nallowed_batch_sizes: 128\n")
-    from tfx_kfp.serving.models.config_protos import parse_batching_parameters
+    from tfx_kfp.serving.models.config import parse_batching_parameters
 
     options = batching_options_from_proto(parse_batching_parameters(str(path)))
     assert options == BatchingOptions(128, 0, 1000000, 8, (64, 128))
