@@ -1,12 +1,6 @@
-"""TF Serving-compatible local model server and a REST/gRPC client.
-
-* :mod:`tfx_kfp.serving.server` -- ``start(...)``: serve SavedModels over TF
-  Serving's REST (8501) and gRPC (8500) APIs from this process.
-* :mod:`tfx_kfp.serving.client` -- ``ServingClient``: one API over REST and
-  gRPC, against our server or ``tensorflow/serving``.
-* The exceptions of :mod:`tfx_kfp.serving.protocol.errors`, raised by both.
-
-Importing this package (or the client) does not import TensorFlow.
+"""TF Serving-compatible local model server (:mod:`tfx_kfp.serving.server`) and a REST/gRPC
+client (``ServingClient``); both raise the exceptions of :mod:`tfx_kfp.serving.protocol.errors`,
+exported here. Importing this package (or the client) does not import TensorFlow.
 """
 
 from tfx_kfp.serving.protocol import errors as _errors

@@ -81,13 +81,11 @@ def serve(args: argparse.Namespace, say: Callable[[str], None]) -> int:
         handle = server.start_from_config(configs, rest_port=rest_port, grpc_port=grpc_port,
                                           host=host, wait_for_models=_FIRST_LOAD_TIMEOUT,
                                           on_event=say, **options)
-    except Unavailable as error:
-        print(f"error: the first load failed, exiting (as tensorflow_model_server does): "
-              f"{error}", file=sys.stderr)
-        return 1
     except ServingError as error:
-        print(f"error: the model config was refused, exiting (as tensorflow_model_server "
-              f"does): {error}", file=sys.stderr)
+        what = ("the first load failed" if isinstance(error, Unavailable)
+                else "the model config was refused")
+        print(f"error: {what}, exiting (as tensorflow_model_server does): {error}",
+              file=sys.stderr)
         return 1
     except OSError as error:
         print(f"error: cannot start the server: {error}", file=sys.stderr)

@@ -1,12 +1,7 @@
-"""Starts the local model server (REST + gRPC) in background threads of this process.
-
-Example::
+"""Starts the local model server (REST + gRPC) in background threads of this process::
 
     with server.start("penguin", "/models/penguin", rest_port=0, grpc_port=0) as handle:
         handle.wait_until_available(timeout=60)
-
-With ``wait_for_models`` (``tfx-kfp serve``) the ports open only once every model's first
-load finished, and a failed first load raises, as ``tensorflow_model_server`` exits.
 """
 
 import logging
@@ -27,16 +22,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ServerOptions:
-    """Server settings; :func:`tfx_kfp.serving.flags.server_arguments` maps each from its
-    ``tensorflow_model_server`` flag (docs/serving.md lists them).
-
-    Attributes:
-        batching: ``BatchingOptions`` (``--enable_batching``); None: off.
-        rest_limits: Deadlines and memory bounds of the REST transport.
-        wait_for_models: Seconds to wait for every first load before opening the
-            ports (None: open them at once).
-        on_event: Callable receiving lifecycle messages (loads, unloads, errors).
-    """
+    """Server settings, each mapped from its ``tensorflow_model_server`` flag by
+    :func:`tfx_kfp.serving.flags.server_arguments`, plus ``rest_limits``, ``on_event`` (progress
+    lines) and ``wait_for_models`` (seconds the ports wait for every first load; None: none)."""
 
     poll_seconds: float = 1.0
     max_num_load_retries: int = 5
@@ -126,15 +114,10 @@ def _start(configs: Sequence[ModelConfig], rest_port: Optional[int], grpc_port: 
     if options.wait_for_models is not None:
         manager.check_labels(configs)  # TF Serving checks labels before any load
     manager.start()
-    if options.wait_for_models is not None:
-        try:
-            manager.wait_until_available(options.wait_for_models)
-        except BaseException:
-            manager.stop()
-            raise
-    rest_server = grpc_server = None
-    bound_grpc_port = None
+    rest_server = grpc_server = bound_grpc_port = None
     try:
+        if options.wait_for_models is not None:
+            manager.wait_until_available(options.wait_for_models)
         if grpc_port is not None:
             grpc_server, bound_grpc_port = create_grpc_server(
                 manager, host, grpc_port, max_workers=options.grpc_max_threads,

@@ -1,13 +1,9 @@
-"""One client for TF Serving's REST and gRPC APIs, ours or ``tensorflow/serving``.
-
-Both protocols return the same Python values: the parsed REST JSON (a gRPC response is
-rendered as the REST API renders it, then parsed). Failures raise the typed exceptions of
-:mod:`tfx_kfp.serving.protocol.errors`; only UNAVAILABLE is retried, with backoff::
+"""One client for TF Serving's REST and gRPC APIs (ours or ``tensorflow/serving``), returning
+the parsed REST JSON over both (gRPC answers are rendered as REST renders them). Errors raise
+:mod:`~tfx_kfp.serving.protocol.errors`; only UNAVAILABLE is retried. No TensorFlow import::
 
     with ServingClient(protocol="grpc") as client:
         client.predict("half_plus_two", instances=[1.0, 2.0])   # {"predictions": [2.5, 3.0]}
-
-No TensorFlow import; the gRPC side is :mod:`tfx_kfp.serving.client.grpc_transport`.
 """
 
 import base64
@@ -55,13 +51,10 @@ def _jsonable(value: Any) -> Any:
 
 
 class ServingClient:
-    """Calls TF Serving's APIs over REST or gRPC with one interface.
+    """Calls TF Serving's APIs over ``protocol`` "rest" or "grpc" with one interface.
 
-    Args:
-        protocol: ``"rest"`` or ``"grpc"``.
-        timeout: Seconds per attempt (the gRPC deadline / socket timeout).
-        retries: Extra attempts when the server answers UNAVAILABLE or cannot be reached.
-        retry_backoff: First wait between attempts, doubled each time (capped at 2 s).
+    ``timeout`` is per attempt; ``retries`` extra attempts follow UNAVAILABLE (or an unreachable
+    server), waiting ``retry_backoff`` seconds, doubled each time up to 2 s.
     """
 
     def __init__(self, host: str = "127.0.0.1", *, rest_port: int = 8501, grpc_port: int = 8500,

@@ -103,14 +103,8 @@ def configs_from_proto(config, current: Optional[Sequence[ModelConfig]] = None,
                        check_labels: Optional[Callable[[List[ModelConfig]], None]] = None,
                        ) -> Optional[List[ModelConfig]]:
     """Checks a ``ModelServerConfig`` as ``ServerCore::ReloadConfig`` does and converts it.
-
-    Args:
-        current: The served configs; None for the first config (startup).
-        check_labels: ``UpdateModelVersionLabelMap``: raises for labels it refuses.
-
-    Returns:
-        The models, or None for an empty first config ("Taking no action for empty config").
-    """
+    ``current``: the served configs (None at startup). Returns None for an empty first config
+    ("Taking no action for empty config")."""
     case = config.WhichOneof("config")
     if current is not None and case != "model_config_list":
         raise FailedPrecondition("Cannot transition to requested config. It is only legal to "

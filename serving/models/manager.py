@@ -1,10 +1,7 @@
-"""Model lifecycle as TF Serving's file-system source and ``AspiredVersionsManager``.
-
-Each poll lists every base path; the version policy picks the aspired versions. The highest
-new one is loaded (with retries and a load time limit, which TF Serving lacks), warmed up,
-then made available; a version no longer aspired is unloaded once an aspired one serves, so
-a model never drops to zero versions during a push. A failed version ends in END with its
-error and is retried only if it disappears and comes back. Unloading waits for requests.
+"""Model lifecycle as TF Serving's file-system source and ``AspiredVersionsManager``: each poll
+lists the base paths, the policy picks the aspired versions; the highest new one is loaded
+(retries, a time limit), warmed up, then served; an unaspired version is unloaded once an
+aspired one serves (never zero versions during a push). Failed versions end in END.
 """
 
 import logging
@@ -36,12 +33,8 @@ log = logging.getLogger(__name__)
 
 
 class ModelManager(ModelRegistry):
-    """Keeps the configured models' versions loaded (settings as in ``ServerOptions``).
-
-    Args:
-        warmup: Callable(version) replaying its warmup requests (raises to fail the load).
-        batching: Optional ``BatchingOptions``: versions run their requests in batches.
-    """
+    """Keeps the configured models' versions loaded (settings as ``ServerOptions``; ``warmup``
+    replays a version's warmup requests, ``batching`` is a ``BatchingOptions`` or None)."""
 
     def __init__(self, configs: Sequence[ModelConfig], poll_seconds: float = 1.0,
                  session_options: Optional[SessionOptions] = None,

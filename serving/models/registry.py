@@ -180,12 +180,8 @@ class ModelRegistry:
                    for m in models)
 
     def wait_for_new_models(self, names: List[str], timeout: float) -> None:
-        """``ServerCore::WaitUntilModelsAvailable`` after a reload added ``names``.
-
-        Raises:
-            Unknown: Some failed to load, with TF Serving's message.
-            Unavailable: Still loading after ``timeout`` seconds, or the server stops.
-        """
+        """``ServerCore::WaitUntilModelsAvailable`` after a reload added ``names``: Unknown (TF
+        Serving's message) for failed loads, Unavailable when still loading or stopping."""
         if self.wait_for(lambda: self._settled(names), timeout):
             with self._lock:
                 failed = [(n, s) for n in names if n in self._models and not self._models[n].available

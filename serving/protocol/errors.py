@@ -23,14 +23,8 @@ _BY_NAME: Dict[str, Type["ServingError"]] = {}
 
 
 class ServingError(Exception):
-    """Base class of every serving failure.
-
-    Attributes:
-        message: The error message, as TF Serving words it where it defines one.
-        http_status: HTTP status the REST API answers with.
-        grpc_code: Name of the ``grpc.StatusCode`` member the gRPC API answers with.
-        code: Numeric status code (``google.rpc.Code``), e.g. 3 for INVALID_ARGUMENT.
-    """
+    """Base class of every serving failure: ``message`` (TF Serving's wording where it has one),
+    ``http_status``, ``grpc_code`` (a ``grpc.StatusCode`` name) and ``code`` (its number)."""
 
     http_status: int = 500
     grpc_code: str = "UNKNOWN"

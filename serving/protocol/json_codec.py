@@ -1,15 +1,10 @@
 """TF Serving's JSON text rules, where a client can tell them apart once the JSON is parsed.
 
-Reading (rapidjson in TF Serving): ``NaN``/``Infinity`` accepted, anything after the root
-value ignored, invalid UTF-8 in strings kept (``surrogateescape``: ``s.encode("utf-8",
-"surrogateescape")`` gives the bytes back), and ``JSON Parse error: <reason> at offset:
-<byte>`` (the reason is Python's wording). ``{"b64": ...}`` is read as ``absl::Base64Unescape``
-reads it. Writing keeps what changes parsed values: float32/float64 digits
-(``WriteDecimal``), ``NaN``/``Infinity`` tokens, and the request fragments quoted in error
-messages (``JsonValueToDebugString``: rapidjson's PrettyWriter with single-line arrays,
-shortest doubles, cut near 256 characters), which are text inside the message. Response
-layout (indentation, line breaks) is not emulated: no client sees it once parsed.
-No TensorFlow or numpy import.
+Reading as rapidjson: ``NaN``/``Infinity`` accepted, trailing text ignored, invalid UTF-8 kept
+(``surrogateescape``), ``JSON Parse error: <reason> at offset: <byte>`` (Python's reason), and
+``{"b64": ...}`` as ``absl::Base64Unescape``. Writing keeps what changes parsed values:
+``WriteDecimal`` float digits, ``NaN``/``Infinity``, and request fragments quoted in messages
+(``JsonValueToDebugString``: PrettyWriter, single-line arrays, cut near 256 characters).
 """
 
 import base64

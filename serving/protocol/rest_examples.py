@@ -9,7 +9,7 @@ from tfx_kfp.serving.protocol.errors import InvalidArgument
 from tfx_kfp.serving.protocol.json_codec import (
     debug_string, decode_base64_object, is_base64_object, is_proto_text, json_list, json_type_name,
 )
-from tfx_kfp.serving.protocol.rest_request import INT64_RANGE, UINT64_RANGE
+from tfx_kfp.serving.versions import INT64_MAX, INT64_MIN
 
 __all__ = ["examples_from_json", "examples_parts_from_json"]
 
@@ -42,14 +42,14 @@ def _add_feature_value(value: Any, name: str, feature) -> None:
             raise _incompatible_kind(name, kind)
         feature.bytes_list.value.append(value.encode("utf-8", "surrogateescape"))
     elif type(value) is float or (type(value) is int and not
-                                  UINT64_RANGE[0] - (1 << 63) <= value <= UINT64_RANGE[1]):
+                                  INT64_MIN <= value < 1 << 64):
         if kind not in (None, "float_list"):
             raise _incompatible_kind(name, kind)
         feature.float_list.value.append(float(value))
     else:
         if kind not in (None, "int64_list"):
             raise _incompatible_kind(name, kind)
-        if value > INT64_RANGE[1]:
+        if value > INT64_MAX:
             raise InvalidArgument(
                 f"Feature: {name} has uint64_t element. Only int64_t is supported.")
         feature.int64_list.value.append(value)

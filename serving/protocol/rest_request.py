@@ -13,45 +13,36 @@ from tfx_kfp.serving.protocol.json_codec import (
     debug_string, decode_base64_object, is_base64_object, is_proto_text, json_list,
     json_type_name,
 )
+from tfx_kfp.serving.versions import INT64_MAX, INT64_MIN
 from tfx_kfp.serving.protocol.tensors import (
     DT_BOOL, DT_DOUBLE, DT_FLOAT, DT_INT8, DT_INT16, DT_INT32, DT_INT64, DT_STRING,
     DT_UINT8, DT_UINT32, DT_UINT64, NUMPY_DTYPES, check_rank, dtype_name, shape_string,
 )
 
 __all__ = ["DEFAULT_SIGNATURE", "signature_inputs", "ROW_FORMAT", "COLUMNAR_FORMAT",
-           "signature_name_of", "predict_inputs_from_json", "INT64_RANGE", "UINT64_RANGE"]
+           "signature_name_of", "predict_inputs_from_json"]
 
 DEFAULT_SIGNATURE = "serving_default"
 ROW_FORMAT = "row"
 COLUMNAR_FORMAT = "columnar"
 
-_INT32_RANGE = (-(1 << 31), (1 << 31) - 1)
-INT64_RANGE = (-(1 << 63), (1 << 63) - 1)
-_UINT32_RANGE = (0, (1 << 32) - 1)
-UINT64_RANGE = (0, (1 << 64) - 1)
 
 
-def _is_int(value: Any, bounds: Tuple[int, int]) -> bool:
-    return type(value) is int and bounds[0] <= value <= bounds[1]
+def _int_in(low: int, high: int):
+    return lambda value: type(value) is int and low <= value <= high
 
 
 def _is_number(value: Any) -> bool:
-    kind = type(value)
-    return kind is float or kind is int
+    return type(value) is float or type(value) is int
 
 
+# What each dtype takes from JSON (json_tensor.cc; the small ints are read as int32 first).
 _SCALAR_CHECKS = {
-    DT_FLOAT: _is_number,
-    DT_DOUBLE: _is_number,
-    DT_INT32: lambda v: _is_int(v, _INT32_RANGE),
-    DT_INT16: lambda v: _is_int(v, _INT32_RANGE),
-    DT_INT8: lambda v: _is_int(v, _INT32_RANGE),
-    DT_UINT8: lambda v: _is_int(v, _INT32_RANGE),
-    DT_INT64: lambda v: _is_int(v, INT64_RANGE),
-    DT_UINT32: lambda v: _is_int(v, _UINT32_RANGE),
-    DT_UINT64: lambda v: _is_int(v, UINT64_RANGE),
-    DT_BOOL: lambda v: type(v) is bool,
-    DT_STRING: lambda v: type(v) is str,
+    DT_FLOAT: _is_number, DT_DOUBLE: _is_number,
+    **dict.fromkeys((DT_INT32, DT_INT16, DT_INT8, DT_UINT8), _int_in(-(1 << 31), (1 << 31) - 1)),
+    DT_INT64: _int_in(INT64_MIN, INT64_MAX), DT_UINT32: _int_in(0, (1 << 32) - 1),
+    DT_UINT64: _int_in(0, (1 << 64) - 1),
+    DT_BOOL: lambda value: type(value) is bool, DT_STRING: lambda value: type(value) is str,
 }
 
 

@@ -1,9 +1,6 @@
-"""Renders REST response bodies with TF Serving's values (predict: ``MakeJsonFromTensors``).
-
-Follows ``util/json_tensor.cc`` (TF Serving 2.16.1): the row (``predictions``) and columnar
-(``outputs``) shapes, ``{"b64": ...}`` for outputs named ``*_bytes``, and the number texts
-of :mod:`tfx_kfp.serving.protocol.json_codec`. Bodies are written compactly: rapidjson's
-pretty layout is whitespace no parsed client sees.
+"""REST response bodies with TF Serving's values (``util/json_tensor.cc``, 2.16.1): row and
+columnar predict shapes, ``{"b64": ...}`` for outputs named ``*_bytes``, ``json_codec``'s
+number texts. Written compactly: rapidjson's pretty layout is whitespace no client parses.
 """
 
 import base64

@@ -1,8 +1,6 @@
-"""``tensorflow.TensorProto`` <-> numpy, as TF Serving converts them.
-
-Decoding follows ``Tensor::FromProto``: ``tensor_content`` when present, otherwise the typed
-``*_val`` field (empty: all zeros; short: padded with its last value; extra values ignored).
-Encoding follows ``Tensor::AsProtoField`` (typed ``*_val`` fields), as Predict responses carry.
+"""``tensorflow.TensorProto`` <-> numpy as TF Serving converts them: decoding as
+``Tensor::FromProto`` (``tensor_content``, else ``*_val``: empty is zeros, short is padded with
+its last value), encoding as ``Tensor::AsProtoField`` (typed ``*_val`` fields).
 """
 
 from typing import Dict, Optional, Tuple

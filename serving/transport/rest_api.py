@@ -1,9 +1,6 @@
-"""REST API request routing and handling (transport independent).
-
-Mirrors TF Serving's ``HttpRestApiHandler``: the same URL patterns
-(case-insensitive, from ``http_rest_api_util.cc``), the same dispatch
-(``Malformed request: <METHOD> <path>`` for anything else under ``/v1/``),
-the same JSON bodies, and the status mapping of ``http_server.cc``.
+"""REST routing and handling as TF Serving's ``HttpRestApiHandler``: its URL patterns
+(``http_rest_api_util.cc``), ``Malformed request: <METHOD> <path>`` for other ``/v1/`` paths,
+its JSON bodies and ``http_server.cc``'s status mapping. Transport independent.
 """
 
 import json

@@ -1,9 +1,6 @@
-"""The REST transport: TF Serving's REST API as a bare ASGI app served by uvicorn.
-
-uvicorn runs in a background thread; :class:`~tfx_kfp.serving.transport.rest_api.RestApi`
-answers on ``--rest_api_num_threads`` workers. Bodies have a deadline (408), count against
-the memory budget of :mod:`~tfx_kfp.serving.transport.rest_limits` as they arrive, and are
-gunzipped when sent with ``Content-Encoding: gzip`` (as net_http does).
+"""The REST transport: a bare ASGI app on uvicorn, in a background thread; ``RestApi`` answers
+on ``--rest_api_num_threads`` workers. Bodies have a deadline (408), count against the memory
+budget (``rest_limits``) as they arrive, and are gunzipped as net_http does.
 """
 
 import asyncio
@@ -71,13 +68,8 @@ def _gunzip(body: bytes, charge: Charge) -> bytes:
 
 
 class RestServer:
-    """Serves a RestApi on ``host:port`` (port 0 picks one; see ``port``).
-
-    Args:
-        inline_when_idle: Answer on the event loop, without the hop to a worker thread, when
-            no other request is in hand and requests recently took under a millisecond. Off
-            with batching, where a request waits for others to join its batch.
-    """
+    """Serves a RestApi on ``host:port`` (0 picks a port). With ``inline_when_idle`` (not with
+    batching) a short request is answered on the event loop when no other is in hand."""
 
     def __init__(self, api, host: str, port: int, num_threads: int = 16,
                  limits: Optional[RestLimits] = None, inline_when_idle: bool = True):

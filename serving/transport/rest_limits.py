@@ -1,10 +1,7 @@
-"""Limits of the REST transport that uvicorn does not set.
-
-A header deadline (408, then close), request heads (URL over 8 KiB: 414, header fields over
-64 KiB: 431), one memory budget for request bodies across all requests (a body counts with
-its bytes as it arrives, then with :func:`decoded_size_bound`; 503 when it does not fit now,
-413 when it never could), and shedding the longest-waiting idle connections beyond
-``max_connections``. The body deadline is kept where bodies are read (``rest_app``).
+"""Limits of the REST transport that uvicorn does not set: a header deadline (408), request
+heads (URL over 8 KiB: 414, header fields over 64 KiB: 431), one memory budget for bodies over
+all requests (503 when it does not fit now, 413 when it never could), and shedding the
+longest-waiting idle connections beyond ``max_connections``.
 """
 
 import time
