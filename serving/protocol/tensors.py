@@ -3,6 +3,7 @@
 its last value), encoding as ``Tensor::AsProtoField`` (typed ``*_val`` fields).
 """
 
+import math
 from typing import Dict, Optional, Tuple
 
 import numpy as np
@@ -103,9 +104,7 @@ def tensor_proto_to_ndarray(proto, alias: str) -> np.ndarray:
         if shape is not None and dtype == DT_BFLOAT16:
             return _decode_with_tensorflow(proto, alias)
         raise InvalidArgument(f"tensor parsing error: {alias}")
-    count = 1
-    for size in shape:
-        count *= size
+    count = math.prod(shape)
     content = proto.tensor_content
     if content:
         if dtype == DT_STRING:
@@ -122,8 +121,7 @@ def tensor_proto_to_ndarray(proto, alias: str) -> np.ndarray:
         pairs = np.array(values, dtype=np_dtype.type(0).real.dtype)
         flat = (pairs[0::2] + 1j * pairs[1::2]).astype(np_dtype) if len(pairs) else pairs
     elif dtype == DT_STRING:
-        flat = np.empty(len(values), dtype=object)
-        flat[:] = list(values)
+        flat = np.array(list(values), dtype=object)
     else:
         flat = np.array(values, dtype=np_dtype) if dtype not in (
             DT_UINT8, DT_INT8, DT_INT16, DT_UINT16) else np.array(values).astype(np_dtype)
@@ -131,17 +129,10 @@ def tensor_proto_to_ndarray(proto, alias: str) -> np.ndarray:
     if available < count and count * np_dtype.itemsize > _MAX_PADDED_BYTES:
         raise InvalidArgument(f"tensor parsing error: {alias}")
     if available == 0:
-        if dtype == DT_STRING:
-            result = np.empty(count, dtype=object)
-            result[:] = [b""] * count
-            return result.reshape(shape)
-        return np.zeros(shape, dtype=np_dtype)
-    if available >= count:
-        return flat[:count].reshape(shape)
-    padded = np.empty(count, dtype=np_dtype)
-    padded[:available] = flat
-    padded[available:] = flat[available - 1]
-    return padded.reshape(shape)
+        return np.full(shape, b"", object) if dtype == DT_STRING else np.zeros(shape, np_dtype)
+    if available < count:
+        flat = np.concatenate([flat, np.repeat(flat[-1:], count - available)])
+    return flat[:count].reshape(shape)
 
 
 def _decode_with_tensorflow(proto, alias: str) -> np.ndarray:
@@ -174,9 +165,7 @@ def ndarray_to_tensor_proto(array: np.ndarray, proto) -> None:
     elif dtype == DT_HALF:
         proto.half_val.extend(flat.view(np.uint16).tolist())
     elif dtype in (DT_COMPLEX64, DT_COMPLEX128):
-        interleaved = np.empty(flat.size * 2, dtype=flat.real.dtype)
-        interleaved[0::2] = flat.real
-        interleaved[1::2] = flat.imag
+        interleaved = np.stack([flat.real, flat.imag], axis=-1).ravel()
         getattr(proto, _VALUE_FIELDS[dtype]).extend(interleaved.tolist())
     else:
         getattr(proto, _VALUE_FIELDS[dtype]).extend(flat.tolist())
