@@ -3,15 +3,8 @@ client (``ServingClient``); both raise the exceptions of :mod:`tfx_kfp.serving.p
 exported here. Importing this package (or the client) does not import TensorFlow.
 """
 
+from tfx_kfp.serving.client import ServingClient
 from tfx_kfp.serving.protocol import errors as _errors
 from tfx_kfp.serving.protocol.errors import *  # noqa: F401,F403 - the exception classes
 
 __all__ = ["ServingClient"] + [name for name in _errors.__all__ if not name.startswith("error_for_")]
-
-
-def __getattr__(name):
-    if name == "ServingClient":
-        from tfx_kfp.serving.client import ServingClient
-
-        return ServingClient
-    raise AttributeError(f"module 'tfx_kfp.serving' has no attribute {name!r}")

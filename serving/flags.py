@@ -77,12 +77,10 @@ FLAGS: List[Tuple[str, type, object, object]] = [
 
 def _bool(text: str) -> bool:
     """TF's command_line_flags.cc accepts true/false/1/0."""
-    value = text.strip().lower()
-    if value in ("1", "true"):
-        return True
-    if value in ("0", "false"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    value = {"1": True, "true": True, "0": False, "false": False}.get(text.strip().lower())
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return value
 
 
 class _LenientParser(argparse.ArgumentParser):

@@ -149,15 +149,13 @@ class ServingClient:
                     self._transport = GrpcTransport(self)
             transport = self._transport
         delay = self.retry_backoff
-        for number in range(self.retries + 1):
+        for _ in range(self.retries):
             try:
                 return transport.call(verb, model_name, version, version_label, doc)
             except Unavailable:
-                if number == self.retries:
-                    raise
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
-        raise AssertionError("unreachable")
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        return transport.call(verb, model_name, version, version_label, doc)
 
 
 class _RestTransport:

@@ -4,10 +4,10 @@ installed ``*_pb2.py`` files are read (parsed, not imported) into a private desc
 """
 
 import ast
+import functools
 import importlib.util
 import os
 import threading
-from typing import Dict
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
@@ -31,9 +31,7 @@ class ProtoUnavailable(RuntimeError):
     """The installed packages do not provide TF Serving's protos."""
 
 
-_lock = threading.Lock()
-_pool = None
-_classes: Dict[str, type] = {}
+_lock = threading.Lock()  # one pool: messages of two pools do not mix
 
 
 def _package_dir(top_level: str) -> str:
@@ -82,7 +80,8 @@ def _add_file(pool, name: str, added: set) -> None:
     added.add(name)
 
 
-def _build_pool():
+@functools.lru_cache(maxsize=None)
+def _pool() -> descriptor_pool.DescriptorPool:
     pool = descriptor_pool.DescriptorPool()
     added: set = set()
     for name in _ROOT_FILES:
@@ -90,18 +89,8 @@ def _build_pool():
     return pool
 
 
+@functools.lru_cache(maxsize=None)
 def message_class(full_name: str) -> type:
     """The message class of a full proto name (``tensorflow.serving.PredictRequest``)."""
-    global _pool
-    cls = _classes.get(full_name)
-    if cls is not None:
-        return cls
     with _lock:
-        if _pool is None:
-            _pool = _build_pool()
-        cls = _classes.get(full_name)
-        if cls is None:
-            descriptor = _pool.FindMessageTypeByName(full_name)
-            cls = message_factory.GetMessageClass(descriptor)
-            _classes[full_name] = cls
-    return cls
+        return message_factory.GetMessageClass(_pool().FindMessageTypeByName(full_name))

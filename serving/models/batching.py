@@ -10,7 +10,8 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from concurrent.futures import Future
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -50,14 +51,10 @@ def batching_options_from_proto(proto) -> BatchingOptions:
     return BatchingOptions(**values)
 
 
-class _Task:
-    __slots__ = ("feeds", "size", "done", "outputs", "error")
-
-    def __init__(self, feeds, size: int):
-        self.feeds, self.size = feeds, size
-        self.done = threading.Event()
-        self.outputs: Optional[List[np.ndarray]] = None
-        self.error: Optional[BaseException] = None
+class _Task(NamedTuple):
+    feeds: Sequence[Tuple[str, np.ndarray]]
+    size: int
+    outputs: Future  # this task's rows of each fetch, or the batch's error
 
 
 class _Queue:
@@ -78,7 +75,7 @@ class _Queue:
         if size > options.max_batch_size:
             raise InvalidArgument(f"Task size {size} is larger than maximum input batch size "
                                   f"{options.max_batch_size}")
-        task = _Task(feeds, size)
+        task = _Task(feeds, size, Future())
         with self._cv:
             if self._closed:
                 raise Unavailable("The model version is unloading")
@@ -87,10 +84,7 @@ class _Queue:
                                   "is full")
             self._tasks.append(task)
             self._cv.notify()
-        task.done.wait()
-        if task.error is not None:
-            raise task.error
-        return task.outputs
+        return task.outputs.result()
 
     def close(self) -> None:
         with self._cv:
@@ -124,9 +118,7 @@ class _Queue:
                 self._run_batch(batch)
             except BaseException as error:  # noqa: BLE001 - handed to every waiting request
                 for task in batch:
-                    task.error = error
-            for task in batch:
-                task.done.set()
+                    task.outputs.set_exception(error)
 
     def _run_batch(self, batch: Sequence[_Task]) -> None:
         rows = sum(t.size for t in batch)
@@ -146,7 +138,7 @@ class _Queue:
                     f"{padded}")
         start = 0
         for task in batch:
-            task.outputs = [output[start:start + task.size] for output in outputs]
+            task.outputs.set_result([output[start:start + task.size] for output in outputs])
             start += task.size
 
 

@@ -131,10 +131,9 @@ def check_metadata_request(request) -> None:
             raise InvalidArgument(f"Metadata field {field} is not supported")
 
 
-def fill_status(manager: ModelManager, spec, response) -> None:
-    """Fills a GetModelStatusResponse for a ModelSpec (name plus optional version)."""
-    version = spec.version.value if spec.HasField("version") else None
-    for status in manager.version_statuses(spec.name, version):
+def fill_status(manager: ModelManager, name: str, version: Optional[int], response) -> None:
+    """Fills a GetModelStatusResponse for a model (all its versions, or ``version``)."""
+    for status in manager.version_statuses(name, version):
         entry = response.model_version_status.add()
         entry.version = status.version
         entry.state = _STATE_NUMBERS[status.state]

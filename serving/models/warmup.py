@@ -9,7 +9,7 @@ from tfx_kfp.serving.models import proto_handlers
 from tfx_kfp.serving.protocol.errors import InvalidArgument, Unimplemented
 from tfx_kfp.serving.models.servable import LoadedVersion, quiet_deprecations
 
-__all__ = ["WARMUP_FILE", "MAX_WARMUP_RECORDS", "run_warmup", "write_warmup_file"]
+__all__ = ["WARMUP_FILE", "MAX_WARMUP_RECORDS", "run_warmup"]
 
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 MAX_WARMUP_RECORDS = 1000
@@ -53,15 +53,3 @@ def run_warmup(version: LoadedVersion) -> int:
             raise InvalidArgument(f"Number of warmup records exceeds the maximum "
                                   f"({MAX_WARMUP_RECORDS}) at {path}")
     return count
-
-
-def write_warmup_file(version_dir: str, prediction_logs) -> str:
-    """Writes PredictionLog protos as a version's warmup file; returns its path."""
-    import tensorflow as tf
-
-    path = os.path.join(version_dir, WARMUP_FILE)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with tf.io.TFRecordWriter(path) as writer:
-        for entry in prediction_logs:
-            writer.write(entry.SerializeToString())
-    return path

@@ -3,7 +3,7 @@
 kinds from JSON types, ``{"b64": ...}`` bytes, the optional ``context`` example, its messages.
 """
 
-from typing import Any, List, Optional
+from typing import Any, List
 
 from tfx_kfp.serving.protocol.errors import InvalidArgument
 from tfx_kfp.serving.protocol.json_codec import (
@@ -14,45 +14,33 @@ from tfx_kfp.serving.versions import INT64_MAX, INT64_MIN
 __all__ = ["examples_from_json", "examples_parts_from_json"]
 
 
-def _incompatible_kind(name: str, kind: Optional[str]) -> InvalidArgument:
-    kind_text = {"bytes_list": "bytes", "float_list": "float", "int64_list": "int64"}.get(
-        kind or "", "UNKNOWN")
-    return InvalidArgument(
-        f"Unexpected element type in feature: {name} expecting type: {kind_text}")
+_KIND_NAMES = {"bytes_list": "bytes", "float_list": "float", "int64_list": "int64"}
 
 
 def _add_feature_value(value: Any, name: str, feature) -> None:
-    kind = feature.WhichOneof("kind")
-    if value is None or type(value) is list:
+    if value is None or type(value) is list or (type(value) is dict
+                                                and not is_base64_object(value)):
         raise InvalidArgument(f"Feature: {name} has element with unexpected JSON type: "
                               f"{json_type_name(value)}")
-    if type(value) is bool:
-        if kind not in (None, "int64_list"):
-            raise _incompatible_kind(name, kind)
-        feature.int64_list.value.append(1 if value else 0)
-    elif type(value) is dict:
-        if not is_base64_object(value):
-            raise InvalidArgument(
-                f"Feature: {name} has element with unexpected JSON type: Object")
-        if kind not in (None, "bytes_list"):
-            raise _incompatible_kind(name, kind)
-        feature.bytes_list.value.append(decode_base64_object(value))
-    elif type(value) is str:
-        if kind not in (None, "bytes_list"):
-            raise _incompatible_kind(name, kind)
-        feature.bytes_list.value.append(value.encode("utf-8", "surrogateescape"))
-    elif type(value) is float or (type(value) is int and not
-                                  INT64_MIN <= value < 1 << 64):
-        if kind not in (None, "float_list"):
-            raise _incompatible_kind(name, kind)
-        feature.float_list.value.append(float(value))
+    if type(value) is bool or type(value) is int and INT64_MIN <= value < 1 << 64:
+        target = "int64_list"
+    elif type(value) is float or type(value) is int:  # ints beyond uint64 are doubles
+        target = "float_list"
     else:
-        if kind not in (None, "int64_list"):
-            raise _incompatible_kind(name, kind)
-        if value > INT64_MAX:
-            raise InvalidArgument(
-                f"Feature: {name} has uint64_t element. Only int64_t is supported.")
-        feature.int64_list.value.append(value)
+        target = "bytes_list"
+    kind = feature.WhichOneof("kind")
+    if kind not in (None, target):
+        raise InvalidArgument(f"Unexpected element type in feature: {name} expecting type: "
+                              f"{_KIND_NAMES.get(kind, 'UNKNOWN')}")
+    if type(value) is dict:
+        value = decode_base64_object(value)
+    elif type(value) is str:
+        value = value.encode("utf-8", "surrogateescape")
+    elif target == "float_list":
+        value = float(value)
+    elif value > INT64_MAX:
+        raise InvalidArgument(f"Feature: {name} has uint64_t element. Only int64_t is supported.")
+    getattr(feature, target).value.append(int(value) if target == "int64_list" else value)
 
 
 def _example_from_json(value: Any, example_class):

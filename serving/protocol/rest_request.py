@@ -105,9 +105,7 @@ def _to_array(values: list, shape: Sequence[int], dtype: int) -> np.ndarray:
     check_rank(len(shape), "An input with its batch dimension")
     np_dtype = NUMPY_DTYPES[dtype]
     if dtype == DT_STRING:
-        array = np.empty(len(values), dtype=object)
-        array[:] = values
-        return array.reshape(shape)
+        return np.array(values, dtype=object).reshape(shape)
     if dtype in (DT_INT8, DT_INT16, DT_UINT8):
         return np.array(values, dtype=np.int64).astype(np_dtype).reshape(shape)
     with np.errstate(over="ignore"):

@@ -109,7 +109,9 @@ def _servicers(manager: ModelManager, metrics, reload_timeout: float):
             def work():
                 _require_model_spec(request)
                 response = get_model_status_pb2.GetModelStatusResponse()
-                proto_handlers.fill_status(manager, request.model_spec, response)
+                spec = request.model_spec
+                proto_handlers.fill_status(manager, spec.name, spec.version.value
+                                           if spec.HasField("version") else None, response)
                 return response
             return _handle(context, work)
 

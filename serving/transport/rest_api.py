@@ -165,21 +165,16 @@ class RestApi:
         examples = examples_from_json(doc)
         with self._manager.acquire(name, version, label) as loaded:
             if verb == "classify":
-                output = classify_regress.classify(loaded, signature_name, examples,
-                                                   self._timeout_ms)
-                return classify_body(output)
-            values = classify_regress.regress(loaded, signature_name, examples, self._timeout_ms)
-            return regress_body(values.tolist())
+                return classify_body(classify_regress.classify(
+                    loaded, signature_name, examples, self._timeout_ms))
+            return regress_body(classify_regress.regress(
+                loaded, signature_name, examples, self._timeout_ms).tolist())
 
     def _status(self, name: str, version: Optional[int]) -> bytes:
         from tensorflow_serving.apis import get_model_status_pb2
 
-        request = get_model_status_pb2.GetModelStatusRequest()
-        request.model_spec.name = name
-        if version is not None:
-            request.model_spec.version.value = version
         response = get_model_status_pb2.GetModelStatusResponse()
-        proto_handlers.fill_status(self._manager, request.model_spec, response)
+        proto_handlers.fill_status(self._manager, name, version, response)
         return json.dumps(message_to_dict(response)).encode("utf-8")
 
     def _metadata(self, name: str, version: Optional[int], label: Optional[str]) -> bytes:

@@ -27,33 +27,27 @@ __all__ = ["RestServer"]
 _INLINE_MAX_SECONDS = 0.001
 
 
-class _RequestTimeout(Exception):
-    pass
-
-
 class _Disconnected(Exception):
     pass
 
 
 async def _read_body(receive, declared: bytes, charge: Charge, timeout: float) -> bytes:
-    """Reads the body within the deadline, charging every byte to the budget as it arrives."""
+    """Reads the body within the deadline (else TimeoutError), charging every byte to the
+    budget as it arrives."""
     if declared.isdigit() and int(declared) > charge.budget.limit:
         charge.take(int(declared))  # raises RequestTooLarge
     chunks = []
     more = True
-    try:
-        async with asyncio.timeout(timeout):  # cheaper than wait_for per chunk (no task)
-            while more:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    raise _Disconnected()
-                chunk = message.get("body", b"")
-                if chunk:
-                    charge.take(len(chunk))
-                    chunks.append(chunk)
-                more = message.get("more_body", False)
-    except TimeoutError:
-        raise _RequestTimeout() from None
+    async with asyncio.timeout(timeout):  # cheaper than wait_for per chunk (no task)
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected()
+            chunk = message.get("body", b"")
+            if chunk:
+                charge.take(len(chunk))
+                chunks.append(chunk)
+            more = message.get("more_body", False)
     return b"".join(chunks)
 
 
@@ -140,7 +134,7 @@ class RestServer:
                 self._busy -= 1
             return answer.status, [(name.lower().encode("latin-1"), value.encode("latin-1"))
                                    for name, value in answer.headers], answer.body
-        except _RequestTimeout:
+        except TimeoutError:  # the body did not arrive in time
             return 408, [(b"connection", b"close")], b""
         except _Disconnected:
             return None

@@ -129,8 +129,6 @@ def _build_half_plus_two(directory: str, slope: float, offset: float, warmup: bo
         with open(path, "wb") as handle:
             handle.write(content if isinstance(content, bytes) else content.encode())
     if warmup:
-        from tfx_kfp.serving.models.warmup import write_warmup_file
-
         write_warmup_file(directory, half_plus_two_warmup_logs())
 
 
@@ -249,3 +247,16 @@ def write_blocking_load(base_path: str, version: int) -> str:
 
     return push_atomically(build, base_path, version)
 
+
+def write_warmup_file(version_dir: str, prediction_logs) -> str:
+    """Writes PredictionLog protos as a version's warmup file (TF Serving's TFRecord); returns its path."""
+    import tensorflow as tf
+
+    from tfx_kfp.serving.models.warmup import WARMUP_FILE
+
+    path = os.path.join(version_dir, WARMUP_FILE)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with tf.io.TFRecordWriter(path) as writer:
+        for entry in prediction_logs:
+            writer.write(entry.SerializeToString())
+    return path

@@ -175,8 +175,7 @@ def test_warmup_failure_fails_the_load(versions_root, tmp_path):
 
     def build(directory):
         shutil.copytree(os.path.join(versions_root, "source", "2"), directory, dirs_exist_ok=True)
-        from tfx_kfp.serving.models.warmup import write_warmup_file
-        write_warmup_file(directory, [bad_log])
+        serving_models.write_warmup_file(directory, [bad_log])
 
     with start("m", base) as handle:
         handle.wait_until_available(60)
