@@ -82,10 +82,6 @@ class ServerHandle:
     def __exit__(self, *exc_info) -> None:
         self.stop()
 
-    def __repr__(self) -> str:
-        return (f"ServerHandle(host={self.host!r}, rest_port={self.rest_port}, "
-                f"grpc_port={self.grpc_port}, models={self.manager.model_names()})")
-
 
 def _start(configs: Sequence[ModelConfig], rest_port: Optional[int], grpc_port: Optional[int],
            host: str, options: ServerOptions) -> ServerHandle:
@@ -147,12 +143,9 @@ def _start(configs: Sequence[ModelConfig], rest_port: Optional[int], grpc_port: 
 def start(model_name: str, model_base_path: str, *, rest_port: Optional[int] = 8501,
           grpc_port: Optional[int] = 8500, host: str = "127.0.0.1",
           **options) -> ServerHandle:
-    """Serves one model from ``model_base_path/<version>/`` (a relative path is resolved).
-
-    Ports: 0 picks a free one, None turns the API off. Keep ``host`` on loopback unless the
-    network is trusted (the gRPC port can re-point or unload models, as with TF Serving).
-    ``options`` are :class:`ServerOptions` fields.
-    """
+    """Serves one model from ``model_base_path/<version>/``. Ports: 0 picks one, None turns the
+    API off; keep ``host`` on loopback unless the network is trusted (anyone reaching the gRPC
+    port can re-point or unload models, as with TF Serving)."""
     if "://" not in model_base_path:
         model_base_path = os.path.abspath(model_base_path)
     return _start(single_model_config(model_name, model_base_path), rest_port, grpc_port, host,

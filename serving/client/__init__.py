@@ -51,11 +51,8 @@ def _jsonable(value: Any) -> Any:
 
 
 class ServingClient:
-    """Calls TF Serving's APIs over ``protocol`` "rest" or "grpc" with one interface.
-
-    ``timeout`` is per attempt; ``retries`` extra attempts follow UNAVAILABLE (or an unreachable
-    server), waiting ``retry_backoff`` seconds, doubled each time up to 2 s.
-    """
+    """TF Serving's APIs over ``protocol`` "rest" or "grpc"; ``timeout`` is per attempt, and
+    ``retries`` extra attempts follow UNAVAILABLE, ``retry_backoff`` s apart, doubling to 2 s."""
 
     def __init__(self, host: str = "127.0.0.1", *, rest_port: int = 8501, grpc_port: int = 8500,
                  protocol: str = "rest", timeout: float = 10.0, retries: int = 3,

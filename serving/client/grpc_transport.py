@@ -5,8 +5,17 @@ as the REST API renders them (signature input types fetched and cached for a few
 import time
 from typing import Any, Dict, Optional, Tuple
 
+import grpc
+
+from tfx_kfp.serving.client.protos import message_class
 from tfx_kfp.serving.protocol.errors import error_for_code
 from tfx_kfp.serving.protocol.json_codec import parse_json
+from tfx_kfp.serving.protocol.rest_examples import examples_parts_from_json
+from tfx_kfp.serving.protocol.rest_request import predict_inputs_from_json, signature_inputs
+from tfx_kfp.serving.protocol.rest_response import (
+    classify_body, message_to_dict, predict_response_json, regress_body,
+)
+from tfx_kfp.serving.protocol.tensors import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
 __all__ = ["GrpcTransport"]
 
@@ -23,23 +32,13 @@ _RPCS = {
 
 
 def _message(name: str):
-    from tfx_kfp.serving.client.protos import message_class
-
     return message_class(name)()
-
-
-def _json(message, preserve_proto_field_names: bool = False) -> Any:
-    from tfx_kfp.serving.protocol.rest_response import message_to_dict
-
-    return message_to_dict(message, preserve_proto_field_names)
 
 
 class GrpcTransport:
     """Calls one server's gRPC API for a ``ServingClient`` (its host, port and timeout)."""
 
     def __init__(self, client):
-        import grpc
-
         self._client = client
         host = f"[{client.host}]" if ":" in client.host else client.host
         self._channel = grpc.insecure_channel(
@@ -57,12 +56,8 @@ class GrpcTransport:
         return getattr(self, "_" + verb)((model_name, version, version_label), doc or {})
 
     def _rpc(self, method: str, request):
-        import grpc
-
         stub = self._stubs.get(method)
         if stub is None:
-            from tfx_kfp.serving.client.protos import message_class
-
             service, request_type, response_type = _RPCS[method]
             stub = self._channel.unary_unary(
                 f"/tensorflow.serving.{service}/{method}",
@@ -102,17 +97,12 @@ class GrpcTransport:
         cached = self._signatures.get(key)
         if cached is not None and time.monotonic() - cached[0] < _SIGNATURE_CACHE_SECONDS:
             return cached[1]
-        from tfx_kfp.serving.protocol.rest_request import signature_inputs
-
         infos = signature_inputs(self._signature_defs(model)[1].signature_def, signature_name)
         self._signatures[key] = (time.monotonic(), infos)
         return infos
 
     def _predict(self, model, doc):
-        from tfx_kfp.serving.protocol.rest_request import predict_inputs_from_json
         from tfx_kfp.serving.protocol.rest_response import predict_response_json
-        from tfx_kfp.serving.protocol.tensors import ndarray_to_tensor_proto, tensor_proto_to_ndarray
-
         signature_name = doc.get("signature_name", "")
         infos = self._signature_inputs(model, signature_name)
         arrays, request_format = predict_inputs_from_json(doc, infos, signature_name)
@@ -125,8 +115,6 @@ class GrpcTransport:
         return parse_json(predict_response_json(outputs, request_format))
 
     def _examples_request(self, method: str, model, doc):
-        from tfx_kfp.serving.protocol.rest_examples import examples_parts_from_json
-
         example_class = type(_message("tensorflow.Example"))
         context, examples = examples_parts_from_json(doc, example_class)
         request = self._request(method, model, doc.get("signature_name", ""))
@@ -138,22 +126,18 @@ class GrpcTransport:
         return self._rpc(method, request)
 
     def _classify(self, model, doc):
-        from tfx_kfp.serving.protocol.rest_response import classify_body
-
         response = self._examples_request("Classify", model, doc)
         return parse_json(classify_body([[(c.label, c.score) for c in item.classes]
                                          for item in response.result.classifications]))
 
     def _regress(self, model, doc):
-        from tfx_kfp.serving.protocol.rest_response import regress_body
-
         response = self._examples_request("Regress", model, doc)
         return parse_json(regress_body([r.value for r in response.result.regressions]))
 
     def _metadata(self, model, doc):
         model_spec, signature_map = self._signature_defs(model)
-        return {"model_spec": _json(model_spec, True),
-                "metadata": {"signature_def": _json(signature_map, True)}}
+        return {"model_spec": message_to_dict(model_spec, True),
+                "metadata": {"signature_def": message_to_dict(signature_map, True)}}
 
     def _status(self, model, doc):
-        return _json(self._rpc("GetModelStatus", self._request("GetModelStatus", model)))
+        return message_to_dict(self._rpc("GetModelStatus", self._request("GetModelStatus", model)))

@@ -22,9 +22,7 @@ _STATE_NUMBERS = {"UNKNOWN": 0, "START": 10, "LOADING": 20, "AVAILABLE": 30,
 
 
 def model_spec_target(spec):
-    """Returns (name, version, label) from a ModelSpec (``ServableRequestFromModelSpec``)."""
-    if not spec.name:
-        raise InvalidArgument("ModelSpec has no name specified.")
+    """(name, version, label) from a ModelSpec (``ServableRequestFromModelSpec``)."""
     choice = spec.WhichOneof("version_choice")
     if choice == "version":
         return spec.name, spec.version.value, None

@@ -216,9 +216,9 @@ def load_version(name: str, version: int, path: str, options: SessionOptions) ->
 def load_within_limit(load: Callable[[], LoadedVersion], what: str, timeout: float,
                       stop: threading.Event
                       ) -> Tuple[Optional[LoadedVersion], Optional[ServingError]]:
-    """Runs ``load()`` in a thread (TF Serving has no load time limit: a blocking init op would
-    hold a version in LOADING forever), waiting at most ``timeout`` s (<= 0: no limit) or until ``stop``
-    is set; returns (version, None) or (None, failure: DEADLINE_EXCEEDED if late)."""
+    """Runs ``load()`` in a thread, waiting at most ``timeout`` s (<= 0: no limit, as TF Serving,
+    where a blocking init op holds a version in LOADING forever) or until ``stop`` is set;
+    returns (version, None) or (None, failure: DEADLINE_EXCEEDED if late)."""
     future: Future = Future()
 
     def run() -> None:

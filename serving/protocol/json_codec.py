@@ -51,11 +51,7 @@ class JsonParseError(InvalidArgument):
 
 
 def parse_json(body: bytes) -> Any:
-    """Parses a JSON document like TF Serving's ``ParseJson`` (without the object check).
-
-    Raises:
-        JsonParseError: With the reason and byte offset when the body is not JSON.
-    """
+    """Parses a JSON document like TF Serving's ``ParseJson`` (JsonParseError if it is not)."""
     text = body.decode("utf-8", "surrogateescape")
     if text.startswith("\ufeff"):  # rapidjson skips a UTF-8 byte order mark
         text = text[1:]
@@ -175,11 +171,8 @@ def format_rapidjson_double(value: float) -> str:
 
 
 def _debug_chunks(value: Any, depth: int, separator: str) -> Iterator[Optional[str]]:
-    """rapidjson PrettyWriter's output for ``value``, one token (with its separator) at a time.
-
-    Arrays stay on one line (``kFormatSingleLineArray``); None marks a NaN or infinity, which
-    rapidjson refuses after writing its separator.
-    """
+    """rapidjson PrettyWriter's tokens (with separators) for ``value``, arrays on one line;
+    None marks a NaN or infinity, which rapidjson refuses after writing its separator."""
     if isinstance(value, dict):
         yield separator + "{"
         inner = "\n" + _INDENT * (depth + 1)

@@ -4,6 +4,7 @@ Follows ``util/json_tensor.cc`` (2.16.1): the row (``instances``) and columnar (
 formats, ``{"b64": ...}`` binary values and the exact error messages.
 """
 
+import math
 from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
@@ -158,7 +159,6 @@ def _inputs_from_instances(instances: list, infos) -> Dict[str, np.ndarray]:
 
     objects = is_element_object(first)
     values: Dict[str, list] = {}
-    sizes: Dict[str, int] = {}
     shapes: Dict[str, List[int]] = {}
 
     def add_item(item: Any, name: str) -> None:
@@ -167,11 +167,11 @@ def _inputs_from_instances(instances: list, infos) -> Dict[str, np.ndarray]:
         dtype = infos[name].dtype
         item_values, shape = _tensor_from_json(item, dtype)
         values.setdefault(name, []).extend(item_values)
-        if name not in sizes:
-            sizes[name], shapes[name] = len(item_values), shape
-        elif sizes[name] != len(item_values):
-            raise InvalidArgument(
-                f"Expecting tensor size: {sizes[name]} but got: {len(item_values)}")
+        if name not in shapes:
+            shapes[name] = shape
+        elif math.prod(shapes[name]) != len(item_values):
+            raise InvalidArgument(f"Expecting tensor size: {math.prod(shapes[name])} but got: "
+                                  f"{len(item_values)}")
         elif shapes[name] != shape:
             raise InvalidArgument(f"Expecting shape {shape_string(shapes[name])} but got: "
                                   f"{shape_string(shape)}")
@@ -214,17 +214,17 @@ def _inputs_from_columns(columns: Any, infos) -> Dict[str, np.ndarray]:
             raise InvalidArgument(
                 "inputs is a plain value/list, but expecting an object as multiple input "
                 "tensors required as per tensorinfo_map")
-        dtype = infos[names[0]].dtype
-        values, shape = _tensor_from_json(columns, dtype)
-        return {names[0]: _to_array(values, shape, dtype)}
+        return {names[0]: _column(columns, infos[names[0]].dtype)}
     result = {}
     for name in names:
         if name not in columns:
             raise InvalidArgument(f"Missing named input: {name} in 'inputs' object.")
-        dtype = infos[name].dtype
-        values, shape = _tensor_from_json(columns[name], dtype)
-        result[name] = _to_array(values, shape, dtype)
+        result[name] = _column(columns[name], infos[name].dtype)
     return result
+
+
+def _column(value: Any, dtype: int) -> np.ndarray:
+    return _to_array(*_tensor_from_json(value, dtype), dtype)
 
 
 def predict_inputs_from_json(doc: dict, infos, signature_name: str

@@ -53,7 +53,7 @@ def _require_model_spec(request) -> None:
 def _servicers(manager: ModelManager, metrics, reload_timeout: float):
     from tensorflow_serving.apis import (
         classification_pb2, get_model_metadata_pb2, get_model_status_pb2, inference_pb2,
-        model_management_pb2, model_service_pb2_grpc, predict_pb2, prediction_service_pb2_grpc,
+        model_management_pb2, model_pb2, model_service_pb2_grpc, predict_pb2, prediction_service_pb2_grpc,
         regression_pb2,
     )
 
@@ -83,10 +83,7 @@ def _servicers(manager: ModelManager, metrics, reload_timeout: float):
 
         def MultiInference(self, request, context):  # noqa: N802
             def work():
-                spec = request.tasks[0].model_spec if request.tasks else None
-                if spec is None:
-                    from tensorflow_serving.apis import model_pb2
-                    spec = model_pb2.ModelSpec()
+                spec = request.tasks[0].model_spec if request.tasks else model_pb2.ModelSpec()
                 return run_on_version(spec, context, lambda v, t: (
                     proto_handlers.run_multi_inference(
                         v, request, inference_pb2.MultiInferenceResponse(), t)))
@@ -139,11 +136,8 @@ def _servicers(manager: ModelManager, metrics, reload_timeout: float):
 
 def create_grpc_server(manager: ModelManager, host: str, port: int, max_workers: int,
                        socket_path: str = "", metrics=None, reload_timeout: float = 600.0):
-    """Creates and binds (but does not start) the gRPC server; returns (server, bound port).
-
-    ``max_workers`` (``--grpc_max_threads``) bounds the calls in progress; ``reload_timeout``
-    is how long HandleReloadConfigRequest waits for new models. OSError if it cannot bind.
-    """
+    """Creates and binds (not starts) the gRPC server; returns (server, bound port). At most
+    ``max_workers`` calls run at once; reloads wait ``reload_timeout`` s for new models."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="tfx-kfp-grpc"),
         options=[

@@ -32,11 +32,9 @@ class RestLimits:
 
 
 def decoded_size_bound(body: bytes) -> int:
-    """An upper bound of the memory a REST body takes once parsed and converted to tensors.
-
-    Measured with tracemalloc (``tests/serving/test_serving_limits.py``): at most ~112 bytes a
-    value, 160 an object, 56 a list, plus 3x the text for long strings (base64 and its bytes).
-    """
+    """An upper bound of the memory a REST body takes once parsed and converted to tensors:
+    measured with tracemalloc (test_serving_limits), at most ~112 bytes a value, 160 an object,
+    56 a list, plus 3x the text for long strings (base64 and its bytes)."""
     return (3 * len(body) + 112 * (body.count(b",") + 1) + 160 * body.count(b"{")
             + 56 * body.count(b"["))
 
