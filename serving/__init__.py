@@ -7,4 +7,4 @@ from tfx_kfp.serving.client import ServingClient
 from tfx_kfp.serving.protocol import errors as _errors
 from tfx_kfp.serving.protocol.errors import *  # noqa: F401,F403 - the exception classes
 
-__all__ = ["ServingClient"] + [name for name in _errors.__all__ if not name.startswith("error_for_")]
+__all__ = ["ServingClient"] + [n for n in _errors.__all__ if not n.startswith("error_for_")]

@@ -1,4 +1,4 @@
-"""``tensorflow_model_server``'s command line (TF Serving 2.16.1 ``main.cc``), for ``tfx-kfp serve``.
+"""``tensorflow_model_server``'s command line (TF Serving 2.16.1 ``main.cc``) for ``tfx-kfp serve``.
 
 Every flag is accepted (``--flag=value`` or ``--flag value``); those without effect here warn
 why, unknown ones warn and are ignored, as ``tensorflow_model_server`` does. Defaults are TF

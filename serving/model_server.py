@@ -98,15 +98,12 @@ def serve(args: argparse.Namespace, say: Callable[[str], None]) -> int:
         threading.Thread(target=_watch_config, daemon=True, args=(
             args.model_config_file, args.model_config_file_poll_wait_seconds, config_bytes,
             handle, stop, say)).start()
-    endpoints = []
-    if handle.rest_port is not None:
-        endpoints.append(f"REST http://{host}:{handle.rest_port}/v1/models/<name>")
-    endpoints.append(f"gRPC {host}:{handle.grpc_port}")
-    if args.grpc_socket_path:
-        endpoints.append(f"gRPC unix:{args.grpc_socket_path}")
-    if options["metrics_path"]:
-        endpoints.append(f"metrics http://{host}:{handle.rest_port}{options['metrics_path']}")
-    say("listening: " + ", ".join(endpoints) + " (Ctrl-C to stop)")
+    rest = f"http://{host}:{handle.rest_port}"
+    endpoints = [handle.rest_port is not None and f"REST {rest}/v1/models/<name>",
+                 f"gRPC {host}:{handle.grpc_port}",
+                 args.grpc_socket_path and f"gRPC unix:{args.grpc_socket_path}",
+                 options["metrics_path"] and f"metrics {rest}{options['metrics_path']}"]
+    say("listening: " + ", ".join(e for e in endpoints if e) + " (Ctrl-C to stop)")
     try:
         while not stop.wait(0.5):
             pass

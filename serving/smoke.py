@@ -3,6 +3,7 @@
 is built from the serving signature (0.5 for floats: penguin's features are scaled to [0, 1]).
 """
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
@@ -72,15 +73,9 @@ def serve_and_call(model_name: str, model_base_path: str, instances: Optional[Li
     if result.responses["rest"] != result.responses["grpc"]:
         raise Unknown(f"REST and gRPC answers differ: {result.responses['rest']!r} vs "
                       f"{result.responses['grpc']!r}")
+    answer = json.dumps(result.responses["rest"], separators=(",", ":"))
     result.summary = (
         f"served {model_name} version {version}; predict over REST "
         f"({result.seconds['rest'] * 1e3:.1f} ms) and gRPC ({result.seconds['grpc'] * 1e3:.1f} ms)"
-        f" agree: {_short(result.responses['rest'])}")
+        f" agree: {answer if len(answer) <= 120 else answer[:117] + '...'}")
     return result
-
-
-def _short(response: Dict[str, Any], limit: int = 120) -> str:
-    import json
-
-    text = json.dumps(response, separators=(",", ":"))
-    return text if len(text) <= limit else text[: limit - 3] + "..."

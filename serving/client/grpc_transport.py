@@ -31,10 +31,6 @@ _RPCS = {
 }
 
 
-def _message(name: str):
-    return message_class(name)()
-
-
 class GrpcTransport:
     """Calls one server's gRPC API for a ``ServingClient`` (its host, port and timeout)."""
 
@@ -73,7 +69,7 @@ class GrpcTransport:
 
     @staticmethod
     def _request(method: str, model, signature_name: str = ""):
-        request = _message("tensorflow.serving." + _RPCS[method][1])
+        request = message_class("tensorflow.serving." + _RPCS[method][1])()
         spec = request.model_spec
         spec.name, version, version_label = model
         if version is not None:
@@ -88,7 +84,7 @@ class GrpcTransport:
         request = self._request("GetModelMetadata", model)
         request.metadata_field.append("signature_def")
         response = self._rpc("GetModelMetadata", request)
-        signature_map = _message("tensorflow.serving.SignatureDefMap")
+        signature_map = message_class("tensorflow.serving.SignatureDefMap")()
         response.metadata["signature_def"].Unpack(signature_map)
         return response.model_spec, signature_map
 
@@ -115,7 +111,7 @@ class GrpcTransport:
         return parse_json(predict_response_json(outputs, request_format))
 
     def _examples_request(self, method: str, model, doc):
-        example_class = type(_message("tensorflow.Example"))
+        example_class = message_class("tensorflow.Example")
         context, examples = examples_parts_from_json(doc, example_class)
         request = self._request(method, model, doc.get("signature_name", ""))
         if context is not None:

@@ -42,13 +42,10 @@ class BatchingOptions:
 
 def batching_options_from_proto(proto) -> BatchingOptions:
     """Converts a parsed ``BatchingParameters`` message (unset fields keep defaults)."""
-    values = {}
-    for name in ("max_batch_size", "batch_timeout_micros", "max_enqueued_batches",
-                 "num_batch_threads"):
-        if proto.HasField(name):
-            values[name] = getattr(proto, name).value
-    values["allowed_batch_sizes"] = tuple(proto.allowed_batch_sizes)
-    return BatchingOptions(**values)
+    values = {name: getattr(proto, name).value for name in (
+        "max_batch_size", "batch_timeout_micros", "max_enqueued_batches", "num_batch_threads")
+        if proto.HasField(name)}
+    return BatchingOptions(**values, allowed_batch_sizes=tuple(proto.allowed_batch_sizes))
 
 
 class _Task(NamedTuple):

@@ -37,8 +37,7 @@ class VersionPolicy:
         if self.kind == "all":
             return ordered
         if self.kind == "specific":
-            wanted = set(self.versions)
-            return [v for v in ordered if v in wanted]
+            return [v for v in ordered if v in self.versions]
         return ordered[-max(self.num_versions, 1):] if ordered else []
 
 

@@ -4,6 +4,7 @@ lists the base paths, the policy picks the aspired versions; the highest new one
 aspired one serves (never zero versions during a push). Failed versions end in END.
 """
 
+import contextlib
 import logging
 import threading
 import time
@@ -58,8 +59,6 @@ class ModelManager(ModelRegistry):
         self._poll_now = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._unload_threads: List[threading.Thread] = []
-
-    # ------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
         """Starts the polling thread (the first poll runs right away)."""
@@ -118,12 +117,8 @@ class ModelManager(ModelRegistry):
     def _event(self, message: str) -> None:
         log.info("%s", message)
         if self._on_event is not None:
-            try:
+            with contextlib.suppress(Exception):  # progress output must not break serving
                 self._on_event(message)
-            except Exception:  # noqa: BLE001 - progress output must not break serving
-                pass
-
-    # ------------------------------------------------------------ polling
 
     def poll_once(self) -> None:
         """Lists every base path once and loads/unloads versions to match."""

@@ -79,21 +79,16 @@ class ModelRegistry:
             return [m.config for m in self._models.values() if not m.removed]
 
     def replace_configs(self, configs: Sequence[ModelConfig]) -> List[str]:
-        """Adds new models, marks missing ones removed, updates the others; returns the new names."""
+        """Adds new models, marks missing ones removed, updates the others; returns new names."""
         with self._lock:
             wanted = {c.name: c for c in configs}
             for name, model in self._models.items():
                 model.removed = name not in wanted
             new_names = [name for name in wanted if name not in self._models]
             for name, config in wanted.items():
-                if name in new_names:
-                    self._models[name] = _Model(config)
-                else:
-                    self._models[name].config = config
-                    self._models[name].labels = dict(config.version_labels)
+                model = self._models.setdefault(name, _Model(config))
+                model.config, model.labels = config, dict(config.version_labels)
         return new_names
-
-    # ------------------------------------------------------------ requests
 
     @contextmanager
     def acquire(self, name: str, version: Optional[int] = None,
@@ -128,8 +123,6 @@ class ModelRegistry:
                 raise NotFound(f"Servable not found for request: {request}")
             loaded.acquire()
             return loaded
-
-    # ------------------------------------------------------------ status
 
     def model_names(self) -> List[str]:
         """Names of the configured models."""

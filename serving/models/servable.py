@@ -4,7 +4,6 @@ the tensor names their SignatureDefs list. Requests hold the version (``acquire`
 so unloading waits for them; a load may be given a time limit (``load_within_limit``).
 """
 
-import contextlib
 import logging
 import threading
 import time
@@ -181,12 +180,9 @@ class LoadedVersion:
 
 def quiet_deprecations():
     """Silences TF's "this TF1 API is deprecated" warnings around the TF1 loader."""
-    try:
-        from tensorflow.python.util import deprecation
+    from tensorflow.python.util import deprecation
 
-        return deprecation.silence()
-    except (ImportError, AttributeError):
-        return contextlib.nullcontext()
+    return deprecation.silence()
 
 
 def load_version(name: str, version: int, path: str, options: SessionOptions) -> LoadedVersion:

@@ -106,12 +106,8 @@ def error_for_code(code, message: str) -> ServingError:
 
 def error_for_http_status(status: int, message: str) -> ServingError:
     """Builds the exception a REST client raises for an HTTP error status."""
-    cls: Optional[Type[ServingError]] = _BY_HTTP.get(status)
-    if cls is None:
-        cls = InvalidArgument if 400 <= status < 500 else Unknown
-    error = cls(message)
-    if error.http_status != status:
-        error.http_status = status
+    error = _BY_HTTP.get(status, InvalidArgument if 400 <= status < 500 else Unknown)(message)
+    error.http_status = status  # where several statuses share a class
     return error
 
 

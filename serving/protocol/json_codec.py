@@ -124,7 +124,7 @@ def _finish_decimal(text: str, value: float) -> str:
 
 
 def format_float32(value: float) -> str:
-    """A float32 as TF Serving's ``WriteDecimal<float>``: six digits unless they do not round-trip."""
+    """A float32 as TF Serving's ``WriteDecimal<float>``: 6 digits unless they do not round-trip."""
     text = "%g" % value
     try:
         round_trips = struct.unpack("f", struct.pack("f", float(text)))[0] == value
@@ -136,7 +136,7 @@ def format_float32(value: float) -> str:
 
 
 def format_float64(value: float) -> str:
-    """A float64 as TF Serving's ``WriteDecimal<double>``: six digits unless they do not round-trip."""
+    """A float64 as ``WriteDecimal<double>``: 6 digits unless they do not round-trip."""
     text = "%g" % value
     if value == value and float(text) != value:
         text = "%.17g" % value

@@ -53,8 +53,8 @@ def _require_model_spec(request) -> None:
 def _servicers(manager: ModelManager, metrics, reload_timeout: float):
     from tensorflow_serving.apis import (
         classification_pb2, get_model_metadata_pb2, get_model_status_pb2, inference_pb2,
-        model_management_pb2, model_pb2, model_service_pb2_grpc, predict_pb2, prediction_service_pb2_grpc,
-        regression_pb2,
+        model_management_pb2, model_pb2, model_service_pb2_grpc, predict_pb2,
+        prediction_service_pb2_grpc, regression_pb2,
     )
 
     def run_on_version(request_spec, context, run):

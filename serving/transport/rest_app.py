@@ -71,19 +71,16 @@ class RestServer:
         self.limits = limits or RestLimits()
         self._budget = BodyBudget(self.limits.body_memory_bytes)
         self._workers = ThreadPoolExecutor(max(1, num_threads), thread_name_prefix="tfx-kfp-rest")
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._socket = socket.socket(family, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
+        self._socket = socket.create_server(  # SO_REUSEADDR set, as uvicorn's own bind does
+            (host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
         self.host = host
         self.port = self._socket.getsockname()[1]
         connections = Connections(self.limits)
-        self._config = uvicorn.Config(
+        self._server = uvicorn.Server(uvicorn.Config(
             self._app, http=protocol_class(connections), interface="asgi3", lifespan="off",
-            proxy_headers=False, access_log=False,
-            log_level="warning", timeout_keep_alive=int(max(1, self.limits.keep_alive_timeout)),
-            loop="auto", server_header=False, date_header=True)
-        self._server = uvicorn.Server(self._config)
+            proxy_headers=False, access_log=False, log_level="warning",
+            timeout_keep_alive=int(max(1, self.limits.keep_alive_timeout)), loop="auto",
+            server_header=False, date_header=True))
         self._thread: Optional[threading.Thread] = None
         self._inline_when_idle = inline_when_idle
         self._busy = 0  # requests being handled (event-loop thread only)
