@@ -8,6 +8,7 @@ process; TensorFlow is imported once), ``subprocess`` (a process per task) and
 ``docker`` (every task in the runtime image).
 """
 
+import contextlib
 import datetime
 import os
 import tempfile
@@ -15,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Sequence
 
-from tfx_kfp.local import events, interrupts, run_record
+from tfx_kfp.local import events, executors, interrupts, prestart, run_record
 from tfx_kfp.local.cache import TaskCache
 from tfx_kfp.local.errors import BackendRejection, TaskFailed, UnsupportedSpec
 from tfx_kfp.local.events import TaskEvent
@@ -141,7 +142,8 @@ def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]]
     run_record.reserve(os.path.join(run_dir, RUN_RECORD))
     outcome = run_record.FAILED
     try:
-        with interrupts.signals_interrupt():
+        with interrupts.signals_interrupt(), \
+                (prestart.prestarted(compiled) if runner == "inprocess" else contextlib.nullcontext()):
             orchestrator.run(parameters)
         outcome = run_record.SUCCEEDED
     except KeyboardInterrupt as e:
@@ -151,6 +153,7 @@ def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]]
         interrupted.run_dir = run_dir
         raise interrupted from (None if interrupted is e else e)
     finally:
+        executors.wait_for_removals()
         run = LocalRun(run_dir=run_dir, seconds=time.time() - started, tasks=orchestrator.records)
         _write_run_record(run, compiled, runner, outcome)
         run_record.release(os.path.join(run_dir, RUN_RECORD))

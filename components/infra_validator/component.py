@@ -47,6 +47,9 @@ def infra_validator(
         blessed: Whether the model loaded and answered every request within the latency budget;
             gates the Pusher.
     """
+    from tfx_kfp.components.infra_validator import load_check
+
+    load_check.prestart()  # the loader's TensorFlow import overlaps the executor's below (another core)
     from tfx_kfp.components.infra_validator import executor
 
     passed = executor.run(

@@ -37,3 +37,22 @@ def save_module(module, model_root: str, signatures) -> str:
     path = os.path.join(model_root, "model", "Format-Serving")
     tf.saved_model.save(module, path, signatures=signatures)
     return path
+
+
+def save_model_whose_init_op_blocks(model_root: str) -> str:
+    """A SavedModel whose main op dequeues from a queue nothing ever feeds: TF Serving's loader never returns."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    path = os.path.join(model_root, "model", "Format-Serving")
+    graph = tf.Graph()
+    with graph.as_default(), v1.Session(graph=graph) as session:
+        features = v1.placeholder(tf.float32, [None], name=FEATURE)
+        never_fed = tf.queue.FIFOQueue(1, [tf.float32], shapes=[[]], name="never_fed")
+        builder = v1.saved_model.Builder(path)
+        builder.add_meta_graph_and_variables(
+            session, [tf.saved_model.SERVING], main_op=never_fed.dequeue().op,
+            signature_def_map={"serving_default": v1.saved_model.predict_signature_def(
+                {FEATURE: features}, {"scores": features * 2.0})})
+        builder.save()
+    return path

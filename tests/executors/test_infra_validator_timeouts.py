@@ -1,6 +1,5 @@
 """The InfraValidator gives up on a model whose load hangs (issue 24, item 1): "did not load within N s", not blessed."""
 
-import os
 import time
 
 from tests._support import chain, infra
@@ -8,27 +7,8 @@ from tests._support import chain, infra
 FIX = chain.FIXTURES
 
 
-def _save_model_whose_init_op_blocks(model_root: str) -> str:
-    """A SavedModel whose main op dequeues from a queue nothing ever feeds: TF Serving's loader never returns."""
-    import tensorflow as tf
-
-    v1 = tf.compat.v1
-    path = os.path.join(model_root, "model", "Format-Serving")
-    graph = tf.Graph()
-    with graph.as_default(), v1.Session(graph=graph) as session:
-        features = v1.placeholder(tf.float32, [None], name=infra.FEATURE)
-        never_fed = tf.queue.FIFOQueue(1, [tf.float32], shapes=[[]], name="never_fed")
-        builder = v1.saved_model.Builder(path)
-        builder.add_meta_graph_and_variables(
-            session, [tf.saved_model.SERVING], main_op=never_fed.dequeue().op,
-            signature_def_map={"serving_default": v1.saved_model.predict_signature_def(
-                {infra.FEATURE: features}, {"scores": features * 2.0})})
-        builder.save()
-    return path
-
-
 def test_a_load_that_hangs_is_stopped_at_the_limit_and_the_model_is_not_blessed(tmp_path):
-    _save_model_whose_init_op_blocks(str(tmp_path))
+    infra.save_model_whose_init_op_blocks(str(tmp_path))
     started = time.monotonic()
     blessed, infra_blessing = chain.run_infra_validator(FIX, str(tmp_path), model_root=str(tmp_path),
                                                         load_timeout_seconds=5.0)
