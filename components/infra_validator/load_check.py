@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -63,10 +62,11 @@ class _Loader:
             with contextlib.suppress(OSError):
                 stream.close()
         self.output.seek(0)
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # to file descriptor 2, where a task's log captures a child's output
             sys.stderr.flush()
-            shutil.copyfileobj(self.output, sys.stderr.buffer)
-            sys.stderr.flush()
+            for chunk in iter(lambda: self.output.read(1 << 16), b""):
+                while chunk:
+                    chunk = chunk[os.write(2, chunk):]
         self.output.close()
 
 
