@@ -84,3 +84,13 @@ def resolve(beam_pipeline_args: Optional[List[str]], inputs: Iterable[str], kind
     print(f"beam: beam_pipeline_args not given; {input_bytes} bytes of input ({kind}) on {cores} cores: "
           f"{' '.join(chosen)} (rule: tfx_kfp/runtime/beam_defaults.py)", flush=True)
     return chosen
+
+
+def workers_in_this_process(beam_pipeline_args: List[str]) -> bool:
+    """True when Beam runs the pipeline in this process: the DirectRunner (the default runner) in memory."""
+    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+
+    options = PipelineOptions(list(beam_pipeline_args))
+    runner = options.view_as(StandardOptions).runner
+    return (runner is None or str(runner).lower() in ("direct", "directrunner")) and \
+        options.view_as(DirectOptions).direct_running_mode == "in_memory"

@@ -8,12 +8,15 @@ where ``object_store`` decides (see there). TFX artifact properties
 travel in KFP artifact metadata.
 """
 
+import functools
 import json
 import os
+import sys
 import tempfile
 import uuid
 from typing import Any, Dict, List, Optional
 
+from absl import flags
 from tfx.dsl.components.base import base_beam_executor, base_executor
 from tfx.types import artifact_utils, standard_artifacts
 
@@ -75,13 +78,29 @@ def export_properties(tfx_artifact, kfp_artifact) -> None:
             kfp_artifact.metadata[key] = value
 
 
+def _in_process_pipeline(beam_pipeline_args: List[str]):
+    import apache_beam as beam
+
+    return beam.Pipeline(argv=beam_pipeline_args)
+
+
 def beam_context(beam_pipeline_args: Optional[List[str]]) -> base_beam_executor.BaseBeamExecutor.Context:
-    """An executor context for Beam-based TFX executors; give it ``beam_defaults.resolve``'s args."""
-    return base_beam_executor.BaseBeamExecutor.Context(
-        beam_pipeline_args=object_store.filesystem_args(beam_pipeline_args or beam_defaults.IN_MEMORY_ARGS),
-        tmp_dir=tempfile.mkdtemp(prefix="tfx-kfp-beam-"),
-        unique_id=uuid.uuid4().hex[:12],
-    )
+    """An executor context for Beam-based TFX executors; give it ``beam_defaults.resolve``'s args.
+
+    Given Beam args, TFX's ``BaseBeamExecutor`` packages TFX for remote workers unless the args
+    already say how they get it (``dependency_utils.make_beam_dependency_flags``: it copies TFX's
+    installed tree, about 4,000 files, and runs ``setup.py sdist``: 1-3 s per stage), and stages
+    the user module's wheel for them. Workers in this process (the in-memory DirectRunner) need
+    neither, so for them the args go to TFX's ``make_beam_pipeline_fn`` hook instead, and to
+    absl's flags as TFX would give them (tfx-bsl reads its batching flag there).
+    """
+    args = object_store.filesystem_args(beam_pipeline_args or beam_defaults.IN_MEMORY_ARGS)
+    context = functools.partial(base_beam_executor.BaseBeamExecutor.Context,
+                                tmp_dir=tempfile.mkdtemp(prefix="tfx-kfp-beam-"), unique_id=uuid.uuid4().hex[:12])
+    if not beam_defaults.workers_in_this_process(args):
+        return context(beam_pipeline_args=args)
+    flags.FLAGS([sys.argv[0], *args], known_only=True)
+    return context(beam_pipeline_args=[], make_beam_pipeline_fn=functools.partial(_in_process_pipeline, args))
 
 
 def plain_context() -> base_executor.BaseExecutor.Context:
