@@ -152,8 +152,9 @@ def use_s3_in_tensorflow(settings: Dict[str, object]) -> None:
         # The current stack (TensorFlow 2.21) has no tensorflow-io: its last release pins TF < 2.17.
         raise RuntimeError(
             "TensorFlow can open s3:// only through tensorflow-io, which this stack lacks (tensorflow-io's "
-            "last release needs TensorFlow < 2.17): a remote Beam runner with artifacts in object storage "
-            "runs on the 1.16 stack (docs/scale.md)") from missing
+            "last release needs TensorFlow < 2.17): for a remote Beam runner with artifacts in object storage, "
+            f"mount the buckets in the task and the workers and set {MOUNT_ENV} to the folder holding them "
+            "(docs/scale.md, \"Object storage as a folder\")") from missing
 
     if tensorflow_io.__version__ == ABORTING_TENSORFLOW_IO and _exit_before_tensorflow_io_aborts not in _EXIT_GUARD:
         _EXIT_GUARD.append(_exit_before_tensorflow_io_aborts)
