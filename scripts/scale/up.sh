@@ -66,18 +66,18 @@ docker run -d --name "$container-job" --network "container:$container" "$image" 
   python -m apache_beam.runners.portability.local_job_service_main --port 8099 --staging_dir /tmp/staging \
   > /dev/null
 
-wait_port() {  # name port log
+wait_port() {  # name port log [container whose docker logs the log is]
   for _ in $(seq 1 120); do
     if nsenter -t "$netns_pid" -n -- bash -c "exec 3<>/dev/tcp/127.0.0.1/$2" 2>/dev/null; then return 0; fi
     sleep 1
   done
+  [[ -z ${4:-} ]] || docker logs "$4" > "$3" 2>&1
   echo "up.sh: $1 did not listen on 127.0.0.1:$2 within 120 s; last lines of $3:" >&2
   tail -20 "$3" >&2
   exit 1
 }
 wait_port "SeaweedFS S3" 8333 "$state/weed.log"
-docker logs "$container-job" > "$state/job_service.log" 2>&1
-wait_port "Beam job service (docker logs $container-job)" 8099 "$state/job_service.log"
+wait_port "Beam job service" 8099 "$state/job_service.log" "$container-job"
 docker exec "$container" python -c "import boto3; boto3.client('s3').create_bucket(Bucket='$bucket')" \
   || { echo "up.sh: creating the bucket $bucket failed; last lines of the workers' log:" >&2
        docker logs "$container" 2>&1 | tail -20 >&2; exit 1; }
@@ -85,7 +85,6 @@ if [[ -n $mount ]]; then
   docker exec -i -u 0 -e SCALE_BUCKET="$bucket" "$container" bash -s < "$here/s3fs-mount.sh" > "$state/mount.log" 2>&1 \
     || { echo "up.sh: mounting the bucket in the workers failed:" >&2; cat "$state/mount.log" >&2; exit 1; }
 fi
-docker logs "$container" > "$state/workers.log" 2>&1
-wait_port "Beam worker pool (docker logs $container)" 50000 "$state/workers.log"
+wait_port "Beam worker pool" 50000 "$state/workers.log" "$container"
 echo "up: workers in $container, S3 $endpoint, bucket $bucket${mount:+ mounted at $mount/$bucket}," \
   "job service localhost:8099 in $container-job (state in $state)"
