@@ -18,6 +18,10 @@ volumes=(-v "$repo:$repo:ro")
 IFS=: read -ra folders <<< "${TASK_VOLUMES:-}"
 for folder in "${folders[@]}"; do [[ -z $folder ]] || volumes+=(-v "$folder:$folder"); done
 fuse=(); [[ -z $TFX_KFP_OBJECT_STORE_MOUNT ]] || fuse=(--device /dev/fuse --cap-add SYS_ADMIN)
+# Docker's default AppArmor profile (Ubuntu hosts) denies mount(2); this machine has no AppArmor (untested here).
+if [[ ${#fuse[@]} -gt 0 ]] && docker info --format '{{.SecurityOptions}}' | grep -q apparmor; then
+  fuse+=(--security-opt apparmor=unconfined)
+fi
 env_args=()
 for name in AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL AWS_REGION SCALE_JOB_ENDPOINT \
             SCALE_WORKER_POOL SCALE_IMAGE SCALE_BUCKET TFX_KFP_OBJECT_STORE_MOUNT; do

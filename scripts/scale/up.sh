@@ -38,6 +38,10 @@ container=tfx-kfp-scale-workers-$$
 # The job service names itself to workers by its host name (the containers share it): loopback here.
 hostname=tfx-kfp-scale
 fuse=(); [[ -z $mount ]] || fuse=(--device /dev/fuse --cap-add SYS_ADMIN)
+# Docker's default AppArmor profile (Ubuntu hosts) denies mount(2); this machine has no AppArmor (untested here).
+if [[ ${#fuse[@]} -gt 0 ]] && docker info --format '{{.SecurityOptions}}' | grep -q apparmor; then
+  fuse+=(--security-opt apparmor=unconfined)
+fi
 docker run -d --name "$container" --network none --hostname "$hostname" --add-host "$hostname:127.0.0.1" \
   "${fuse[@]}" -e AWS_ACCESS_KEY_ID="$access_key" -e AWS_SECRET_ACCESS_KEY="$secret_key" \
   -e AWS_ENDPOINT_URL="$endpoint" -e AWS_REGION=us-east-1 -e TFX_KFP_OBJECT_STORE_MOUNT="$mount" \
