@@ -69,6 +69,8 @@ def test_bed(case, stack_image, tmp_path_factory):
     assert install.returncode == 0, f"install.sh failed:\n{install.stdout[-3000:]}\n{install.stderr[-3000:]}"
     up = subprocess.run(["bash", os.path.join(SCRIPTS, "up.sh"), stack_image], env=env, capture_output=True,
                         text=True, timeout=300)
+    if up.returncode != 0:
+        subprocess.run(["bash", os.path.join(SCRIPTS, "down.sh")], env=env, capture_output=True, timeout=120)
     assert up.returncode == 0, f"up.sh failed:\n{up.stdout[-3000:]}\n{up.stderr[-3000:]}"
     with open(os.path.join(state, "env")) as f:
         settings = dict(line.strip().split("=", 1) for line in f if "=" in line)
