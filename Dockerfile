@@ -131,6 +131,14 @@ RUN useradd --uid "${UID}" --user-group --create-home --home-dir /home/tfx --she
  && mkdir -p /gcs /minio /s3 \
  && chmod 1777 /gcs /minio /s3
 
+# s3fs-fuse from Debian (bookworm 1.90, trixie 1.95): mounts a bucket as a folder, the way TFX reaches
+# object storage from a remote Beam engine without tensorflow-io (docs/scale.md, "Object storage as a folder").
+# apt's package caches (~90 MB) go too: the stand-in base keeps them.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends s3fs \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*
+
 # The locked dependencies (a large layer, cached while uv.lock is unchanged),
 # then our package from its wheel (a small layer). --no-deps: the venv
 # already holds every dependency at its locked version.

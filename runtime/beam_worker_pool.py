@@ -9,8 +9,9 @@ image) performs, or in-process ones that skip it too. That start-up is what lets
 stages run: the job's staged extra packages installed (TFX stages the user module as a
 wheel with ``--extra_package``), and the filesystems configured. Here the harnesses run in
 this process, where tensorflow-io has registered ``s3://`` and Beam's filesystems have the
-S3 settings of this process's environment (``AWS_*``), and each StartWorker first installs
-the job's extra packages as boot does.
+S3 settings of this process's environment (``AWS_*``) — or, with ``TFX_KFP_OBJECT_STORE_MOUNT``
+set, the buckets are plain folders under that mount and nothing is registered — and each
+StartWorker first installs the job's extra packages as boot does.
 """
 
 import argparse
@@ -98,8 +99,11 @@ class InstallingWorkerPool(BeamFnExternalWorkerPoolServicer):
 
 def serve(port: int) -> None:
     # In-process harnesses skip sdk_worker_main, which would give Beam's filesystems the job's options:
-    # the workers' S3 settings are this process's environment.
-    object_store.open_object_store(object_store.s3_settings([]))
+    # the workers' S3 settings are this process's environment. Buckets mounted as folders need none.
+    if object_store.mount_root() is None:
+        object_store.open_object_store(object_store.s3_settings([]))
+    else:
+        print(f"worker pool: object storage mounted under {object_store.mount_root()}", flush=True)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     beam_fn_api_pb2_grpc.add_BeamFnExternalWorkerPoolServicer_to_server(InstallingWorkerPool(), server)
     # Beam's BeamFnExternalWorkerPoolServicer.start binds every interface; loopback is enough for a sidecar.

@@ -10,6 +10,12 @@ runner is not in this process, executors therefore hand TFX the object-store URI
 filesystems that TFX uses must open it: Beam's own (S3 through boto3, GCS) and
 TensorFlow's ``tf.io.gfile`` (``gs://`` built in, ``s3://`` from tensorflow-io).
 
+Or, where the buckets are mounted as folders in the task and in the Beam workers alike
+(s3fs-fuse here; a CSI driver's volume on Kubernetes), ``TFX_KFP_OBJECT_STORE_MOUNT`` names
+the folder holding one folder per bucket, and TFX gets ``<mount>/<bucket>/<key>``: plain
+files for every filesystem, so no tensorflow-io (the current stack has none) and no S3
+settings in the task.
+
 Settings: Beam's ``--s3_endpoint_url``, ``--s3_access_key_id``,
 ``--s3_secret_access_key``, ``--s3_region_name``, ``--s3_verify`` in
 ``beam_pipeline_args``, else the standard AWS environment variables (which is how a
@@ -26,8 +32,11 @@ executor has exited 0. Data files inside it are committed by Beam's file sinks
 
 import atexit
 import os
+import shutil
 import tempfile
 from typing import Dict, List, Optional
+
+from tfx_kfp.runtime.errors import InputError
 
 # Object-store schemes KFP uses for pipeline roots, and what Beam and TensorFlow call them.
 OBJECT_STORE_SCHEMES = {"s3": "s3", "minio": "s3", "gs": "gs"}
@@ -42,13 +51,33 @@ S3_OPTION_ENV = {
     "s3_region_name": "AWS_REGION",
 }
 DEFAULT_REGION = "us-east-1"
+# The folder where each bucket is mounted as ``<folder>/<bucket>`` (the same in the task and the workers).
+MOUNT_ENV = "TFX_KFP_OBJECT_STORE_MOUNT"
+
+
+def mount_root() -> Optional[str]:
+    """The folder ``TFX_KFP_OBJECT_STORE_MOUNT`` names, or None when it is unset or empty."""
+    root = os.environ.get(MOUNT_ENV, "").strip()
+    if not root:
+        return None
+    if not os.path.isabs(root):
+        raise InputError(f"${MOUNT_ENV}", "must be an absolute path: the folder where each bucket is mounted as "
+                         "<folder>/<bucket>, the same in the task and in the Beam workers", received=root)
+    return os.path.normpath(root)
 
 
 def object_store_uri(uri: Optional[str]) -> Optional[str]:
-    """``uri`` with the scheme Beam and TensorFlow use, or None when it is not in object storage."""
+    """Where Beam and TensorFlow open ``uri``: its folder under the mount (``mount_root``) when the
+    buckets are mounted, else ``uri`` with the scheme they use; None when it is not in object storage."""
     scheme, sep, rest = (uri or "").partition("://")
     if not sep or scheme not in OBJECT_STORE_SCHEMES:
         return None
+    root = mount_root()
+    if root is not None:
+        bucket, _, key = rest.partition("/")
+        if not bucket or bucket in (".", ".."):
+            raise InputError(uri, "an object-store URI must name a bucket: <scheme>://<bucket>/<key>")
+        return os.path.join(root, bucket, *[part for part in key.split("/") if part])
     return f"{OBJECT_STORE_SCHEMES[scheme]}://{rest}"
 
 
@@ -84,7 +113,7 @@ def filesystem_args(beam_pipeline_args: Optional[List[str]]) -> List[str]:
     """``beam_pipeline_args`` plus the S3 options it lacks, for a remote runner; also makes
     ``s3://`` open in this process through ``tf.io.gfile``."""
     args = list(beam_pipeline_args or [])
-    if not runs_remotely(args):
+    if not runs_remotely(args) or mount_root() is not None:
         return args
     settings = s3_settings(args)
     given = " ".join(args)
@@ -123,8 +152,9 @@ def use_s3_in_tensorflow(settings: Dict[str, object]) -> None:
         # The current stack (TensorFlow 2.21) has no tensorflow-io: its last release pins TF < 2.17.
         raise RuntimeError(
             "TensorFlow can open s3:// only through tensorflow-io, which this stack lacks (tensorflow-io's "
-            "last release needs TensorFlow < 2.17): a remote Beam runner with artifacts in object storage "
-            "runs on the 1.16 stack (docs/scale.md)") from missing
+            "last release needs TensorFlow < 2.17): for a remote Beam runner with artifacts in object storage, "
+            f"mount the buckets in the task and the workers and set {MOUNT_ENV} to the folder holding them "
+            "(docs/scale.md, \"Object storage as a folder\")") from missing
 
     if tensorflow_io.__version__ == ABORTING_TENSORFLOW_IO and _exit_before_tensorflow_io_aborts not in _EXIT_GUARD:
         _EXIT_GUARD.append(_exit_before_tensorflow_io_aborts)
@@ -176,6 +206,10 @@ def tfx_uri(kfp_artifact, local_uri: Optional[str], beam_pipeline_args: Optional
     remote = remote_uri(kfp_artifact, beam_pipeline_args)
     if remote is None:
         return local_uri or kfp_artifact.path
+    if mount_root() is not None:
+        if local_uri is not None and os.path.lexists(remote):
+            shutil.rmtree(remote)
+        return remote
     import tensorflow as tf
 
     filesystem_args(beam_pipeline_args)
@@ -206,8 +240,8 @@ def local_mirror(uri: str, beam_pipeline_args: Optional[List[str]] = None) -> st
     """``uri`` itself when local; for an object-store folder, a local copy of the files directly in it
     (for checks that read every input file anyway, e.g. CSV validation)."""
     remote = object_store_uri(uri)
-    if remote is None:
-        return uri
+    if remote is None or mount_root() is not None:
+        return remote or uri
     return _copy_to_local(remote.rstrip("/"), s3_settings(beam_pipeline_args), recursive=False)
 
 
@@ -217,6 +251,8 @@ def readable_path(kfp_artifact, beam_pipeline_args: Optional[List[str]] = None) 
     remote = remote_uri(kfp_artifact, beam_pipeline_args)
     if remote is None:
         return kfp_artifact.path
+    if mount_root() is not None:
+        return remote
     return _copy_to_local(remote.rstrip("/"), s3_settings(beam_pipeline_args), recursive=True)
 
 

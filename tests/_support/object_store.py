@@ -2,10 +2,13 @@
 
 ``run_local`` is the reference: Beam's in-process DirectRunner on local paths.
 ``python -m tests._support.object_store OUT`` is the task on a remote Beam engine
-(run it inside the test bed's network namespace: scripts/scale/in-netns.sh): the
-artifacts have ``minio://`` URIs as on a KFP cluster, the input CSV and the schema
-are uploaded first, and after the run the outputs are read back from the object
-store into ``OUT`` (``OUT/summary.json`` says what the task saw locally).
+(run it inside the test bed's network namespace: scripts/scale/in-netns.sh, or in a
+container of the bed's image: scripts/scale/in-task-container.sh): the artifacts have
+``minio://`` URIs in the bed's bucket, under a fresh prefix, as on a KFP cluster; the
+input CSV and the schema are uploaded first, and after the run the outputs are read
+back from the object store into ``OUT`` (``OUT/summary.json`` says what the task saw
+locally). ``python -m tests._support.object_store --local OUT`` is ``run_local`` (for
+the reference run of a stack this host cannot load, in a container of its image).
 """
 
 import glob
@@ -14,6 +17,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import uuid
 from typing import Dict, List
 
@@ -93,30 +97,37 @@ def run_remote(out: str) -> dict:
     with open(marker, "w") as f:
         f.write("only the task can see this file\n")
     s3 = boto3.client("s3")
-    bucket = f"tfx-kfp-{uuid.uuid4().hex[:10]}"
-    s3.create_bucket(Bucket=bucket)
-    root = f"minio://{bucket}/run"
-    _upload(s3, chain.PENGUIN_DATA, bucket, "data")
-    _upload(s3, SCHEMA_FIXTURE, bucket, "run/schema")
+    bucket = os.environ["SCALE_BUCKET"]  # the bed's (mounted, where it mounts one); a fresh prefix per run
+    prefix = f"task-{uuid.uuid4().hex[:10]}"
+    root = f"minio://{bucket}/{prefix}/run"
+    _upload(s3, chain.PENGUIN_DATA, bucket, f"{prefix}/data")
+    _upload(s3, SCHEMA_FIXTURE, bucket, f"{prefix}/run/schema")
     artifacts = _artifacts(root)
+    started = time.monotonic()
     try:
-        run_stages(f"minio://{bucket}/data", types.Schema(uri=f"{root}/schema"), artifacts, remote_beam_args(),
-                   os.path.join(out, "reports"))
+        run_stages(f"minio://{bucket}/{prefix}/data", types.Schema(uri=f"{root}/schema"), artifacts,
+                   remote_beam_args(), os.path.join(out, "reports"))
+        seconds = round(time.monotonic() - started, 1)
         local_files = {name: sorted(os.path.relpath(p, artifacts[name].path) for p in
                                     glob.glob(os.path.join(artifacts[name].path, "**"), recursive=True)
                                     if os.path.isfile(p)) for name in DATA_ARTIFACTS}
-        read_back = {name: _download(s3, bucket, f"run/{name}", os.path.join(out, name)) for name in DATA_ARTIFACTS}
+        read_back = {name: _download(s3, bucket, f"{prefix}/run/{name}", os.path.join(out, name))
+                     for name in DATA_ARTIFACTS}
     finally:
-        shutil.rmtree(f"/minio/{bucket}", ignore_errors=True)  # the task's local artifact paths
+        shutil.rmtree(f"/minio/{bucket}/{prefix}", ignore_errors=True)  # the task's local artifact paths
     for name in DATA_ARTIFACTS:
         with open(os.path.join(out, f"{name}.metadata.json"), "w") as f:
             json.dump(artifacts[name].metadata, f, sort_keys=True)
-    summary = {"bucket": bucket, "task_local_files": local_files, "read_back_files": read_back,
-               "task_file": marker}
+    summary = {"bucket": bucket, "prefix": prefix, "task_local_files": local_files, "read_back_files": read_back,
+               "task_file": marker, "stages_seconds": seconds,
+               "object_store_mount": os.environ.get("TFX_KFP_OBJECT_STORE_MOUNT", "")}
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1, sort_keys=True)
     return summary
 
 
 if __name__ == "__main__":
-    print(json.dumps(run_remote(sys.argv[1]), indent=1))
+    if sys.argv[1] == "--local":
+        run_local(sys.argv[2])
+    else:
+        print(json.dumps(run_remote(sys.argv[1]), indent=1))

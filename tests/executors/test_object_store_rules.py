@@ -5,6 +5,7 @@ before anything is read or written; the object-store round trip itself is the do
 (tests/docker/test_remote_beam_object_store.py).
 """
 
+import os
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ import pytest
 from kfp import dsl
 
 from tfx_kfp.runtime import object_store
+from tfx_kfp.runtime.errors import InputError
 
 REMOTE = ["--runner=PortableRunner", "--job_endpoint=localhost:8099", "--environment_type=EXTERNAL",
           "--environment_config=localhost:50000"]
@@ -88,3 +90,63 @@ def test_none_of_these_rules_imports_tensorflow():
             "a = dsl.Artifact(uri='minio://b/x'); o.tfx_uri(a, '/tmp/s', []); o.readable_path(a, []); "
             f"o.runs_remotely({REMOTE!r}); o.s3_settings({REMOTE!r}); assert 'tensorflow' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+# Buckets mounted as folders (TFX_KFP_OBJECT_STORE_MOUNT): TFX gets plain paths, no tensorflow-io, no S3 args.
+
+@pytest.fixture
+def mounted(monkeypatch, tmp_path):
+    monkeypatch.setenv(object_store.MOUNT_ENV, str(tmp_path))
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize("uri, under_mount", [
+    ("minio://mlpipeline/v2/run/examples", "mlpipeline/v2/run/examples"), ("s3://b/x/", "b/x"),
+    ("gs://b//x/y", "b/x/y"), ("s3://b", "b")])
+def test_a_mounted_bucket_is_a_folder_under_the_mount(mounted, uri, under_mount):
+    assert object_store.object_store_uri(uri) == os.path.join(mounted, under_mount)
+    assert object_store.object_store_uri("/tmp/x") is None
+
+
+def test_the_mount_setting_must_be_an_absolute_path(monkeypatch):
+    monkeypatch.setenv(object_store.MOUNT_ENV, "mnt/object-store")
+    with pytest.raises(InputError, match=r"\$TFX_KFP_OBJECT_STORE_MOUNT: must be an absolute path.*mnt/object-store"):
+        object_store.mount_root()
+    monkeypatch.setenv(object_store.MOUNT_ENV, "  ")
+    assert object_store.mount_root() is None
+
+
+def test_a_mounted_uri_must_name_a_bucket(mounted):
+    for uri in ("s3://", "minio:///key", "s3://../etc"):
+        with pytest.raises(InputError, match="must name a bucket"):
+            object_store.object_store_uri(uri)
+
+
+def test_with_a_mount_a_remote_runner_gets_the_mounted_folder_and_no_s3_args(mounted, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://env:9000")
+    artifact = _artifact("minio://mlpipeline/v2/run/examples")
+    folder = os.path.join(mounted, "mlpipeline", "v2", "run", "examples")
+    assert object_store.location(artifact, REMOTE) == folder
+    assert object_store.readable_path(artifact, REMOTE) == folder
+    assert object_store.location(artifact, ["--direct_running_mode=in_memory"]) == "/minio/mlpipeline/v2/run/examples"
+    assert object_store.filesystem_args(REMOTE) == REMOTE
+    assert object_store.local_mirror("minio://mlpipeline/data", REMOTE) == os.path.join(mounted, "mlpipeline", "data")
+
+
+def test_with_a_mount_an_output_folder_left_by_an_earlier_try_is_emptied(mounted):
+    folder = os.path.join(mounted, "b", "run", "examples")
+    os.makedirs(os.path.join(folder, "Split-train"))
+    open(os.path.join(folder, "Split-train", "data_tfrecord-00000-of-00001.gz"), "wb").close()
+    artifact = _artifact("minio://b/run/examples")
+    assert object_store.tfx_uri(artifact, "/minio/b/run/.examples.partial", REMOTE) == folder
+    assert not os.path.exists(folder)
+    os.makedirs(folder)
+    assert object_store.tfx_uri(artifact, None, REMOTE) == folder and os.path.isdir(folder)  # an input: kept
+
+
+def test_with_a_mount_nothing_imports_tensorflow(tmp_path):
+    code = ("import sys; from kfp import dsl; from tfx_kfp.runtime import object_store as o; "
+            "a = dsl.Artifact(uri='minio://b/x'); o.tfx_uri(a, '/tmp/s', " + repr(REMOTE) + "); "
+            f"o.readable_path(a, {REMOTE!r}); o.filesystem_args({REMOTE!r}); assert 'tensorflow' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120,
+                   env={**os.environ, object_store.MOUNT_ENV: str(tmp_path)})
