@@ -39,7 +39,7 @@ def _entry_point(component: ast.FunctionDef):
                 modules[alias.asname or alias.name] = os.path.join(REPO, package, f"{alias.name}.py")
     calls = [node for node in ast.walk(component) if isinstance(node, ast.Call)
              and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
-             and node.func.value.id in modules]
+             and node.func.value.id in modules and node.keywords]  # the parameters go by name
     assert len(calls) == 1, f"{component.name}: expected one executor call, found {len(calls)}"
     (call,) = calls
     return modules[call.func.value.id], call.func.attr, call
