@@ -51,10 +51,12 @@ def machine() -> dict:
 def versions() -> dict:
     found = {}
     for name in VERSIONED:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
+        for distribution in (name, f"{name}-cpu"):  # the image's CPU variant installs tensorflow-cpu
+            try:
+                found[name] = metadata.version(distribution)
+                break
+            except metadata.PackageNotFoundError:
+                found[name] = None
     return found
 
 
