@@ -8,6 +8,7 @@ executor output leniently, and cannot evaluate ``dsl.If``.
 """
 
 import decimal
+import functools
 import hashlib
 import json
 import math
@@ -107,9 +108,14 @@ def parameter_from_text(text: str, parameter_type: str) -> Any:
     raise BackendRejection(f"TextToPbValue(text={text!r}, type={parameter_type}) failed")
 
 
+@functools.lru_cache(maxsize=None)
+def _cel_environment() -> "celpy.Environment":
+    return celpy.Environment()  # builds its Lark parser: about a second, so once per process
+
+
 def condition_holds(condition: str, parameter_values: Mapping[str, Any]) -> bool:
     """expression/expression.go Condition: a CEL expression over the task's ExecutorInput."""
-    environment = celpy.Environment()
+    environment = _cel_environment()
     program = environment.program(environment.compile(condition))
     result = program.evaluate({"inputs": celpy.json_to_cel({"parameter_values": dict(parameter_values)})})
     if not isinstance(result, celtypes.BoolType):
