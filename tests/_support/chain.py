@@ -77,12 +77,12 @@ def run_example_gen(out: str, data_root: str = PENGUIN_DATA, **overrides):
     return examples
 
 
-def run_statistics_gen(source: str, out: str):
+def run_statistics_gen(source: str, out: str, beam_pipeline_args=BEAM_ARGS):
     from tfx_kfp.components.statistics_gen import executor
 
     statistics = artifact(out, "statistics")
     executor.run(examples=artifact(source, "examples"), statistics=statistics,
-                 report=report(out, "statistics.html"), beam_pipeline_args=BEAM_ARGS)
+                 report=report(out, "statistics.html"), beam_pipeline_args=beam_pipeline_args)
     save_metadata(out, "statistics", statistics)
     return statistics
 
