@@ -1,6 +1,7 @@
 """``tfx-kfp submit``'s run arguments as the cluster needs them: module files sent as the reference
 ``compile --target kind`` writes, values escaped for both ``$(VAR)`` expansions, and parameters too large
-for ML Metadata on PostgreSQL refused before any request (stand-in API: conftest.py)."""
+for ML Metadata on PostgreSQL refused before any request, as are bad parameters, a bad pipeline file and an
+unreachable host (stand-in API: conftest.py)."""
 
 import pytest
 
@@ -96,4 +97,47 @@ def test_a_yaml_whose_defaults_are_too_large_is_refused_before_any_request(kfp_a
     compile_pipeline(penguin_pipeline("local"), str(local_yaml))
     with pytest.raises(InputError, match="Largest: module_source"):
         cluster.submit(str(local_yaml), url)
+    assert api.requests == []
+
+
+@pytest.mark.parametrize("param, message", [
+    ("train_steps=many", "--param train_steps: expected an integer (NUMBER_INTEGER); received 'many'"),
+    ("fail_on_anomalies=yes", "expected true or false (BOOLEAN); received 'yes'"),
+    ("beam_pipeline_args=--x", "expected a JSON array (LIST)"),
+    ("no_such=1", "the pipeline has no parameter 'no_such'; expected one of accuracy_threshold"),
+    ("train_steps", "expected KEY=VALUE; received 'train_steps'"),
+])
+def test_bad_params_fail_before_any_request(kfp_api, pipeline_file, param, message, capsys):
+    api, url = kfp_api
+    assert submit("--host", url, "--pipeline-file", pipeline_file, "--param", param) == 2  # a usage error
+    assert message in capsys.readouterr().err
+    assert api.requests == []
+
+
+def test_missing_or_invalid_pipeline_file(kfp_api, tmp_path, capsys):
+    api, url = kfp_api
+    assert submit("--host", url, "--pipeline-file", str(tmp_path / "none.yaml")) == 1
+    assert "expected a compiled pipeline YAML" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: Deployment\n")
+    assert submit("--host", url, "--pipeline-file", str(bad)) == 1
+    assert "expected a KFP PipelineSpec (pipelineInfo, root, ...)" in capsys.readouterr().err
+    assert api.requests == []
+
+
+def test_unreachable_host_fails_fast_and_says_so(pipeline_file, capsys):
+    import socket
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert submit("--host", f"http://127.0.0.1:{port}", "--pipeline-file", pipeline_file) == 1
+    err = capsys.readouterr().err
+    assert f"expected a Kubeflow Pipelines API at http://127.0.0.1:{port}" in err
+
+
+def test_params_invalid_on_their_face_fail_before_any_request(kfp_api, pipeline_file, capsys):
+    api, url = kfp_api
+    assert submit("--host", url, "--pipeline-file", pipeline_file, "--param", "train_steps=0") == 1
+    assert "field 'train_steps': must be at least 1" in capsys.readouterr().err
     assert api.requests == []
