@@ -78,7 +78,7 @@ dynload=$(python3 -c 'import sysconfig; print(sysconfig.get_config_var("DESTSHAR
 missing=$(for f in "$python" "$dynload"/*.so; do ldd "$f" | sed -n "s|^\s*\(.*not found\)|$f: \1|p"; done)
 [ -z "$missing" ] || { echo "unresolved shared libraries:"; echo "$missing"; exit 1; }
 python3 -W error - <<'EOF'
-import bz2, ctypes, ctypes.util, curses, dbm, decimal, hashlib, json, lzma, readline, sqlite3, ssl, sys, uuid, zlib
+import bz2, ctypes, ctypes.util, curses, dbm, decimal, hashlib, json, lzma, os, readline, sqlite3, ssl, sys, uuid, zlib
 context = ssl.create_default_context()
 assert context.cert_store_stats()["x509_ca"] > 0, "no CA certificates loaded"
 assert sqlite3.connect(":memory:").execute("select sqlite_version()").fetchone()[0]
@@ -87,7 +87,7 @@ assert ctypes.CDLL(ctypes.util.find_library("c")).strlen(b"tfx") == 3
 payload = b"penguins " * 1000
 assert all(m.decompress(m.compress(payload)) == payload for m in (bz2, lzma, zlib))
 assert hashlib.sha3_256(payload).hexdigest() and uuid.uuid4().version == 4
-print(json.dumps({"python": sys.version.split()[0], "executable": sys.executable, "openssl": ssl.OPENSSL_VERSION,
+print(json.dumps({"python": sys.version.split()[0], "executable": os.path.realpath(sys.executable), "openssl": ssl.OPENSSL_VERSION,
                   "sqlite": sqlite3.sqlite_version}))
 EOF
 """
