@@ -30,7 +30,7 @@ import pytest
 from tests.docker.test_docker_pipeline import assert_pushed_a_servable_model, run_compiled_in_docker
 from tfx_kfp import __version__
 from tfx_kfp.cli.commands.image import build_command
-from tfx_kfp.components.image import STACKS, compute_source_digest, image_tag
+from tfx_kfp.components.image import STACKS, image_tag, source_digest
 
 REPO = Path(__file__).resolve().parents[2]
 ENABLE_ENV = "TFX_KFP_TEST_CURRENT_STACK"
@@ -106,9 +106,9 @@ def _build_py311_variant(tag: str) -> None:
                "--build-arg", f"PIP_WHEEL_URL={pip['url']}", "--build-arg", f"PIP_SHA256={pip['hash'].split(':')[1]}",
                str(PY311_BASE_DOCKERFILE.parent))
     assert base.returncode == 0, base.stdout[-3000:] + base.stderr[-3000:]
-    digest = compute_source_digest(REPO)
-    cmd = build_command("docker", tag, "cpu", REPO, "host", [f"PYTHON_IMAGE={PY311_BASE}"], __version__, digest,
-                        "current")
+    # The digest image_tag() used for ``tag``, so that the image records the source its tag names.
+    cmd = build_command("docker", tag, "cpu", REPO, "host", [f"PYTHON_IMAGE={PY311_BASE}"], __version__,
+                        source_digest(), "current")
     build = run(*cmd)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
 
@@ -204,7 +204,7 @@ def test_penguin_pipeline_on_the_docker_runner(current_image, python_version, tm
 
     # The tasks ran the current stack: TFMA 0.52 (TFX 1.21's) wrote the evaluation, TF 2.21 the model,
     # from the image's venv on its Python.
-    (run_dir,) = (tmp_path / "pipeline-root").iterdir()
+    (run_dir,) = (tmp_path / "pipeline-root").glob("penguin-*")  # beside it: the task cache
     evaluation = json.loads((run_dir / "evaluator" / "evaluation" / "eval_config.json").read_text())
     assert evaluation["version"].startswith("0.52."), evaluation["version"]
     logs = "".join(log.read_text(errors="replace") for log in (run_dir / "logs").iterdir())
