@@ -53,7 +53,9 @@ RUN python3 -m pip install --no-deps --require-hashes --no-cache-dir -r /tmp/dev
 USER 1000:1000
 """
 # Run inside the test image against the repository mounted read-only (tests only; the code is the image's).
-IN_IMAGE_TESTS = ["tests/unit", "tests/kind/test_pipeline_spec_protos.py", "tests/executors/test_executors.py"]
+IN_IMAGE_TESTS = ["tests/unit", "tests/kind/test_pipeline_spec_protos.py", "tests/executors"]
+# Known not to pass on the current stack yet, each with the issue item that makes it pass.
+NOT_YET = {"tests/executors/test_object_store_rules.py": "issue 21 item 3: s3:// without tensorflow-io"}
 
 PROBE = r"""
 import json, os, platform, sys
@@ -221,7 +223,9 @@ def test_our_tests_pass_on_the_current_stack(current_test_image):
     # tfx_kfp from the mounted tree, as the host's editable install does (the wheel stage's .pkg link),
     # so that code and tests are one tree and its digest names the image.
     script = ("mkdir -p /tmp/pkg && ln -s /src /tmp/pkg/tfx_kfp && PYTHONPATH=/tmp/pkg exec python3 -m pytest "
-              "-p no:cacheprovider -q -m 'unit or beam or cluster_static' " + " ".join(IN_IMAGE_TESTS))
+              "-p no:cacheprovider -q -m 'unit or beam or cluster_static' " + " ".join(IN_IMAGE_TESTS)
+              + "".join(f" --deselect {path}" for path in NOT_YET))
+    print(f"\nnot run on the current stack yet: {NOT_YET}")
     tests = run("docker", "run", "--rm", "--network", "host", "--volume", f"{REPO}:/src:ro", "--workdir", "/src",
                 "--env", "PYTHONDONTWRITEBYTECODE=1", current_test_image, "sh", "-c", script, timeout=3000)
     print(f"\n{tests.stdout.strip().splitlines()[-1] if tests.stdout.strip() else tests.stderr[-2000:]}")
