@@ -6,7 +6,8 @@ that stack runs inside its image: the contract, the demo (train, bless, push, se
 the penguin pipeline compiled in the image and run by this host's docker runner, and our own tests on
 that stack in a test image (the runtime image plus the current lock's dev group, hash-checked): the
 unit tier, the goldens, the KFP workarounds against kfp 2.17, the compiled YAML against the 2.17
-backend's protos, and the executors (beam tier).
+backend's protos, and tests/executors (the executors' half of the beam tier; tests/pipeline, its other
+half, on request: PIPELINES_ENV).
 
 Each runs twice (ids py3.13, py3.11). py3.13 is `tfx-kfp image build --stack current`. py3.11 is the
 same Dockerfile and lock FROM a Debian 13 base whose python3 is Debian 12's python3.11
