@@ -9,9 +9,10 @@
 # sqlite3, decimal, ctypes, lzma, bz2, ... import and work.
 #
 # Like the official python images (and ../shared/tools/docker-up.sh's stand-ins), `python3`
-# and `python` on PATH are the image's Python, with pip (from PyPI, hash-pinned below) and
-# the headers that sdists need, so the project's Dockerfile builds FROM it unchanged:
-#   docker build --network host -t tfx-kfp-base:python3.11-trixie -f tests/docker/python3.11-trixie.Dockerfile tests/docker
+# and `python` on PATH are the image's Python, with pip and the headers that sdists need, so the
+# project's Dockerfile builds FROM it unchanged (--build-arg PYTHON_IMAGE=tfx-kfp-base:python3.11-trixie).
+# The test builds it (tag tfx-kfp-base:python3.11-trixie, context tests/docker) with PIP_WHEEL_URL
+# and PIP_SHA256 read from stacks/current/uv.lock.
 ARG DEBIAN13_IMAGE=python:3.13-slim-trixie
 FROM ${DEBIAN13_IMAGE}
 
