@@ -131,8 +131,9 @@ def open_object_store(settings: Dict[str, object]) -> None:
     use_s3_in_tensorflow(settings)
 
 
-def use_s3_in_tensorflow(settings: Dict[str, object]) -> None:
-    """Registers tensorflow-io's ``s3://`` filesystem with ``tf.io.gfile``.
+def use_s3_in_tensorflow(settings: Dict[str, object], required: bool = False) -> None:
+    """Registers tensorflow-io's ``s3://`` filesystem with ``tf.io.gfile``, where the stack has it;
+    ``required``: raises where it does not (TensorFlow is about to be given an ``s3://`` URI).
 
     tensorflow-io reads its S3 settings only from environment variables, hence the
     writes to ``os.environ`` (no API takes them).
@@ -150,6 +151,9 @@ def use_s3_in_tensorflow(settings: Dict[str, object]) -> None:
         import tensorflow_io  # registers s3:// with tf.io.gfile
     except ModuleNotFoundError as missing:
         # The current stack (TensorFlow 2.21) has no tensorflow-io: its last release pins TF < 2.17.
+        # Without an s3:// URI for TensorFlow (gs:// is built in; a mounted bucket is a folder) none is needed.
+        if not required:
+            return
         raise RuntimeError(
             "TensorFlow can open s3:// only through tensorflow-io, which this stack lacks (tensorflow-io's "
             "last release needs TensorFlow < 2.17): for a remote Beam runner with artifacts in object storage, "
@@ -213,6 +217,8 @@ def tfx_uri(kfp_artifact, local_uri: Optional[str], beam_pipeline_args: Optional
     import tensorflow as tf
 
     filesystem_args(beam_pipeline_args)
+    if remote.startswith("s3://"):
+        use_s3_in_tensorflow(s3_settings(beam_pipeline_args), required=True)
     if local_uri is not None and tf.io.gfile.exists(remote):
         tf.io.gfile.rmtree(remote)
     return remote

@@ -61,7 +61,7 @@ PIPELINES_ENV = "TFX_KFP_TEST_CURRENT_STACK_PIPELINES"
 if os.environ.get(PIPELINES_ENV) == "1":
     IN_IMAGE_TESTS.append("tests/pipeline")
 # Known not to pass on the current stack yet, each with the issue item that makes it pass.
-NOT_YET = {"tests/executors/test_object_store_rules.py": "issue 21 item 3: s3:// without tensorflow-io"}
+NOT_YET: dict = {}  # test path -> why it cannot run on the current stack yet
 
 PROBE = r"""
 import json, os, platform, sys
