@@ -57,16 +57,19 @@ class _Loader:
     def stop(self) -> None:
         _stop(self.process)
 
-    def close(self) -> None:
+    def close(self, copy_output: bool = True) -> None:
+        """Closes its pipes and output, after copying the output to file descriptor 2 (where a task's log
+        captures what a child prints) unless ``copy_output`` is false."""
         for stream in (self.process.stdin, self.process.stdout):
             with contextlib.suppress(OSError):
                 stream.close()
-        self.output.seek(0)
-        with contextlib.suppress(OSError):  # to file descriptor 2, where a task's log captures a child's output
-            sys.stderr.flush()
-            for chunk in iter(lambda: self.output.read(1 << 16), b""):
-                while chunk:
-                    chunk = chunk[os.write(2, chunk):]
+        if copy_output:
+            self.output.seek(0)
+            with contextlib.suppress(OSError):
+                sys.stderr.flush()
+                for chunk in iter(lambda: self.output.read(1 << 16), b""):
+                    while chunk:
+                        chunk = chunk[os.write(2, chunk):]
         self.output.close()
 
 
@@ -94,8 +97,7 @@ def discard_prestarted() -> None:
     loader, _prestarted = _prestarted, None
     if loader is not None:
         loader.stop()
-        for stream in (loader.process.stdin, loader.process.stdout, loader.output):
-            stream.close()
+        loader.close(copy_output=False)
 
 
 def _take_loader() -> _Loader:
