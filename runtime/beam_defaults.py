@@ -86,17 +86,11 @@ def resolve(beam_pipeline_args: Optional[List[str]], inputs: Iterable[str], kind
     return chosen
 
 
-def workers_on_this_machine(beam_pipeline_args: List[str]) -> bool:
-    """True when Beam's workers run this environment on this machine: the DirectRunner (the default runner)."""
-    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
-
-    runner = PipelineOptions(list(beam_pipeline_args)).view_as(StandardOptions).runner
-    return runner is None or str(runner).lower() in ("direct", "directrunner")
-
-
 def workers_in_this_process(beam_pipeline_args: List[str]) -> bool:
     """True when Beam runs the pipeline in this process: the DirectRunner (the default runner) in memory."""
-    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
+    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
-    return workers_on_this_machine(beam_pipeline_args) and \
-        PipelineOptions(list(beam_pipeline_args)).view_as(DirectOptions).direct_running_mode == "in_memory"
+    options = PipelineOptions(list(beam_pipeline_args))
+    runner = options.view_as(StandardOptions).runner
+    return (runner is None or str(runner).lower() in ("direct", "directrunner")) and \
+        options.view_as(DirectOptions).direct_running_mode == "in_memory"

@@ -13,7 +13,7 @@ from tfx_kfp.components.types import Examples, Model, ModelBlessing, ModelEvalua
 from tfx_kfp.components import model_failures
 from tfx_kfp.runtime import beam_defaults, metadata, object_store, reports, tfx_bridge
 from tfx_kfp.runtime.staging import staged_dir
-from tfx_kfp.components.evaluator import eval_config, extractors, model_fit
+from tfx_kfp.components.evaluator import eval_config, model_fit
 from tfx_kfp.reports import render_evaluation_html
 
 
@@ -143,9 +143,6 @@ def run(*, examples: Input[Examples], model: Input[Model], label_key: str, evalu
             {
                 specs.EVAL_CONFIG_KEY: tfx_bridge.proto_json(config),
                 specs.EXAMPLE_SPLITS_KEY: tfx_bridge.to_json(["eval"]),
-                # Remote workers may lack tfx_kfp, whose function this names: only for workers of this environment.
-                **({"custom_extractors": extractors.HOOK} if beam_defaults.workers_on_this_machine(beam_pipeline_args)
-                   else {}),
             },
         )
         if object_store.remote_uri(evaluation, beam_pipeline_args):  # written by remote workers: read a copy
