@@ -9,12 +9,13 @@ Evaluator) from the bytes of its input and ``os.cpu_count()``:
   in-memory was measured to win (``IN_MEMORY_MEASURED_UP_TO``, per kind of input); then
   **multi-processing** with one worker per core (``direct_num_workers=os.cpu_count()``).
 
-Measured (docs/scale.md, docs/benchmarks.md "Scaling", bench/scale/): on 2 cores in-memory won at
-every size tried, up to TFX's taxi CSV repeated to 1.5M rows (ExampleGen + StatisticsGen 210 s vs
-304 s; the whole taxi pipeline 73 s vs 167 s at 15k rows, 87 s vs 215 s at 150k): each worker
-process of each stage imports TensorFlow and TFX again. So the thresholds are
-the largest measured inputs; above them multi-processing is not measured to win either, but it
-keeps any one process from holding the whole input, and uses the other cores.
+Measured (docs/scale.md, docs/benchmarks.md "Scaling", bench/scale/), each stage alone on 2 cores,
+TFX's taxi CSV repeated, with bytecode compiled (scripts/setup.sh; without it each worker process
+recompiled TensorFlow and TFX, and multi-processing lost at every size): Transform 24.7 s in memory
+vs 32.0 s multi-processing at 150k rows, 131.6 s vs 82.8 s at 1.5M; the Evaluator 17.8 s vs 22.2 s,
+then 115.3 s vs 68.1 s. So the Examples threshold is the 150k-row artifact. The CSV threshold is the
+largest input measured before (1.5M rows, ExampleGen + StatisticsGen on Beam 210 s in memory vs
+304 s); by default those two stages run without Beam on one machine.
 """
 
 import os
@@ -27,11 +28,11 @@ def multi_processing_args(cores: int) -> List[str]:
     return ["--direct_running_mode=multi_processing", f"--direct_num_workers={cores}"]
 
 
-# Largest input of each kind at which in-memory was measured to win (taxi, 1,500,200 rows, 2 cores):
-# the CSV files ExampleGen reads, and the gzipped TFRecord Examples artifact the later stages read.
+# Largest input of each kind at which in-memory was measured to win (taxi rows, 2 cores): the CSV files
+# ExampleGen reads, and the gzipped TFRecord Examples artifact the later stages read.
 IN_MEMORY_MEASURED_UP_TO = {
-    "files": 192_281_200,  # ≈ 100 × TFX's taxi data/simple/data.csv (1,922,812 bytes; header once)
-    "examples": 60_433_200,  # 100 × ExampleGen's output for 15,002 rows (604,332 bytes; it grows with the rows)
+    "files": 192_281_200,  # 1,500,200 rows: ≈ 100 × TFX's taxi data/simple/data.csv (1,922,812 bytes; header once)
+    "examples": 5_492_982,  # 150,020 rows: ExampleGen's output (in memory lost at 1.5M rows, 54,901,259 bytes)
 }
 MULTI_PROCESSING_MIN_CORES = 2
 # Beam args the pipeline parameter ``beam_pipeline_args`` defaults to: empty = this rule, per stage.
@@ -86,11 +87,18 @@ def resolve(beam_pipeline_args: Optional[List[str]], inputs: Iterable[str], kind
     return chosen
 
 
+def workers_on_this_machine(beam_pipeline_args: List[str]) -> bool:
+    """True when Beam's workers run this environment on this machine: the DirectRunner (the default
+    runner), in memory, in threads or in subprocesses of this interpreter."""
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    runner = PipelineOptions(list(beam_pipeline_args)).view_as(StandardOptions).runner
+    return runner is None or str(runner).lower() in ("direct", "directrunner")
+
+
 def workers_in_this_process(beam_pipeline_args: List[str]) -> bool:
     """True when Beam runs the pipeline in this process: the DirectRunner (the default runner) in memory."""
-    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
 
-    options = PipelineOptions(list(beam_pipeline_args))
-    runner = options.view_as(StandardOptions).runner
-    return (runner is None or str(runner).lower() in ("direct", "directrunner")) and \
-        options.view_as(DirectOptions).direct_running_mode == "in_memory"
+    return workers_on_this_machine(beam_pipeline_args) and \
+        PipelineOptions(list(beam_pipeline_args)).view_as(DirectOptions).direct_running_mode == "in_memory"

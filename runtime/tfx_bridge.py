@@ -90,14 +90,17 @@ def beam_context(beam_pipeline_args: Optional[List[str]]) -> base_beam_executor.
     Given Beam args, TFX's ``BaseBeamExecutor`` packages TFX for remote workers unless the args
     already say how they get it (``dependency_utils.make_beam_dependency_flags``: it copies TFX's
     installed tree, about 4,000 files, and runs ``setup.py sdist``: 1-3 s per stage), and stages
-    the user module's wheel for them. Workers in this process (the in-memory DirectRunner) need
-    neither, so for them the args go to TFX's ``make_beam_pipeline_fn`` hook instead, and to
-    absl's flags as TFX would give them (tfx-bsl reads its batching flag there).
+    the user module's wheel for them. The DirectRunner's workers (this process, or in
+    multi-processing mode its subprocesses, started from this interpreter) run this environment
+    and install nothing staged, so for them the args go to TFX's ``make_beam_pipeline_fn`` hook
+    instead, and to absl's flags as TFX would give them (tfx-bsl reads its batching flag there).
+    Subprocess workers still get the user module: TFX pip-installs its wheel into a folder they
+    import from (``udf_utils.TempPipInstallContext``), whatever the args.
     """
     args = object_store.filesystem_args(beam_pipeline_args or beam_defaults.IN_MEMORY_ARGS)
     context = functools.partial(base_beam_executor.BaseBeamExecutor.Context,
                                 tmp_dir=tempfile.mkdtemp(prefix="tfx-kfp-beam-"), unique_id=uuid.uuid4().hex[:12])
-    if not beam_defaults.workers_in_this_process(args):
+    if not beam_defaults.workers_on_this_machine(args):
         return context(beam_pipeline_args=args)
     flags.FLAGS([sys.argv[0], *args], known_only=True)
     return context(beam_pipeline_args=[], make_beam_pipeline_fn=functools.partial(_in_process_pipeline, args))
