@@ -12,7 +12,7 @@ Evaluator) from the bytes of its input and ``os.cpu_count()``:
 Measured (docs/scale.md, docs/benchmarks.md "Scaling", bench/scale/), each stage alone on 2 cores,
 TFX's taxi CSV repeated, with bytecode compiled (scripts/setup.sh; without it each worker process
 recompiled TensorFlow and TFX, and multi-processing lost at every size): Transform 24.7 s in memory
-vs 32.0 s multi-processing at 150k rows, 131.6 s vs 82.8 s at 1.5M; the Evaluator 17.8 s vs 22.2 s,
+vs 32.0 s multi-processing at 150k rows, 131.6 s vs 82.8 s at 1.5M; the Evaluator 18.3 s vs 23.8 s,
 then 115.3 s vs 68.1 s. So the Examples threshold is the 150k-row artifact. The CSV threshold is the
 largest input measured before (1.5M rows, ExampleGen + StatisticsGen on Beam 210 s in memory vs
 304 s); by default those two stages run without Beam on one machine.
