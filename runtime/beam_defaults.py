@@ -1,13 +1,13 @@
 """The Beam mode a Beam stage runs in when the pipeline gives no Beam args (no heavy imports).
 
 The rule, decided at run time by each Beam stage's executor (ExampleGen, StatisticsGen, Transform,
-Evaluator) from the bytes of its input and ``os.cpu_count()``:
+Evaluator) from the bytes of its input and the cores it may use (``available_cores``):
 
 - ``beam_pipeline_args`` given (not empty): used as given, always;
 - otherwise the DirectRunner **in memory**, unless the machine has at least
   ``MULTI_PROCESSING_MIN_CORES`` cores *and* the input is larger than the largest input at which
   in-memory was measured to win (``IN_MEMORY_MEASURED_UP_TO``, per kind of input); then
-  **multi-processing** with one worker per core (``direct_num_workers=os.cpu_count()``).
+  **multi-processing** with one worker per core it may use.
 
 Measured (docs/scale.md, docs/benchmarks.md "Scaling", bench/scale/), each stage alone on 2 cores,
 TFX's taxi CSV repeated, with bytecode compiled (scripts/setup.sh; without it each worker process
@@ -55,9 +55,18 @@ def rule_decides(beam_pipeline_args: Optional[List[str]]) -> bool:
     return not beam_pipeline_args
 
 
+def available_cores() -> int:
+    """The cores this process may use: the machine's, less what its CPU affinity and its cgroup's CPU
+    quota (a container's or a Kubernetes pod's CPU limit, which ``os.cpu_count()`` ignores) leave it,
+    as joblib's loky counts them (``LOKY_MAX_CPU_COUNT`` lowers it further)."""
+    from joblib.externals.loky import cpu_count
+
+    return cpu_count()
+
+
 def local_workers(cores: Optional[int] = None) -> int:
-    """Worker processes for work done on this machine without Beam: one per core."""
-    return max(1, os.cpu_count() or 1) if cores is None else max(1, cores)
+    """Worker processes for work done on this machine without Beam: one per core it may use."""
+    return available_cores() if cores is None else max(1, cores)
 
 
 def size_of(paths: Iterable[str]) -> int:
@@ -79,7 +88,7 @@ def resolve(beam_pipeline_args: Optional[List[str]], inputs: Iterable[str], kind
     if beam_pipeline_args:
         return list(beam_pipeline_args)
     inputs = list(inputs)
-    cores = os.cpu_count() if cores is None else cores
+    cores = available_cores() if cores is None else cores
     input_bytes = size_of(inputs)
     chosen = choose(input_bytes, kind, cores)
     print(f"beam: beam_pipeline_args not given; {input_bytes} bytes of input ({kind}) on {cores} cores: "

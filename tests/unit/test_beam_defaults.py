@@ -73,4 +73,12 @@ def test_the_rule_decides_only_without_beam_args_and_work_off_beam_gets_a_worker
     assert rule.rule_decides([]) and rule.rule_decides(None)
     assert not rule.rule_decides(["--direct_running_mode=in_memory"])
     assert rule.local_workers(2) == 2 and rule.local_workers(0) == 1
-    assert rule.local_workers() == max(1, os.cpu_count() or 1)
+    assert rule.local_workers() == rule.available_cores()
+
+
+def test_the_cores_are_those_this_process_may_use(monkeypatch):
+    assert 1 <= rule.available_cores() <= (os.cpu_count() or 1)
+    assert rule.available_cores() <= len(os.sched_getaffinity(0))
+    monkeypatch.setenv("LOKY_MAX_CPU_COUNT", "1")  # as a quota of one CPU would
+    assert rule.available_cores() == 1
+    assert rule.resolve([], [], "examples") == IN_MEMORY
