@@ -11,7 +11,7 @@ from tfx.types import standard_component_specs as specs
 from tfx_kfp.components import names
 from tfx_kfp.components.types import Examples, Model, ModelBlessing, ModelEvaluation
 from tfx_kfp.components import model_failures
-from tfx_kfp.runtime import beam_defaults, metadata, object_store, reports, tfx_bridge
+from tfx_kfp.runtime import beam_defaults, metadata, object_store, reports, tf_workarounds, tfx_bridge
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.evaluator import eval_config, model_fit
 from tfx_kfp.reports import render_evaluation_html
@@ -132,6 +132,7 @@ def run(*, examples: Input[Examples], model: Input[Model], label_key: str, evalu
         inputs[specs.BASELINE_MODEL_KEY] = [tfx_bridge.to_tfx("Model", baseline_model,
                                                               beam_pipeline_args=beam_pipeline_args)]
     with staged_dir(evaluation.path) as evaluation_dir, staged_dir(blessing.path) as blessing_dir, \
+            tf_workarounds.keras2_not_autographed(), \
             model_failures.explained("evaluator", examples_path=examples.path):  # issue 18 item 3
         tfx_evaluation = tfx_bridge.to_tfx("ModelEvaluation", evaluation, uri=evaluation_dir,
                                            beam_pipeline_args=beam_pipeline_args)

@@ -12,7 +12,7 @@ from tfx.types import standard_component_specs as specs
 from tfx_kfp.components import names
 from tfx_kfp.components.types import Examples, Model, ModelRun, Schema, TransformGraph
 from tfx_kfp.components import model_failures
-from tfx_kfp.runtime import arguments, metadata, reports, tfx_bridge, user_module
+from tfx_kfp.runtime import arguments, metadata, reports, tf_workarounds, tfx_bridge, user_module
 from tfx_kfp.runtime.signatures import read_signatures
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.components.trainer.history import read_history
@@ -36,6 +36,7 @@ def run(*, examples: Input[Examples], transform_graph: Input[TransformGraph], sc
     }
     with staged_dir(model.path) as model_dir, staged_dir(model_run.path) as run_dir, \
             user_module.loaded(module_source, "run_fn") as module, \
+            tf_workarounds.keras2_not_autographed(), \
             model_failures.explained("trainer", schema_metadata=schema.metadata):  # issue 18 item 3
         tfx_model = tfx_bridge.to_tfx("Model", model, uri=model_dir)
         tfx_model_run = tfx_bridge.to_tfx("ModelRun", model_run, uri=run_dir)
