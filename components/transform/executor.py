@@ -8,7 +8,7 @@ from tfx.components.transform import executor as tfx_executor
 from tfx.types import standard_component_specs as specs
 
 from tfx_kfp.components.types import Examples, Schema, TransformGraph
-from tfx_kfp.runtime import arguments, beam_defaults, object_store, reports, tfx_bridge, user_module
+from tfx_kfp.runtime import arguments, beam_defaults, object_store, reports, tf_workarounds, tfx_bridge, user_module
 from tfx_kfp.runtime.staging import staged_dir
 from tfx_kfp.reports import render_transform_markdown
 
@@ -28,7 +28,8 @@ def run(*, examples: Input[Examples], schema: Input[Schema], module_source: str,
     tfx_examples = tfx_bridge.to_tfx("Examples", examples, beam_pipeline_args=beam_pipeline_args)
     tfx_schema = tfx_bridge.to_tfx("Schema", schema, beam_pipeline_args=beam_pipeline_args)
     with staged_dir(transform_graph.path) as graph_dir, staged_dir(transformed_examples.path) as examples_dir, \
-            user_module.loaded(module_source, "preprocessing_fn", beam_pipeline_args) as module:
+            user_module.loaded(module_source, "preprocessing_fn", beam_pipeline_args) as module, \
+            tf_workarounds.keras2_not_autographed():
         tfx_graph = tfx_bridge.to_tfx("TransformGraph", transform_graph, uri=graph_dir,
                                       beam_pipeline_args=beam_pipeline_args)
         tfx_transformed = tfx_bridge.to_tfx("Examples", transformed_examples, uri=examples_dir,
