@@ -132,7 +132,7 @@ def run(*, examples: Input[Examples], model: Input[Model], label_key: str, evalu
         inputs[specs.BASELINE_MODEL_KEY] = [tfx_bridge.to_tfx("Model", baseline_model,
                                                               beam_pipeline_args=beam_pipeline_args)]
     with staged_dir(evaluation.path) as evaluation_dir, staged_dir(blessing.path) as blessing_dir, \
-            tf_workarounds.keras2_not_autographed(), \
+            tf_workarounds.not_autographed(), \
             model_failures.explained("evaluator", examples_path=examples.path):  # issue 18 item 3
         tfx_evaluation = tfx_bridge.to_tfx("ModelEvaluation", evaluation, uri=evaluation_dir,
                                            beam_pipeline_args=beam_pipeline_args)

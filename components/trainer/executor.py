@@ -36,7 +36,7 @@ def run(*, examples: Input[Examples], transform_graph: Input[TransformGraph], sc
     }
     with staged_dir(model.path) as model_dir, staged_dir(model_run.path) as run_dir, \
             user_module.loaded(module_source, "run_fn") as module, \
-            tf_workarounds.keras2_not_autographed(), \
+            tf_workarounds.not_autographed(), \
             model_failures.explained("trainer", schema_metadata=schema.metadata):  # issue 18 item 3
         tfx_model = tfx_bridge.to_tfx("Model", model, uri=model_dir)
         tfx_model_run = tfx_bridge.to_tfx("ModelRun", model_run, uri=run_dir)

@@ -29,7 +29,7 @@ def run(*, examples: Input[Examples], schema: Input[Schema], module_source: str,
     tfx_schema = tfx_bridge.to_tfx("Schema", schema, beam_pipeline_args=beam_pipeline_args)
     with staged_dir(transform_graph.path) as graph_dir, staged_dir(transformed_examples.path) as examples_dir, \
             user_module.loaded(module_source, "preprocessing_fn", beam_pipeline_args) as module, \
-            tf_workarounds.keras2_not_autographed():
+            tf_workarounds.not_autographed():
         tfx_graph = tfx_bridge.to_tfx("TransformGraph", transform_graph, uri=graph_dir,
                                       beam_pipeline_args=beam_pipeline_args)
         tfx_transformed = tfx_bridge.to_tfx("Examples", transformed_examples, uri=examples_dir,
