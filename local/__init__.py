@@ -143,7 +143,7 @@ def run_compiled(compiled: CompiledPipeline, arguments: Optional[Dict[str, Any]]
     outcome = run_record.FAILED
     try:
         with interrupts.signals_interrupt(), \
-                (prestart.prestarted(compiled) if runner == "inprocess" else contextlib.nullcontext()):
+                (prestart.prestarted(compiled, parameters) if runner == "inprocess" else contextlib.nullcontext()):
             orchestrator.run(parameters)
         outcome = run_record.SUCCEEDED
     except KeyboardInterrupt as e:

@@ -7,7 +7,10 @@ Evaluator) from the bytes of its input and the cores it may use (``available_cor
 - otherwise the DirectRunner **in memory**, unless the machine has at least
   ``MULTI_PROCESSING_MIN_CORES`` cores *and* the input is larger than the largest input at which
   in-memory was measured to win (``IN_MEMORY_MEASURED_UP_TO``, per kind of input); then
-  **multi-processing** with one worker per core it may use.
+  **multi-processing** with one worker per core it may use, or, where this process has a **warm
+  pool** (``runtime/beam_warm_pool.py``: the in-process local runner starts one with the run), that
+  pool's workers, which imported TensorFlow and TFX already. Only the stages in ``WARM_POOL_ABOVE``
+  take a warm pool, above the input given there.
 
 Measured (docs/scale.md, docs/benchmarks.md "Scaling", bench/scale/), each stage alone on 2 cores,
 TFX's taxi CSV repeated, with bytecode compiled (scripts/setup.sh; without it each worker process
@@ -19,7 +22,7 @@ largest input measured before (1.5M rows, ExampleGen + StatisticsGen on Beam 210
 """
 
 import os
-from typing import Iterable, List, Optional
+from typing import Callable, Iterable, List, Optional
 
 IN_MEMORY_ARGS = ["--direct_running_mode=in_memory"]
 
@@ -35,16 +38,33 @@ IN_MEMORY_MEASURED_UP_TO = {
     "examples": 5_492_982,  # 150,020 rows: ExampleGen's output (in memory lost at 1.5M rows, 54,901,259 bytes)
 }
 MULTI_PROCESSING_MIN_CORES = 2
+# Stage -> the Examples artifact above which it takes a warm pool. The Evaluator: largest at which in
+# memory was measured to win against a pool of 2 processes, each stage alone on 2 cores: 7.9 s in memory
+# vs 8.7-9.0 s on the pool at 15,002 taxi rows (this artifact), 18.1 s vs 13.0-13.4 s at 150,020.
+# Transform gained less at 150k (21.0 s vs 19.0 s), and in a run its turn comes before the pool has
+# imported: it takes the pool only instead of multi-processing.
+WARM_POOL_ABOVE = {"transform": IN_MEMORY_MEASURED_UP_TO["examples"], "evaluator": 562_823}
+# A local run starts a warm pool only for input files larger than this: TFX's taxi CSV at 15,002 rows,
+# whose Examples artifact is the Evaluator's threshold above (a run on less would start it for nothing).
+WARM_POOL_MIN_INPUT_BYTES = 1_922_812
 # Beam args the pipeline parameter ``beam_pipeline_args`` defaults to: empty = this rule, per stage.
 DEFAULT_BEAM_PIPELINE_ARGS: List[str] = []
 
 
-def choose(input_bytes: int, kind: str, cores: Optional[int]) -> List[str]:
-    """The default Beam args for an input of ``input_bytes`` of ``kind`` ("files" or "examples")."""
+def choose(input_bytes: int, kind: str, cores: Optional[int], stage: str = "",
+           warm_pool: Optional[Callable[[], Optional[List[str]]]] = None) -> List[str]:
+    """The default Beam args for stage ``stage``'s input of ``input_bytes`` of ``kind`` ("files" or
+    "examples"); ``warm_pool`` returns a ready warm pool's args, or None where there is none."""
     if kind not in IN_MEMORY_MEASURED_UP_TO:
         raise ValueError(f"beam_defaults.choose: kind must be one of {sorted(IN_MEMORY_MEASURED_UP_TO)}, got {kind!r}")
     cores = cores or 1
-    if cores >= MULTI_PROCESSING_MIN_CORES and input_bytes > IN_MEMORY_MEASURED_UP_TO[kind]:
+    if cores < MULTI_PROCESSING_MIN_CORES:
+        return list(IN_MEMORY_ARGS)
+    if warm_pool and stage in WARM_POOL_ABOVE and input_bytes > WARM_POOL_ABOVE[stage]:
+        pool_args = warm_pool()
+        if pool_args:
+            return pool_args
+    if input_bytes > IN_MEMORY_MEASURED_UP_TO[kind]:
         return multi_processing_args(cores)
     return list(IN_MEMORY_ARGS)
 
@@ -83,14 +103,17 @@ def size_of(paths: Iterable[str]) -> int:
 
 
 def resolve(beam_pipeline_args: Optional[List[str]], inputs: Iterable[str], kind: str,
-            cores: Optional[int] = None) -> List[str]:
-    """The Beam args a stage runs with: ``beam_pipeline_args`` if given, else ``choose`` for its inputs."""
+            cores: Optional[int] = None, stage: str = "") -> List[str]:
+    """The Beam args stage ``stage`` runs with: ``beam_pipeline_args`` if given, else ``choose`` for its
+    inputs, with this process's warm pool if it has one."""
     if beam_pipeline_args:
         return list(beam_pipeline_args)
+    from tfx_kfp.runtime import beam_warm_pool
+
     inputs = list(inputs)
     cores = available_cores() if cores is None else cores
     input_bytes = size_of(inputs)
-    chosen = choose(input_bytes, kind, cores)
+    chosen = choose(input_bytes, kind, cores, stage, beam_warm_pool.prestarted_args)
     print(f"beam: beam_pipeline_args not given; {input_bytes} bytes of input ({kind}) on {cores} cores: "
           f"{' '.join(chosen)} (rule: tfx_kfp/runtime/beam_defaults.py)", flush=True)
     return chosen

@@ -42,7 +42,7 @@ from tfx_kfp.runtime.errors import InputError
 OBJECT_STORE_SCHEMES = {"s3": "s3", "minio": "s3", "gs": "gs"}
 # Runners whose workers are threads or subprocesses of this task, on its filesystem.
 LOCAL_RUNNERS = {"directrunner", "direct", "bundlebasedirectrunner", "swappingrunner", "fnapirunner",
-                 "tfx_kfp.bench.beam_warm_pool.warmpoolrunner"}  # its workers: processes on this machine
+                 "tfx_kfp.runtime.beam_warm_pool.warmpoolrunner"}  # its workers: processes on this machine
 # Beam's S3 options, each with the environment variable read when the option is not given.
 S3_OPTION_ENV = {
     "s3_endpoint_url": "AWS_ENDPOINT_URL",

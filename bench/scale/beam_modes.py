@@ -24,7 +24,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODES = {
     "in_memory": ["--direct_running_mode=in_memory"],
     "multi_processing": ["--direct_running_mode=multi_processing", "--direct_num_workers=0"],
-    "warm_pool": None,  # bench/beam_warm_pool.py: one pool of one worker process per core for both stages
+    "warm_pool": None,  # runtime/beam_warm_pool.py: one pool of one worker process per core for both stages
 }
 
 
@@ -63,7 +63,7 @@ def run_one(data_root: str, label: str, mode: str, out: str) -> dict:
     seconds = {}
     pool, args = None, MODES[mode]
     if mode == "warm_pool":
-        from tfx_kfp.bench import beam_warm_pool
+        from tfx_kfp.runtime import beam_warm_pool
 
         start = time.perf_counter()
         pool = beam_warm_pool.start()

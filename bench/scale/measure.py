@@ -36,7 +36,7 @@ MODES = {
     # tfx-kfp: the pipeline's own default (runtime/beam_defaults.py; for CSV, ExampleGen without Beam,
     # components/example_gen/fast_csv.py); LocalDagRunner: no args (Beam's DirectRunner default, in memory)
     "default": None,
-    "warm_pool": "warm_pool",  # bench/beam_warm_pool.py: one pool per run, a worker process per core
+    "warm_pool": "warm_pool",  # runtime/beam_warm_pool.py: one pool per run, a worker process per core
 }
 TAXI = os.path.join("examples", "chicago_taxi_pipeline")
 

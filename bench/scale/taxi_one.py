@@ -55,7 +55,7 @@ def warm_pool(spec: dict):
     whose Beam args replace it; else None."""
     if spec["beam_pipeline_args"] != "warm_pool":
         return None
-    from tfx_kfp.bench import beam_warm_pool
+    from tfx_kfp.runtime import beam_warm_pool
 
     pool = beam_warm_pool.start()
     spec["beam_pipeline_args"] = pool.args

@@ -125,7 +125,7 @@ def run(*, examples: Input[Examples], model: Input[Model], label_key: str, evalu
         has_baseline=has_baseline,
         min_improvement=min_improvement,
     )
-    beam_pipeline_args = beam_defaults.resolve(beam_pipeline_args, [examples.path], "examples")
+    beam_pipeline_args = beam_defaults.resolve(beam_pipeline_args, [examples.path], "examples", stage="evaluator")
     inputs = {specs.EXAMPLES_KEY: [tfx_bridge.to_tfx("Examples", examples, beam_pipeline_args=beam_pipeline_args)],
               specs.MODEL_KEY: [tfx_bridge.to_tfx("Model", model, beam_pipeline_args=beam_pipeline_args)]}
     if has_baseline:

@@ -24,7 +24,7 @@ def run(*, examples: Input[Examples], schema: Input[Schema], module_source: str,
     Writes the transform graph and transformed examples.
     """
     config = arguments.parse_custom_config("transform", custom_config)
-    beam_pipeline_args = beam_defaults.resolve(beam_pipeline_args, [examples.path], "examples")
+    beam_pipeline_args = beam_defaults.resolve(beam_pipeline_args, [examples.path], "examples", stage="transform")
     tfx_examples = tfx_bridge.to_tfx("Examples", examples, beam_pipeline_args=beam_pipeline_args)
     tfx_schema = tfx_bridge.to_tfx("Schema", schema, beam_pipeline_args=beam_pipeline_args)
     with staged_dir(transform_graph.path) as graph_dir, staged_dir(transformed_examples.path) as examples_dir, \

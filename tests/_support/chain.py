@@ -131,7 +131,8 @@ def run_trainer(source: str, out: str, train_steps: int = 200):
     return model, logged
 
 
-def run_evaluator(source: str, out: str, accuracy_threshold: float = 0.9, eval_config_json: str = ""):
+def run_evaluator(source: str, out: str, accuracy_threshold: float = 0.9, eval_config_json: str = "",
+                  beam_args=BEAM_ARGS):
     from tfx_kfp.components.evaluator import executor
 
     evaluation, blessing, logged = artifact(out, "evaluation"), artifact(out, "blessing"), metrics(out, "eval_metrics")
@@ -140,7 +141,7 @@ def run_evaluator(source: str, out: str, accuracy_threshold: float = 0.9, eval_c
                            confusion_matrix=ClassificationMetrics(uri=os.path.join(out, "confusion_matrix")),
                            report=report(out, "evaluation.html"), baseline_model=None,
                            accuracy_threshold=accuracy_threshold, min_improvement=0.0, slice_features=[],
-                           eval_config_json=eval_config_json, beam_pipeline_args=BEAM_ARGS)
+                           eval_config_json=eval_config_json, beam_pipeline_args=beam_args)
     save_metadata(out, "blessing", blessing)
     return blessed, blessing, logged
 

@@ -1,8 +1,9 @@
-"""The warm worker pool (bench/beam_warm_pool.py, an experiment of issue 10 item 3) runs real TFX stages.
+"""The warm worker pool (runtime/beam_warm_pool.py) runs real TFX stages.
 
 ExampleGen on the penguin CSV and Transform (whose workers need the user module's wheel) with the
 pool's Beam args: the outputs equal the fixture chain's, and the work was done by the pool's
-processes (each logs the workers it started).
+processes (each logs the workers it started). A pool prestarted as the in-process local runner starts
+one runs the Evaluator where the rule of runtime/beam_defaults.py sends it there, with the same files.
 """
 
 import os
@@ -11,7 +12,7 @@ import pytest
 
 from tests._support import chain
 from tests.executors.test_executors import FIX, _split_counts, _stage_inputs
-from tfx_kfp.bench import beam_warm_pool
+from tfx_kfp.runtime import beam_warm_pool
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +47,35 @@ def test_the_pool_runner_keeps_artifacts_local():
     from tfx_kfp.runtime import object_store
 
     assert not object_store.runs_remotely([f"--runner={beam_warm_pool.RUNNER}"])
+
+
+def test_a_prestarted_pool_runs_the_evaluator_where_the_rule_says_with_the_same_files(tmp_path, monkeypatch):
+    import filecmp
+
+    from tfx_kfp.runtime import beam_defaults
+
+    monkeypatch.setattr(beam_warm_pool, "PRESTART_CORES", range(1, 1 << 16))  # whatever this machine has
+    monkeypatch.setitem(beam_defaults.WARM_POOL_ABOVE, "evaluator", 0)  # the fixture's examples are small
+    beam_warm_pool.prestart({"TF_USE_LEGACY_KERAS": "1"})
+    pool = beam_warm_pool._prestarted
+    try:
+        source = _stage_inputs(tmp_path / "pool", "examples", "model")
+        blessed, _, logged = chain.run_evaluator(source, source, beam_args=[])
+        assert blessed and all(count > 0 for count in _workers_started(pool))
+    finally:
+        beam_warm_pool.discard_prestarted()
+    assert all(process.poll() is not None for process in pool.processes)
+    assert not any(os.path.exists(log.name) for log in pool.logs)
+    in_memory = _stage_inputs(tmp_path / "in_memory", "examples", "model")
+    chain.run_evaluator(in_memory, in_memory, beam_args=["--direct_running_mode=in_memory"])
+    compared = 0
+    for folder, _, files in os.walk(os.path.join(in_memory, "evaluation")):
+        for name in files:
+            ours = os.path.join(folder, name)
+            if name.endswith(".json"):  # the eval config names the model's folder
+                with open(ours) as a, open(ours.replace(in_memory, source)) as b:
+                    assert a.read().replace(in_memory, source) == b.read(), name
+            else:
+                assert filecmp.cmp(ours, ours.replace(in_memory, source), shallow=False), name
+            compared += 1
+    assert compared >= 3

@@ -82,3 +82,30 @@ def test_the_cores_are_those_this_process_may_use(monkeypatch):
     monkeypatch.setenv("LOKY_MAX_CPU_COUNT", "1")  # as a quota of one CPU would
     assert rule.available_cores() == 1
     assert rule.resolve([], [], "examples") == IN_MEMORY
+
+
+POOL = ["--runner=tfx_kfp.runtime.beam_warm_pool.WarmPoolRunner"]
+
+
+def test_with_a_warm_pool_the_evaluator_takes_it_above_its_threshold_transform_instead_of_multi_processing():
+    pool = lambda: POOL  # noqa: E731 - a ready pool's args
+    evaluator_limit = rule.WARM_POOL_ABOVE["evaluator"]
+    assert rule.choose(evaluator_limit, "examples", 2, "evaluator", pool) == IN_MEMORY
+    assert rule.choose(evaluator_limit + 1, "examples", 2, "evaluator", pool) == POOL
+    assert rule.choose(EXAMPLES_LIMIT, "examples", 2, "transform", pool) == IN_MEMORY
+    assert rule.choose(EXAMPLES_LIMIT + 1, "examples", 2, "transform", pool) == POOL
+    assert rule.choose(EXAMPLES_LIMIT + 1, "examples", 2, "statistics_gen", pool)[0] == \
+        "--direct_running_mode=multi_processing"  # a stage not listed never waits for the pool
+    assert rule.choose(10 * EXAMPLES_LIMIT, "examples", 1, "evaluator", pool) == IN_MEMORY
+
+
+def test_without_a_ready_pool_the_rule_is_unchanged():
+    for pool in (None, lambda: None):  # none in this process; one that failed to start
+        assert rule.choose(rule.WARM_POOL_ABOVE["evaluator"] + 1, "examples", 2, "evaluator", pool) == IN_MEMORY
+        assert rule.choose(EXAMPLES_LIMIT + 1, "examples", 2, "transform", pool)[-1] == "--direct_num_workers=2"
+
+
+def test_a_process_without_a_prestarted_pool_has_no_pool_args():
+    from tfx_kfp.runtime import beam_warm_pool
+
+    assert beam_warm_pool.prestarted_args() is None
