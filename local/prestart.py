@@ -21,7 +21,6 @@ from tfx_kfp.local.spec import CompiledPipeline
 from tfx_kfp.runtime import beam_defaults, task_env
 
 
-
 def _beam_pool_may_be_used(parameters: Mapping[str, Any]) -> bool:
     """No Beam args given, and input files large enough for a stage to take the pool (beam_defaults.py)."""
     return not parameters.get("beam_pipeline_args") and \

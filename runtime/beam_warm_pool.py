@@ -25,7 +25,6 @@ import contextlib
 import importlib
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,45 +48,46 @@ START_TIMEOUT_S = 600.0  # the imports of a process on a loaded 2-core machine, 
 EXTRA_PACKAGES_PARAM = "tfx_kfp_extra_packages"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class WarmPool:
     """``workers`` pool processes on 127.0.0.1, started now (``env`` added to this environment);
     ``args`` are the Beam args that use them once ``wait_ready`` returns."""
 
     def __init__(self, workers: int, env: Optional[Mapping[str, str]] = None):
-        self.ports = [_free_port() for _ in range(workers)]
-        self.logs = [tempfile.NamedTemporaryFile("w+", prefix=f"tfx-kfp-warm-pool-{port}-", suffix=".log",
-                                                 delete=False) for port in self.ports]
+        self.logs = [tempfile.NamedTemporaryFile("w+", prefix="tfx-kfp-warm-pool-", suffix=".log", delete=False)
+                     for _ in range(workers)]
         environment = {**os.environ, **(env or {})}
-        self.processes = [subprocess.Popen([sys.executable, "-m", __spec__.name, str(port)], stdout=log,
+        self.processes = [subprocess.Popen([sys.executable, "-m", __spec__.name], stdout=log,
                                            stderr=subprocess.STDOUT, env=environment)
-                          for port, log in zip(self.ports, self.logs)]
+                          for log in self.logs]
+        self.addresses: List[str] = []
 
     @staticmethod
-    def _ready(log_path: str) -> bool:
+    def _address(log_path: str) -> Optional[str]:
+        """The address a process serves on, from its READY line (each binds a free port itself)."""
         with open(log_path) as f:
-            return any(line.startswith(READY) for line in f)
+            return next((line.split()[-1] for line in f if line.startswith(READY)), None)
 
     def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> None:
         """Returns once every process serves; raises ``RuntimeError`` (naming its log) if one does not."""
+        if self.addresses:
+            return
         deadline = time.time() + timeout_s
-        for port, process, log in zip(self.ports, self.processes, self.logs):
-            while not self._ready(log.name):  # each prints READY once its imports are done and it serves
+        addresses = []
+        for process, log in zip(self.processes, self.logs):
+            while not (address := self._address(log.name)):
                 if process.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"warm pool worker on port {port} did not start (exit code "
+                    raise RuntimeError(f"warm pool worker {process.pid} did not start (exit code "
                                        f"{process.returncode}; log {log.name})")
                 time.sleep(0.1)
+            addresses.append(address)
+        self.addresses = addresses
 
     @property
     def args(self) -> List[str]:
-        addresses = ",".join(f"127.0.0.1:{port}" for port in self.ports)
-        return [f"--runner={RUNNER}", f"--environment_config={addresses}",
-                f"--direct_num_workers={len(self.ports)}"]
+        if not self.addresses:
+            raise RuntimeError("the warm pool's args are known once wait_ready has returned")
+        return [f"--runner={RUNNER}", f"--environment_config={','.join(self.addresses)}",
+                f"--direct_num_workers={len(self.addresses)}"]
 
     def stop(self, keep_logs: bool = False) -> None:
         for process in self.processes:
@@ -229,7 +229,7 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="warm-pool-parent", daemon=True).start()
 
 
-def serve(port: int) -> None:
+def serve() -> None:
     _exit_with_parent()
     _import_at_low_priority()
     import grpc
@@ -249,11 +249,11 @@ def serve(port: int) -> None:
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     beam_fn_api_pb2_grpc.add_BeamFnExternalWorkerPoolServicer_to_server(LocalPackagesPool(), server)
-    server.add_insecure_port(f"127.0.0.1:{port}")
+    port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     print(f"{READY} on 127.0.0.1:{port}", flush=True)
     server.wait_for_termination()
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    serve()
